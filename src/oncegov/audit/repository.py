@@ -1,0 +1,81 @@
+"""All SQL for the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from oncegov.audit.models import AuditEntry, AuditHead
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim_next_seq(self) -> tuple[int, str]:
+        """Advance the chain head and return (new seq, previous hash).
+
+        The UPDATE comes first so the row (PostgreSQL) or the database (SQLite) is write-locked
+        before we read the tip: two concurrent appends can never chain onto the same entry.
+        """
+        row = self.session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(last_seq=AuditHead.last_seq + 1)
+            .returning(AuditHead.last_seq, AuditHead.last_hash)
+        ).one_or_none()
+        if row is None:
+            self.session.add(AuditHead(id=1, last_seq=1, last_hash=GENESIS_HASH))
+            self.session.flush()
+            return 1, GENESIS_HASH
+        return int(row[0]), str(row[1])
+
+    def append(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+        self.session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash)
+        )
+        self.session.flush()
+
+    def head(self) -> AuditHead | None:
+        return self.session.get(AuditHead, 1)
+
+    def iter_chain(self, batch: int = 5000) -> Iterator[AuditEntry]:
+        last = 0
+        while True:
+            rows = self.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.seq > last)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].seq
+            self.session.expunge_all()
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+    def list_entries(
+        self,
+        *,
+        subject_personal_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
+        if subject_personal_id:
+            query = query.where(AuditEntry.subject_personal_id == subject_personal_id)
+        if actor_id:
+            query = query.where(AuditEntry.actor_id == actor_id)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        return self.session.scalars(query).all()

@@ -1,0 +1,72 @@
+"""Auth as typed dependencies: ``Annotated[Authorized, Depends(require("registry.read"))]``.
+
+A route without one of these is public; ``tests/auth/test_route_permissions.py`` lists every
+route and fails on any public one that is not meant to be.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from oncegov.auth import service
+from oncegov.auth.schemas import Authorized, Principal
+from oncegov.config import settings
+from oncegov.db import DbSession
+from oncegov.errors import NotAuthenticated, PermissionDenied
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+async def _csrf_token_from(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # Starlette caches it; the route reads the same form
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def current_principal(request: Request, db: DbSession) -> Principal:
+    """The officer behind the session cookie, or the service client behind a bearer token."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
+        return service.service_principal(db, authorization[7:].strip())
+    token = request.cookies.get(settings.session_cookie)
+    if not token:
+        raise NotAuthenticated("Please sign in")
+    principal = service.officer_principal_from_session(db, token)
+    if request.method not in SAFE_METHODS:
+        sent = await _csrf_token_from(request)
+        if (
+            not sent
+            or not principal.csrf_token
+            or not secrets.compare_digest(sent, principal.csrf_token)
+        ):
+            raise PermissionDenied("Form expired or forged; reload the page", code="csrf_failed")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: str) -> Callable[..., Authorized]:
+    """Dependency factory: the caller must hold ``permission``; returns it with its unit scope."""
+
+    def dependency(principal: CurrentPrincipal) -> Authorized:
+        if not principal.can(permission):
+            raise PermissionDenied("You do not have permission for this", permission=permission)
+        return Authorized(principal, permission, principal.scope_for(permission))
+
+    dependency.__name__ = f"require_{permission.replace('.', '_')}"
+    dependency.required_permission = permission  # type: ignore[attr-defined]
+    return dependency

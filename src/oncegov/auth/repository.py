@@ -1,0 +1,67 @@
+"""All SQL for officers, sessions, service tokens and throttles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, Throttle, WebSession
+from oncegov.registry.models import Commune
+
+
+class AuthRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def officer_by_username(self, username: str) -> Officer | None:
+        return self.session.scalar(select(Officer).where(Officer.username == username))
+
+    def officer(self, officer_id: int) -> Officer | None:
+        return self.session.get(Officer, officer_id)
+
+    def list_officers(self) -> Sequence[Officer]:
+        return self.session.scalars(select(Officer).order_by(Officer.username)).all()
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+        self.session.flush()
+
+    def roles_of(self, officer_id: int) -> Sequence[RoleAssignment]:
+        return self.session.scalars(
+            select(RoleAssignment).where(RoleAssignment.officer_id == officer_id)
+        ).all()
+
+    def communes_of_province(self, province_code: str) -> frozenset[str]:
+        return frozenset(
+            self.session.scalars(select(Commune.code).where(Commune.province_code == province_code))
+        )
+
+    def commune_exists(self, code: str) -> bool:
+        return self.session.get(Commune, code) is not None
+
+    def session_by_token_hash(self, token_hash: str) -> WebSession | None:
+        return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+
+    def revoke_sessions_of(self, subject_kind: str, subject_id: int, now: dt.datetime) -> None:
+        self.session.execute(
+            update(WebSession)
+            .where(
+                WebSession.subject_kind == subject_kind,
+                WebSession.subject_id == subject_id,
+                WebSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+
+    def service_token_by_hash(self, token_hash: str) -> ServiceToken | None:
+        return self.session.scalar(
+            select(ServiceToken).where(
+                ServiceToken.token_hash == token_hash, ServiceToken.revoked_at.is_(None)
+            )
+        )
+
+    def throttle(self, key: str) -> Throttle | None:
+        return self.session.get(Throttle, key)

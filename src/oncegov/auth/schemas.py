@@ -1,0 +1,65 @@
+"""Authenticated subjects handed to routes as typed dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oncegov.kit.actor import Actor
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """Which citizens a subject may see: ``communes`` None means no unit restriction."""
+
+    communes: frozenset[str] | None
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.communes is None
+
+    def allows(self, *commune_codes: str | None) -> bool:
+        if self.communes is None:
+            return True
+        return any(code in self.communes for code in commune_codes if code)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated officer or service client, with what it may do and where."""
+
+    kind: str  # officer | service
+    id: int
+    name: str
+    display_name: str
+    permissions: frozenset[str]
+    scopes: dict[str, UnitScope] = field(default_factory=dict)  # permission -> scope
+    agency: str | None = None
+    session_id: int | None = None
+    csrf_token: str | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def scope_for(self, permission: str) -> UnitScope:
+        return self.scopes.get(permission, UnitScope(frozenset()))
+
+    def actor(self, channel: str = "web") -> Actor:
+        return Actor(
+            kind=self.kind,
+            id=self.name,
+            name=self.display_name,
+            agency=self.agency,
+            channel=channel,
+        )
+
+
+@dataclass(frozen=True)
+class Authorized:
+    """A principal checked for one permission, with the unit scope that permission carries."""
+
+    principal: Principal
+    permission: str
+    scope: UnitScope
+
+    def actor(self, channel: str = "web") -> Actor:
+        return self.principal.actor(channel)

@@ -1,0 +1,358 @@
+"""Officer accounts, login with password + TOTP, sessions, service tokens, rate limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from oncegov.audit import service as audit
+from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, Throttle, WebSession
+from oncegov.auth.repository import AuthRepository
+from oncegov.auth.roles import ROLES
+from oncegov.auth.schemas import Principal, UnitScope
+from oncegov.config import settings
+from oncegov.errors import Conflict, NotAuthenticated, TooManyRequests, ValidationFailed
+from oncegov.kit.actor import Actor
+from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
+
+_hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
+# Verified against when the username is unknown, so both paths cost one Argon2 verification.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD_LENGTH = 12
+LOGIN_FAILED = "Wrong username, password or one-time code"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# --- officers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewOfficer:
+    officer: Officer
+    totp_secret: str
+
+    @property
+    def provisioning_uri(self) -> str:
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(
+            name=self.officer.username, issuer_name="OnceGov"
+        )
+
+
+def create_officer(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    password: str,
+    roles: list[tuple[str, str, str]],
+    totp_secret: str | None = None,
+) -> NewOfficer:
+    """Create an officer with roles ``[(role, scope_kind, scope_code)]``; returns the TOTP secret
+    once so it can be enrolled in an authenticator app."""
+    repo = AuthRepository(session)
+    username = username.strip().lower()
+    if not username:
+        raise ValidationFailed("Username is required", field="username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if repo.officer_by_username(username):
+        raise Conflict("An officer with this username already exists", field="username")
+    for role, scope_kind, scope_code in roles:
+        _check_role(repo, role, scope_kind, scope_code)
+    secret = totp_secret or pyotp.random_base32()
+    officer = Officer(
+        username=username,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        totp_secret_encrypted=encrypt_field(secret),
+        is_active=True,
+        failed_logins=0,
+    )
+    repo.add(officer)
+    for role, scope_kind, scope_code in roles:
+        repo.add(
+            RoleAssignment(
+                officer_id=officer.id, role=role, scope_kind=scope_kind, scope_code=scope_code
+            )
+        )
+    return NewOfficer(officer, secret)
+
+
+def _check_role(repo: AuthRepository, role: str, scope_kind: str, scope_code: str) -> None:
+    if role not in ROLES:
+        raise ValidationFailed(f"Unknown role {role}", field="role")
+    if scope_kind == "commune" and not repo.commune_exists(scope_code):
+        raise ValidationFailed(f"Unknown commune code {scope_code}", field="scope")
+    if scope_kind == "province" and not repo.communes_of_province(scope_code):
+        raise ValidationFailed(f"Unknown province code {scope_code}", field="scope")
+    if scope_kind not in ("province", "commune", "agency"):
+        raise ValidationFailed(f"Unknown scope kind {scope_kind}", field="scope")
+
+
+def list_officers(session: Session) -> list[tuple[Officer, list[RoleAssignment]]]:
+    repo = AuthRepository(session)
+    return [(o, list(repo.roles_of(o.id))) for o in repo.list_officers()]
+
+
+def current_totp(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+def _scope_of(repo: AuthRepository, assignment: RoleAssignment) -> UnitScope:
+    if assignment.scope_kind == "commune":
+        return UnitScope(frozenset({assignment.scope_code}))
+    if assignment.scope_kind == "province":
+        return UnitScope(repo.communes_of_province(assignment.scope_code))
+    return UnitScope(frozenset())  # agency roles see no citizens through the unit scope
+
+
+def _merge(a: UnitScope | None, b: UnitScope) -> UnitScope:
+    if a is None:
+        return b
+    if a.communes is None or b.communes is None:
+        return UnitScope(None)
+    return UnitScope(a.communes | b.communes)
+
+
+def principal_for_officer(
+    session: Session, officer: Officer, web_session: WebSession | None = None
+) -> Principal:
+    repo = AuthRepository(session)
+    scopes: dict[str, UnitScope] = {}
+    for assignment in repo.roles_of(officer.id):
+        scope = _scope_of(repo, assignment)
+        for permission in ROLES.get(assignment.role, frozenset()):
+            scopes[permission] = _merge(scopes.get(permission), scope)
+    return Principal(
+        kind="officer",
+        id=officer.id,
+        name=officer.username,
+        display_name=officer.full_name,
+        permissions=frozenset(scopes),
+        scopes=scopes,
+        session_id=web_session.id if web_session else None,
+        csrf_token=web_session.csrf_token if web_session else None,
+    )
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int = 60) -> None:
+    """Count one hit on ``key``; raise TooManyRequests past ``limit`` in the current window."""
+    repo = AuthRepository(session)
+    moment = now()
+    throttle = repo.throttle(key)
+    if throttle is None:
+        repo.add(Throttle(key=key, window_start=moment, count=1))
+        return
+    if moment - _aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
+        throttle.window_start = moment
+        throttle.count = 1
+        return
+    throttle.count += 1
+    if throttle.count > limit:
+        raise TooManyRequests(
+            "Too many requests; try again in a minute", retry_after=window_seconds
+        )
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+def _lock_seconds(failures: int) -> int:
+    over = failures - settings.login_max_failures_before_lock
+    return int(min(settings.login_lock_base_seconds * 2**over, settings.login_lock_max_seconds))
+
+
+def authenticate_officer(
+    session: Session, *, username: str, password: str, otp: str, ip: str | None
+) -> Officer:
+    """Check password and TOTP. Every failure raises the same NotAuthenticated error, whether
+    the user is unknown, the password or code is wrong, or the account is locked."""
+    hit_rate_limit(session, f"login-ip:{ip}", settings.ip_login_limit_per_minute)
+    repo = AuthRepository(session)
+    officer = repo.officer_by_username(username.strip().lower())
+    if officer is None:
+        _password_matches(_DUMMY_HASH, password)
+        raise NotAuthenticated(LOGIN_FAILED, code="login_failed")
+    moment = now()
+    locked = officer.locked_until is not None and _aware(officer.locked_until) > moment
+    password_ok = _password_matches(officer.password_hash, password)
+    otp_step = _valid_totp_step(officer, otp) if password_ok else None
+    if locked or not officer.is_active or otp_step is None:
+        if not locked:
+            _record_failure(officer, moment)
+        audit.record(
+            session,
+            Actor("officer", officer.username, officer.full_name),
+            "auth.login_failed",
+            purpose="login",
+            detail={"ip": ip, "locked": locked},
+        )
+        raise NotAuthenticated(LOGIN_FAILED, code="login_failed")
+    officer.failed_logins = 0
+    officer.locked_until = None
+    officer.last_totp_step = otp_step
+    officer.last_login_at = moment
+    audit.record(
+        session,
+        Actor("officer", officer.username, officer.full_name),
+        "auth.login",
+        purpose="login",
+        detail={"ip": ip},
+    )
+    return officer
+
+
+def _valid_totp_step(officer: Officer, otp: str) -> int | None:
+    totp = pyotp.TOTP(decrypt_field(officer.totp_secret_encrypted))
+    moment = now()
+    for drift in (0, -1, 1):  # one 30-second step of clock drift either way
+        at = moment + dt.timedelta(seconds=30 * drift)
+        step = int(at.timestamp()) // 30
+        if secrets.compare_digest(totp.at(at), otp.strip()):
+            if officer.last_totp_step is not None and step <= officer.last_totp_step:
+                return None  # replayed code
+            return int(step)
+    return None
+
+
+def _record_failure(officer: Officer, moment: dt.datetime) -> None:
+    officer.failed_logins += 1
+    if officer.failed_logins >= settings.login_max_failures_before_lock:
+        officer.locked_until = moment + dt.timedelta(seconds=_lock_seconds(officer.failed_logins))
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    web_session: WebSession
+
+
+def start_session(
+    session: Session, *, subject_kind: str, subject_id: int, ip: str | None, user_agent: str | None
+) -> IssuedSession:
+    """A fresh random token on every login (never reuses a pre-login identifier)."""
+    token = new_token()
+    moment = now()
+    web_session = WebSession(
+        token_hash=hash_token(token),
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        csrf_token=new_token(24),
+        created_at=moment,
+        last_seen_at=moment,
+        expires_at=moment + dt.timedelta(hours=settings.session_absolute_hours),
+        ip=ip,
+        user_agent=(user_agent or "")[:300],
+    )
+    AuthRepository(session).add(web_session)
+    return IssuedSession(token, web_session)
+
+
+def resolve_session(session: Session, token: str) -> WebSession:
+    """The live session for a cookie token; enforces idle and absolute timeouts."""
+    web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
+    moment = now()
+    if web_session is None or web_session.revoked_at is not None:
+        raise NotAuthenticated("Please sign in")
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    if (
+        _aware(web_session.expires_at) <= moment
+        or _aware(web_session.last_seen_at) + idle <= moment
+    ):
+        web_session.revoked_at = moment
+        raise NotAuthenticated("Your session has expired; please sign in again")
+    # Writing last_seen on every request would make every read a write; a minute's grain is enough.
+    if moment - _aware(web_session.last_seen_at) > dt.timedelta(minutes=1):
+        web_session.last_seen_at = moment
+    return web_session
+
+
+def end_session(session: Session, token: str) -> None:
+    web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
+    if web_session is not None and web_session.revoked_at is None:
+        web_session.revoked_at = now()
+
+
+def officer_principal_from_session(session: Session, token: str) -> Principal:
+    web_session = resolve_session(session, token)
+    if web_session.subject_kind != "officer":
+        raise NotAuthenticated("Please sign in as an officer")
+    officer = AuthRepository(session).officer(web_session.subject_id)
+    if officer is None or not officer.is_active:
+        raise NotAuthenticated("Please sign in")
+    return principal_for_officer(session, officer, web_session)
+
+
+# --- service tokens ---------------------------------------------------------------------------
+
+
+def create_service_token(
+    session: Session, *, name: str, permissions: list[str], scope_kind: str, scope_code: str
+) -> str:
+    """Create a bearer token for another system; the plain token is returned once only."""
+    all_permissions = frozenset().union(*ROLES.values())
+    unknown = [p for p in permissions if p not in all_permissions]
+    if unknown:
+        raise ValidationFailed(f"Unknown permissions: {', '.join(unknown)}", field="permissions")
+    token = "og_" + new_token()
+    AuthRepository(session).add(
+        ServiceToken(
+            name=name,
+            token_hash=hash_token(token),
+            permissions=" ".join(sorted(permissions)),
+            scope_kind=scope_kind,
+            scope_code=scope_code,
+        )
+    )
+    return token
+
+
+def service_principal(session: Session, token: str) -> Principal:
+    repo = AuthRepository(session)
+    record = repo.service_token_by_hash(hash_token(token))
+    if record is None:
+        raise NotAuthenticated("Invalid service token", code="invalid_token")
+    assignment = RoleAssignment(role="", scope_kind=record.scope_kind, scope_code=record.scope_code)
+    scope = _scope_of(repo, assignment)
+    permissions = frozenset(record.permissions.split())
+    return Principal(
+        kind="service",
+        id=record.id,
+        name=record.name,
+        display_name=record.name,
+        permissions=permissions,
+        scopes=dict.fromkeys(permissions, scope),
+        agency=record.name,
+    )

@@ -1,0 +1,52 @@
+"""The ``oncegov`` command line. Each command calls domain services only."""
+
+from __future__ import annotations
+
+import typer
+
+from oncegov.cli import audit, bulk, demo, quality, users
+
+app = typer.Typer(
+    name="oncegov",
+    help="OnceGov: population registry and digital government.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.add_typer(quality.app, name="quality")
+app.add_typer(bulk.import_app, name="import")
+app.add_typer(bulk.export_app, name="export")
+app.command("demo")(demo.demo)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from oncegov.migrate import upgrade
+
+    upgrade()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
+) -> None:
+    """Run the portal (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run(
+        "oncegov.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,19 @@
+"""Imports every domain's models so metadata is complete (Alembic, tests)."""
+
+from oncegov.audit import models as audit_models
+from oncegov.auth import models as auth_models
+from oncegov.db import Base
+from oncegov.registry import models as registry_models
+from oncegov.registry.bulk import models as bulk_models
+from oncegov.registry.quality import models as quality_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "bulk_models",
+    "metadata",
+    "quality_models",
+    "registry_models",
+]

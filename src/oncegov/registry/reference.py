@@ -1,0 +1,87 @@
+"""Reference lists the registry validates against: ethnic groups, religions, relationships."""
+
+from __future__ import annotations
+
+# The 54 ethnic groups of Viet Nam with their official codes (Decision 121-TCTK/PPCĐ).
+ETHNIC_GROUPS: dict[str, str] = {
+    "01": "Kinh",
+    "02": "Tày",
+    "03": "Thái",
+    "04": "Hoa",
+    "05": "Khơ-me",
+    "06": "Mường",
+    "07": "Nùng",
+    "08": "Mông",
+    "09": "Dao",
+    "10": "Gia-rai",
+    "11": "Ngái",
+    "12": "Ê-đê",
+    "13": "Ba-na",
+    "14": "Xơ-đăng",
+    "15": "Sán Chay",
+    "16": "Cơ-ho",
+    "17": "Chăm",
+    "18": "Sán Dìu",
+    "19": "Hrê",
+    "20": "Mnông",
+    "21": "Ra-glai",
+    "22": "Xtiêng",
+    "23": "Bru-Vân Kiều",
+    "24": "Thổ",
+    "25": "Giáy",
+    "26": "Cơ-tu",
+    "27": "Gié-Triêng",
+    "28": "Mạ",
+    "29": "Khơ-mú",
+    "30": "Co",
+    "31": "Tà-ôi",
+    "32": "Chơ-ro",
+    "33": "Kháng",
+    "34": "Xinh-mun",
+    "35": "Hà Nhì",
+    "36": "Chu-ru",
+    "37": "Lào",
+    "38": "La Chí",
+    "39": "La Ha",
+    "40": "Phù Lá",
+    "41": "La Hủ",
+    "42": "Lự",
+    "43": "Lô Lô",
+    "44": "Chứt",
+    "45": "Mảng",
+    "46": "Pà Thẻn",
+    "47": "Cờ Lao",
+    "48": "Cống",
+    "49": "Bố Y",
+    "50": "Si La",
+    "51": "Pu Péo",
+    "52": "Brâu",
+    "53": "Ơ-đu",
+    "54": "Rơ-măm",
+}
+
+RELIGIONS: dict[str, str] = {
+    "none": "Không",
+    "buddhism": "Phật giáo",
+    "catholicism": "Công giáo",
+    "protestantism": "Tin lành",
+    "caodaism": "Cao Đài",
+    "hoahao": "Phật giáo Hòa Hảo",
+    "islam": "Hồi giáo",
+    "other": "Khác",
+}
+
+RELATIONSHIPS: dict[str, str] = {
+    "head": "Chủ hộ",
+    "spouse": "Vợ/chồng",
+    "child": "Con",
+    "parent": "Bố/mẹ",
+    "grandchild": "Cháu",
+    "grandparent": "Ông/bà",
+    "sibling": "Anh/chị/em",
+    "child_in_law": "Con dâu/rể",
+    "other": "Khác",
+}
+
+STATUSES = ("living", "deceased", "missing")
+SEXES = ("M", "F")

@@ -1,0 +1,135 @@
+"""All SQL for citizens, households, units and change history. Unit scoping applied here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from oncegov.auth.schemas import UnitScope
+from oncegov.registry.models import (
+    Citizen,
+    Commune,
+    Household,
+    PersonalIdSequence,
+    Province,
+    RegistryChange,
+)
+
+
+def citizen_in_scope(scope: UnitScope) -> ColumnElement[bool]:
+    """A citizen is within a unit scope when registered there (permanent or temporary)."""
+    if scope.communes is None:
+        return Citizen.id.is_not(None)
+    codes = sorted(scope.communes)
+    return or_(Citizen.permanent_commune_code.in_(codes), Citizen.temporary_commune_code.in_(codes))
+
+
+class RegistryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # units
+    def commune_codes(self) -> frozenset[str]:
+        return frozenset(self.session.scalars(select(Commune.code)))
+
+    def communes_of_province(self, province_code: str) -> Sequence[Commune]:
+        return self.session.scalars(
+            select(Commune).where(Commune.province_code == province_code).order_by(Commune.name)
+        ).all()
+
+    def commune(self, code: str) -> Commune | None:
+        return self.session.get(Commune, code)
+
+    def province(self, code: str) -> Province | None:
+        return self.session.get(Province, code)
+
+    def provinces(self) -> Sequence[Province]:
+        return self.session.scalars(select(Province).order_by(Province.code)).all()
+
+    # citizens
+    def citizen(self, personal_id: str, scope: UnitScope) -> Citizen | None:
+        return self.session.scalar(
+            select(Citizen).where(Citizen.personal_id == personal_id, citizen_in_scope(scope))
+        )
+
+    def citizen_for_update(self, personal_id: str, scope: UnitScope) -> Citizen | None:
+        query = select(Citizen).where(Citizen.personal_id == personal_id, citizen_in_scope(scope))
+        return self.session.scalar(query.with_for_update())
+
+    def search_by_name(
+        self,
+        scope: UnitScope,
+        *,
+        folded_prefix: str | None,
+        name_key: str | None,
+        birth_year: int | None,
+        birth_month: int | None,
+        birth_day: int | None,
+        limit: int,
+    ) -> Sequence[Citizen]:
+        query = select(Citizen).where(citizen_in_scope(scope))
+        if name_key is not None:
+            query = query.where(
+                or_(
+                    Citizen.name_key == name_key,
+                    Citizen.folded_name.startswith(folded_prefix or ""),
+                )
+            )
+        elif folded_prefix:
+            query = query.where(Citizen.folded_name.startswith(folded_prefix))
+        if birth_year is not None:
+            query = query.where(Citizen.birth_year == birth_year)
+        if birth_month is not None:
+            query = query.where(
+                or_(Citizen.birth_month == birth_month, Citizen.birth_month.is_(None))
+            )
+        if birth_day is not None:
+            query = query.where(or_(Citizen.birth_day == birth_day, Citizen.birth_day.is_(None)))
+        return self.session.scalars(query.order_by(Citizen.folded_name).limit(limit)).all()
+
+    def household(self, code: str) -> Household | None:
+        return self.session.scalar(select(Household).where(Household.code == code))
+
+    def household_members(self, code: str) -> Sequence[Citizen]:
+        return self.session.scalars(
+            select(Citizen).where(Citizen.household_code == code).order_by(Citizen.birth_year)
+        ).all()
+
+    def changes(self, entity: str, key: str) -> Sequence[RegistryChange]:
+        return self.session.scalars(
+            select(RegistryChange)
+            .where(RegistryChange.entity == entity, RegistryChange.entity_key == key)
+            .order_by(RegistryChange.version.desc())
+        ).all()
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+        self.session.flush()
+
+    def count_citizens(self, scope: UnitScope) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(Citizen).where(citizen_in_scope(scope))
+            )
+            or 0
+        )
+
+    def personal_id_taken(self, number: str) -> bool:
+        return (
+            self.session.scalar(select(Citizen.id).where(Citizen.personal_id == number)) is not None
+        )
+
+    def claim_sequence(self, prefix: str, start: int) -> int:
+        """Take the next sequence number for a prefix, atomically."""
+        row = self.session.execute(
+            update(PersonalIdSequence)
+            .where(PersonalIdSequence.prefix == prefix)
+            .values(next_sequence=PersonalIdSequence.next_sequence + 1)
+            .returning(PersonalIdSequence.next_sequence)
+        ).one_or_none()
+        if row is None:
+            self.add(PersonalIdSequence(prefix=prefix, next_sequence=start + 1))
+            return start
+        return int(row[0]) - 1

@@ -1,0 +1,110 @@
+"""Registry data shapes: the canonical citizen fields (CSV/Parquet columns) and API models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+# Column order of exports and imports (docs/data-formats.md documents each).
+CITIZEN_COLUMNS: tuple[str, ...] = (
+    "personal_id",
+    "old_id_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "ethnicity_code",
+    "religion",
+    "nationality",
+    "birth_registration_commune_code",
+    "hometown",
+    "permanent_commune_code",
+    "permanent_address",
+    "temporary_commune_code",
+    "temporary_address",
+    "current_commune_code",
+    "current_address",
+    "household_code",
+    "relationship_to_head",
+    "father_personal_id",
+    "mother_personal_id",
+    "spouse_personal_id",
+    "phone",
+    "email",
+    "status",
+    "date_of_death",
+)
+
+REQUIRED_COLUMNS: frozenset[str] = frozenset(
+    {"personal_id", "full_name", "date_of_birth", "sex", "ethnicity_code", "status"}
+)
+
+# Fields an officer may correct through the edit page / API; personal_id is immutable.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(c for c in CITIZEN_COLUMNS if c != "personal_id")
+
+
+class CitizenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    personal_id: str
+    old_id_number: str | None
+    full_name: str
+    date_of_birth: str
+    sex: str
+    ethnicity_code: str
+    religion: str
+    nationality: str
+    birth_registration_commune_code: str | None
+    hometown: str | None
+    permanent_commune_code: str | None
+    permanent_address: str | None
+    temporary_commune_code: str | None
+    temporary_address: str | None
+    current_commune_code: str | None
+    current_address: str | None
+    household_code: str | None
+    relationship_to_head: str | None
+    father_personal_id: str | None
+    mother_personal_id: str | None
+    spouse_personal_id: str | None
+    phone: str | None
+    email: str | None
+    status: str
+    date_of_death: dt.date | None
+    version: int
+
+
+class CitizenSummary(BaseModel):
+    personal_id: str
+    full_name: str
+    date_of_birth: str
+    sex: str
+    permanent_commune_code: str | None
+    status: str
+
+
+class HouseholdOut(BaseModel):
+    code: str
+    commune_code: str
+    address: str
+    head_personal_id: str | None
+    members: list[CitizenSummary]
+
+
+class ChangeOut(BaseModel):
+    version: int
+    changed_at: dt.datetime
+    actor: str
+    source: str
+    reason: str
+    legal_reference: str | None
+    changes: dict[str, Any]
+
+
+class CitizenCorrection(BaseModel):
+    """A correction of one or more fields, with the reason and the legal document behind it."""
+
+    changes: dict[str, str | None]
+    reason: str
+    legal_reference: str | None = None

@@ -1,0 +1,45 @@
+"""Babel catalogues and the request's locale. Vietnamese is the default, English the second."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+from oncegov.config import settings
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LOCALES: tuple[str, ...] = ("vi", "en")
+_current_locale: ContextVar[str] = ContextVar("oncegov_locale", default=settings.default_locale)
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    # Message ids are English, so the English catalogue may be empty and still be right.
+    return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale if locale in LOCALES else settings.default_locale)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def gettext(message: str) -> str:
+    return translations(get_locale()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(get_locale()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for extraction"
+    """Marks a string for extraction without translating it yet (translated when shown)."""
+    return message
+
+
+_ = gettext

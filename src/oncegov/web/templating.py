@@ -1,0 +1,59 @@
+"""Jinja2 environment shared by every domain: each domain's ``templates/`` plus the base ones."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from oncegov.config import settings
+from oncegov.web import i18n
+
+SRC = Path(__file__).resolve().parents[1]
+TEMPLATE_DIRS = [
+    SRC / "web" / "templates",
+    *sorted(SRC.glob("*/templates")),
+    *sorted(SRC.glob("*/*/templates")),
+]
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS if d.is_dir()]),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals["settings"] = settings
+    env.globals["get_locale"] = i18n.get_locale
+    env.globals["LOCALES"] = i18n.LOCALES
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            principal=principal,
+            csrf_token=principal.csrf_token if principal else None,
+            **(context or {}),
+        )
+    )
+    return HTMLResponse(page, status_code=status_code)

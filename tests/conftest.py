@@ -1,0 +1,72 @@
+"""Fixtures: a migrated database per run, a transaction rolled back per test, an app client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+# Settings are read at import; point them at the run's database before oncegov is imported.
+from tests.dbsetup import drop_database, new_database_url
+
+TEST_DATABASE_URL = new_database_url("main")
+os.environ["ONCEGOV_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ.setdefault("ONCEGOV_SECRET_KEY", "test-secret-key-0123456789abcdef")
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from oncegov.app import create_app
+from oncegov.db import get_db, get_engine
+from oncegov.migrate import upgrade
+
+pytest_plugins = ["tests.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    upgrade(TEST_DATABASE_URL)
+    engine = get_engine()
+    yield engine
+    engine.dispose()
+    drop_database(TEST_DATABASE_URL)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction rolled back after the test; commits made by the
+    code under test become SAVEPOINT releases."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(db: Session) -> Iterator[object]:
+    application = create_app()
+
+    def test_db() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_db] = test_db
+    yield application
+
+
+@pytest.fixture
+def client(app: object) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:  # type: ignore[arg-type]
+        yield test_client

@@ -1,0 +1,139 @@
+"""Factories (plain functions) and auth helpers shared by the tests."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from oncegov.auth import service as auth
+from oncegov.kit import personal_id as pid
+from oncegov.kit.text import fold, name_key, nfc
+from oncegov.registry.models import Citizen, Household, RegistryChange
+
+CAO_BANG = "04"
+COMMUNE_A = "01273"  # Phường Thục Phán, Cao Bằng
+COMMUNE_B = "01279"  # Phường Nùng Trí Cao, Cao Bằng
+OTHER_PROVINCE_COMMUNE = "00070"  # Phường Hoàn Kiếm, Hà Nội
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(100001)
+
+
+def personal_id_for(sex: str, birth_year: int, province: str = "004") -> str:
+    return f"{pid.prefix_for(province, sex, birth_year)}{next(_sequence):06d}"  # type: ignore[arg-type]
+
+
+def make_citizen(db: Session, **overrides: Any) -> Citizen:
+    sex = overrides.pop("sex", random.choice("MF"))
+    birth_year = overrides.pop("birth_year", 1985)
+    full_name = nfc(overrides.pop("full_name", "Nông Văn Dũng"))
+    values: dict[str, Any] = {
+        "personal_id": personal_id_for(sex, birth_year),
+        "full_name": full_name,
+        "folded_name": fold(full_name),
+        "name_key": name_key(full_name),
+        "birth_year": birth_year,
+        "birth_month": 5,
+        "birth_day": 17,
+        "sex": sex,
+        "ethnicity_code": "02",
+        "religion": "none",
+        "nationality": "VN",
+        "permanent_commune_code": COMMUNE_A,
+        "permanent_address": "Tổ 3",
+        "current_commune_code": COMMUNE_A,
+        "current_address": "Tổ 3",
+        "status": "living",
+        "version": 1,
+    }
+    values.update(overrides)
+    citizen = Citizen(**values)
+    db.add(citizen)
+    db.add(
+        RegistryChange(
+            entity="citizen",
+            entity_key=citizen.personal_id,
+            version=1,
+            actor="system:test",
+            source="test",
+            reason="test data",
+            changes={},
+        )
+    )
+    db.flush()
+    return citizen
+
+
+def make_household(
+    db: Session, code: str, commune: str = COMMUNE_A, head: str | None = None
+) -> Household:
+    household = Household(code=code, commune_code=commune, address="Tổ 3", head_personal_id=head)
+    db.add(household)
+    db.flush()
+    return household
+
+
+@dataclass
+class OfficerLogin:
+    username: str
+    password: str
+    totp_secret: str
+
+    def otp(self) -> str:
+        return pyotp.TOTP(self.totp_secret).now()
+
+
+def make_officer(db: Session, username: str, *roles: tuple[str, str, str]) -> OfficerLogin:
+    created = auth.create_officer(
+        db,
+        username=username,
+        full_name=f"Officer {username}",
+        password=PASSWORD,
+        roles=list(roles),
+    )
+    return OfficerLogin(created.officer.username, PASSWORD, created.totp_secret)
+
+
+def login(client: TestClient, officer: OfficerLogin) -> str:
+    """Sign in through the real login form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
+    assert token, "login form has no CSRF token"
+    response = client.post(
+        "/login",
+        data={
+            "username": officer.username,
+            "password": officer.password,
+            "otp": officer.otp(),
+            "login_csrf": token[1],
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert csrf, "signed-in page has no CSRF token"
+    return csrf[1]
+
+
+@pytest.fixture
+def commune_officer(db: Session) -> OfficerLogin:
+    return make_officer(db, "xa.thucphan", ("commune_officer", "commune", COMMUNE_A))
+
+
+@pytest.fixture
+def provincial_officer(db: Session) -> OfficerLogin:
+    return make_officer(db, "pc06.caobang", ("provincial_officer", "province", CAO_BANG))
+
+
+@pytest.fixture
+def auditor(db: Session) -> OfficerLogin:
+    return make_officer(db, "thanhtra", ("auditor", "province", CAO_BANG))
