@@ -41,12 +41,12 @@ class BulkRepository:
         assert dbapi is not None
         count = 0
         column_list = ", ".join(columns)
-        with dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    # COPY's text format takes JSON as its text form.
-                    copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
-                    count += 1
+        statement = f"COPY {table.name} ({column_list}) FROM STDIN"
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                # COPY's text format takes JSON as its text form.
+                copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
+                count += 1
         return count
 
     def insert_citizens(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
