@@ -28,8 +28,12 @@ def _form_token(client: TestClient) -> str:
 def _attempt(client: TestClient, username: str, password: str, otp: str) -> tuple[int, str]:
     response = client.post(
         "/login",
-        data={"username": username, "password": password, "otp": otp,
-              "login_csrf": _form_token(client)},
+        data={
+            "username": username,
+            "password": password,
+            "otp": otp,
+            "login_csrf": _form_token(client),
+        },
         follow_redirects=False,
     )
     message = re.search(r'role="alert">([^<]*)<', response.text)
@@ -79,13 +83,16 @@ def test_lockout_after_repeated_failures_with_growing_delay(
     _attempt(client, commune_officer.username, "wrong password!!", "000000")
     db.refresh(officer)
     assert officer.locked_until is not None
-    second = officer.locked_until.replace(tzinfo=None) - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    second = officer.locked_until.replace(tzinfo=None) - dt.datetime.now(dt.UTC).replace(
+        tzinfo=None
+    )
     first = first_lock.replace(tzinfo=None) - dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert second > first
 
 
-def test_failed_sign_ins_are_audited(client: TestClient, db: Session,
-                                     commune_officer: OfficerLogin) -> None:
+def test_failed_sign_ins_are_audited(
+    client: TestClient, db: Session, commune_officer: OfficerLogin
+) -> None:
     _attempt(client, commune_officer.username, "wrong password!!", "000000")
     actions = db.scalars(
         select(AuditEntry.action).where(AuditEntry.actor_id == commune_officer.username)
@@ -95,11 +102,21 @@ def test_failed_sign_ins_are_audited(client: TestClient, db: Session,
 
 def test_totp_code_cannot_be_replayed(db: Session, commune_officer: OfficerLogin) -> None:
     code = commune_officer.otp()
-    auth.authenticate_officer(db, username=commune_officer.username,
-                              password=commune_officer.password, otp=code, ip="127.0.0.1")
+    auth.authenticate_officer(
+        db,
+        username=commune_officer.username,
+        password=commune_officer.password,
+        otp=code,
+        ip="127.0.0.1",
+    )
     with pytest.raises(NotAuthenticated):
-        auth.authenticate_officer(db, username=commune_officer.username,
-                                  password=commune_officer.password, otp=code, ip="127.0.0.1")
+        auth.authenticate_officer(
+            db,
+            username=commune_officer.username,
+            password=commune_officer.password,
+            otp=code,
+            ip="127.0.0.1",
+        )
 
 
 def test_per_ip_limit_stops_password_spraying(
@@ -111,13 +128,18 @@ def test_per_ip_limit_stops_password_spraying(
     assert statuses[3:] == [429, 429]
 
 
-def test_login_form_requires_its_csrf_token(client: TestClient,
-                                            commune_officer: OfficerLogin) -> None:
+def test_login_form_requires_its_csrf_token(
+    client: TestClient, commune_officer: OfficerLogin
+) -> None:
     client.get("/login")
     response = client.post(
         "/login",
-        data={"username": commune_officer.username, "password": commune_officer.password,
-              "otp": commune_officer.otp(), "login_csrf": "forged"},
+        data={
+            "username": commune_officer.username,
+            "password": commune_officer.password,
+            "otp": commune_officer.otp(),
+            "login_csrf": "forged",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 400
@@ -135,8 +157,9 @@ def test_session_token_is_new_at_each_login_and_only_its_hash_is_stored(
     assert token not in stored and len(stored) == 1
 
 
-def test_idle_and_absolute_timeouts(client: TestClient, db: Session,
-                                    commune_officer: OfficerLogin) -> None:
+def test_idle_and_absolute_timeouts(
+    client: TestClient, db: Session, commune_officer: OfficerLogin
+) -> None:
     login(client, commune_officer)
     web_session = db.scalars(select(WebSession)).one()
     web_session.last_seen_at = dt.datetime.now(dt.UTC) - dt.timedelta(
@@ -147,8 +170,9 @@ def test_idle_and_absolute_timeouts(client: TestClient, db: Session,
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
-def test_absolute_lifetime_ends_an_active_session(client: TestClient, db: Session,
-                                                  commune_officer: OfficerLogin) -> None:
+def test_absolute_lifetime_ends_an_active_session(
+    client: TestClient, db: Session, commune_officer: OfficerLogin
+) -> None:
     login(client, commune_officer)
     web_session = db.scalars(select(WebSession)).one()
     web_session.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
@@ -156,8 +180,9 @@ def test_absolute_lifetime_ends_an_active_session(client: TestClient, db: Sessio
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_logout_ends_the_session_server_side(client: TestClient, db: Session,
-                                             commune_officer: OfficerLogin) -> None:
+def test_logout_ends_the_session_server_side(
+    client: TestClient, db: Session, commune_officer: OfficerLogin
+) -> None:
     csrf = login(client, commune_officer)
     token = client.cookies.get(settings.session_cookie)
     client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
@@ -168,13 +193,18 @@ def test_logout_ends_the_session_server_side(client: TestClient, db: Session,
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_open_redirect_after_login_is_refused(client: TestClient,
-                                              commune_officer: OfficerLogin) -> None:
+def test_open_redirect_after_login_is_refused(
+    client: TestClient, commune_officer: OfficerLogin
+) -> None:
     response = client.post(
         "/login",
-        data={"username": commune_officer.username, "password": commune_officer.password,
-              "otp": commune_officer.otp(), "login_csrf": _form_token(client),
-              "next": "//evil.example/phish"},
+        data={
+            "username": commune_officer.username,
+            "password": commune_officer.password,
+            "otp": commune_officer.otp(),
+            "login_csrf": _form_token(client),
+            "next": "//evil.example/phish",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -182,8 +212,13 @@ def test_open_redirect_after_login_is_refused(client: TestClient,
 
 
 def test_totp_secret_provisioning_uri(db: Session) -> None:
-    created = auth.create_officer(db, username="moi", full_name="Mới", password="a long password 1",
-                                  roles=[("auditor", "province", "04")])
+    created = auth.create_officer(
+        db,
+        username="moi",
+        full_name="Mới",
+        password="a long password 1",
+        roles=[("auditor", "province", "04")],
+    )
     assert created.provisioning_uri.startswith("otpauth://totp/OnceGov:moi")
     assert pyotp.TOTP(created.totp_secret).verify(pyotp.TOTP(created.totp_secret).now())
 
@@ -202,8 +237,12 @@ def test_create_officer_rejects_bad_input_naming_the_field(
 ) -> None:
     from oncegov.errors import ValidationFailed
 
-    base: dict[str, object] = {"username": "x", "full_name": "X", "password": "a long password 1",
-                               "roles": [("auditor", "province", "04")]}
+    base: dict[str, object] = {
+        "username": "x",
+        "full_name": "X",
+        "password": "a long password 1",
+        "roles": [("auditor", "province", "04")],
+    }
     with pytest.raises(ValidationFailed) as excinfo:
         auth.create_officer(db, **(base | kwargs))  # type: ignore[arg-type]
     assert excinfo.value.field == field

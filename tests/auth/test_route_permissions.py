@@ -29,8 +29,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/logout"),  # ends the caller's own session, if any; checks its CSRF token
     ("GET", "/healthz"),
 }
-SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1",
-                      "code": "01273"}
+SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1", "code": "01273"}
 
 
 def _walk(dependant: Dependant) -> Iterator[Any]:
@@ -51,7 +50,7 @@ def route_auth(route: Endpoint) -> tuple[bool, str | None]:
     """(needs a signed-in caller, permission it requires)."""
     calls = list(_walk(route.dependant))
     permission = next(
-        (getattr(c, "required_permission") for c in calls if hasattr(c, "required_permission")),
+        (c.required_permission for c in calls if hasattr(c, "required_permission")),
         None,
     )
     authenticated = permission is not None or current_principal in calls
@@ -89,8 +88,9 @@ def test_every_protected_route_names_a_permission_or_is_for_any_officer() -> Non
 AUTHENTICATED = [(m, r) for m, r in ROUTES if route_auth(r)[0]]
 
 
-@pytest.mark.parametrize(("method", "route"), AUTHENTICATED,
-                         ids=[f"{m} {r.path}" for m, r in AUTHENTICATED])
+@pytest.mark.parametrize(
+    ("method", "route"), AUTHENTICATED, ids=[f"{m} {r.path}" for m, r in AUTHENTICATED]
+)
 def test_anonymous_caller_is_refused(client: TestClient, method: str, route: Endpoint) -> None:
     response = client.request(method, _url(route), follow_redirects=False)
     if route.path.startswith("/api/"):
@@ -110,8 +110,9 @@ def officer_without_permissions(db: Session) -> OfficerLogin:
 PROTECTED = [(m, r) for m, r in ROUTES if route_auth(r)[1] not in (None, "users.manage")]
 
 
-@pytest.mark.parametrize(("method", "route"), PROTECTED,
-                         ids=[f"{m} {r.path}" for m, r in PROTECTED])
+@pytest.mark.parametrize(
+    ("method", "route"), PROTECTED, ids=[f"{m} {r.path}" for m, r in PROTECTED]
+)
 def test_officer_without_the_permission_is_refused(
     client: TestClient, officer_without_permissions: OfficerLogin, method: str, route: Endpoint
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oncegov.cli import audit, bulk, demo, quality, users
+from oncegov.cli import audit, bulk, citizens, demo, quality, users
 
 app = typer.Typer(
     name="oncegov",
@@ -13,6 +13,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(users.app, name="users")
+app.add_typer(citizens.app, name="citizens")
 app.add_typer(audit.app, name="audit")
 app.add_typer(quality.app, name="quality")
 app.add_typer(bulk.import_app, name="import")
