@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(CURDIR)/.tools/bin/uv
 VENV := $(CURDIR)/.venv
 RUN := $(UV) run --frozen
-DEMO_SCALE ?= 0.1
+DEMO_SCALE ?= 1
 PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM ?= /usr/bin/chromium
 
@@ -41,6 +41,8 @@ browser:
 run: setup
 	$(RUN) oncegov migrate
 	$(RUN) oncegov demo --if-empty --scale $(DEMO_SCALE)
+	$(RUN) oncegov quality run
+	@echo "Portal: http://127.0.0.1:8000 — fresh authenticator codes: .venv/bin/oncegov demo logins"
 	$(RUN) oncegov serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite on SQLite.

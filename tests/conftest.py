@@ -30,6 +30,11 @@ def engine() -> Iterator[Engine]:
     engine = get_engine()
     yield engine
     engine.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The database was created at import; drop it even when no test used the engine fixture.
+    get_engine().dispose()
     drop_database(TEST_DATABASE_URL)
 
 

@@ -1,5 +1,160 @@
-"""Routes of this domain (being built)."""
+"""Audit log pages for inspectors: browse and filter the log, verify the hash chain.
 
-from fastapi import APIRouter
+Inspectors see personal ID numbers here (that is the point of the log); each page view is
+itself recorded as ``audit.read`` so the inspectors are inspected too.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from oncegov.audit import service as audit
+from oncegov.audit.models import AuditEntry
+from oncegov.audit.service import VerifyResult
+from oncegov.auth.dependencies import require
+from oncegov.auth.schemas import Authorized
+from oncegov.config import settings
+from oncegov.db import DbSession
+from oncegov.web.i18n import N_, _
+from oncegov.web.templating import render
+
+router = APIRouter(prefix="/audit", include_in_schema=False)
+
+Auditor = Annotated[Authorized, Depends(require("audit.read"))]
+AUDIT_REVIEW = "audit review"
+PAGE_SIZE = 50
+KNOWN_ACTIONS = (
+    "registry.search",
+    "registry.read",
+    "registry.read_household",
+    "registry.read_history",
+    "registry.match",
+    "registry.change",
+    "auth.login",
+    "auth.login_failed",
+    "audit.read",
+    "audit.verify",
+)
+PROBLEMS = {
+    "missing": N_("an entry is missing (deleted)"),
+    "broken_link": N_("the chain is broken (entries deleted or reordered)"),
+    "altered": N_("an entry was altered"),
+    "truncated": N_("the newest entries were deleted"),
+}
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A stored UTC moment in the province's time zone (SQLite returns naive UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _clean(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _log_page(
+    request: Request,
+    db: Session,
+    authorized: Authorized,
+    *,
+    subject: str,
+    actor: str,
+    action: str,
+    page: int,
+    verified: VerifyResult | None = None,
+) -> HTMLResponse:
+    page = max(page, 1)
+    filters = {"subject": subject.strip(), "actor": actor.strip(), "action": action.strip()}
+    # One more than a page tells whether there is a next page without counting the whole log.
+    entries = audit.list_entries(
+        db,
+        subject_personal_id=_clean(subject),
+        actor_id=_clean(actor),
+        action=_clean(action),
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    rows = [_row(e) for e in entries[:PAGE_SIZE]]
+    audit.record(
+        db,
+        authorized.actor(),
+        "audit.read",
+        purpose=AUDIT_REVIEW,
+        subject_personal_id=_clean(subject),
+        detail={"actor": _clean(actor), "action": _clean(action), "page": page},
+    )
+    active = {k: v for k, v in filters.items() if v}
+
+    def page_url(number: int) -> str:
+        return "/audit?" + urlencode({**active, "page": number})
+
+    return render(
+        request,
+        "audit/log.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "actions": KNOWN_ACTIONS,
+            "page": page,
+            "previous_url": page_url(page - 1) if page > 1 else None,
+            "next_url": page_url(page + 1) if len(entries) > PAGE_SIZE else None,
+            "verified": verified,
+            "problem": _(PROBLEMS[verified.problem])
+            if verified and verified.problem in PROBLEMS
+            else None,
+        },
+    )
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "when": local_time(entry.at),
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "actor_kind": entry.actor_kind,
+        "agency": entry.actor_agency,
+        "action": entry.action,
+        "subject": entry.subject_personal_id,
+        "purpose": entry.purpose,
+        "channel": entry.channel,
+        "detail": entry.detail,
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    db: DbSession,
+    authorized: Auditor,
+    subject: str = "",
+    actor: str = "",
+    action: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    return _log_page(
+        request, db, authorized, subject=subject, actor=actor, action=action, page=page
+    )
+
+
+@router.post("/verify", response_class=HTMLResponse)
+def verify_chain(request: Request, db: DbSession, authorized: Auditor) -> HTMLResponse:
+    result = audit.verify(db)
+    audit.record(
+        db,
+        authorized.actor(),
+        "audit.verify",
+        purpose=AUDIT_REVIEW,
+        detail={"ok": result.ok, "checked": result.checked, "problem": result.problem},
+    )
+    return _log_page(
+        request, db, authorized, subject="", actor="", action="", page=1, verified=result
+    )

@@ -18,7 +18,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(quality.app, name="quality")
 app.add_typer(bulk.import_app, name="import")
 app.add_typer(bulk.export_app, name="export")
-app.command("demo")(demo.demo)
+app.add_typer(demo.app, name="demo")
 
 
 @app.command()

@@ -71,12 +71,12 @@ class RegistryRepository:
     ) -> Sequence[Citizen]:
         query = select(Citizen).where(citizen_in_scope(scope))
         if name_key is not None:
-            query = query.where(
-                or_(
-                    Citizen.name_key == name_key,
-                    Citizen.folded_name.startswith(folded_prefix or ""),
-                )
-            )
+            # Without a prefix (matching) only the order-free key counts: startswith("")
+            # would match every name.
+            same_name: ColumnElement[bool] = Citizen.name_key == name_key
+            if folded_prefix:
+                same_name = or_(same_name, Citizen.folded_name.startswith(folded_prefix))
+            query = query.where(same_name)
         elif folded_prefix:
             query = query.where(Citizen.folded_name.startswith(folded_prefix))
         if birth_year is not None:

@@ -1,0 +1,1 @@
+"""Data-quality review of the registry: rules, runs, findings and their resolution."""

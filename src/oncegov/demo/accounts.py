@@ -1,0 +1,103 @@
+"""Demo officer accounts whose credentials are derived, not stored: anyone running the demo
+can print them again (``oncegov demo logins``) without reading the database.
+
+Password and TOTP secret are HMAC-SHA256 of the demo seed and the username, keyed with the
+instance's secret key: the same seed on the same instance always gives the same credentials,
+and an instance with its own secret key does not share them with every other demo. Demo
+accounts are refused in production (see ``service``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from oncegov.auth.service import current_totp
+from oncegov.config import settings
+from oncegov.demo.profiles import CommuneInfo
+
+# No look-alike characters (0/o, 1/l/i): the password is read off a terminal and typed.
+_READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"
+COMMUNE_OFFICERS = 2  # one commune officer for each of the province's first communes (by code)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    username: str
+    full_name: str
+    roles: tuple[tuple[str, str, str], ...]  # (role, scope kind, scope code)
+    password: str
+    totp_secret: str
+
+    @property
+    def role_labels(self) -> str:
+        return ", ".join(f"{role}@{kind}:{code}" for role, kind, code in self.roles)
+
+    def current_code(self) -> str:
+        return current_totp(self.totp_secret)
+
+
+def _derive(seed: int, purpose: str, username: str) -> bytes:
+    key = settings.secret_key.get_secret_value().encode()
+    message = f"oncegov-demo:{seed}:{purpose}:{username}".encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def derive_password(seed: int, username: str) -> str:
+    """Four groups of four characters, e.g. ``k3mf-9qzt-a7hw-2pxe`` (~78 bits)."""
+    digest = _derive(seed, "password", username)
+    letters = "".join(_READABLE_CHARS[b % len(_READABLE_CHARS)] for b in digest[:16])
+    return "-".join(letters[i : i + 4] for i in range(0, 16, 4))
+
+
+def derive_totp_secret(seed: int, username: str) -> str:
+    """A 160-bit base32 TOTP secret (RFC 4226 recommends 160 bits)."""
+    return base64.b32encode(_derive(seed, "totp", username)[:20]).decode()
+
+
+def commune_username(commune: CommuneInfo) -> str:
+    """``Phường Thục Phán`` (codename ``phuong_thuc_phan``) → ``xa.thucphan``."""
+    name = commune.codename
+    for prefix in ("phuong_", "xa_", "dac_khu_", "thi_tran_"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return "xa." + name.replace("_", "")
+
+
+def demo_accounts(
+    province_code: str, communes: tuple[CommuneInfo, ...], seed: int
+) -> list[DemoLogin]:
+    """The demo officers of a province: provincial police (PC06), a commune officer for each
+    of the first communes, an inspector (auditor) and an administrator."""
+    specs: list[tuple[str, str, tuple[tuple[str, str, str], ...]]] = [
+        ("pc06.demo", "Hoàng Văn Thắng", (("provincial_officer", "province", province_code),)),
+    ]
+    commune_names = ("Bế Thị Lan", "Lương Văn Dũng", "Nông Thị Hoa", "Đàm Văn Hùng")
+    for commune, full_name in zip(communes[:COMMUNE_OFFICERS], commune_names, strict=False):
+        specs.append(
+            (commune_username(commune), full_name, (("commune_officer", "commune", commune.code),))
+        )
+    specs += [
+        ("thanhtra.demo", "Đàm Thị Hương", (("auditor", "province", province_code),)),
+        ("quantri.demo", "Nông Đức Minh", (("admin", "province", province_code),)),
+    ]
+    return [
+        DemoLogin(
+            username=username,
+            full_name=full_name,
+            roles=roles,
+            password=derive_password(seed, username),
+            totp_secret=derive_totp_secret(seed, username),
+        )
+        for username, full_name, roles in specs
+    ]
+
+
+def seconds_left_in_step(now: float | None = None) -> int:
+    """Seconds until the current 30-second TOTP code changes."""
+    moment = time.time() if now is None else now
+    return 30 - int(moment) % 30

@@ -1,0 +1,97 @@
+"""``oncegov demo`` and ``oncegov demo logins`` end to end, on a database of their own."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from oncegov.auth.models import Officer
+from oncegov.config import settings
+from oncegov.demo.accounts import derive_password, derive_totp_secret
+from oncegov.registry.models import Citizen
+from tests.demo.conftest import SEED, SMALL
+
+runner = CliRunner()
+USERNAMES = ("pc06.demo", "xa.thucphan", "xa.nungtricao", "thanhtra.demo", "quantri.demo")
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    from oncegov.cli.main import app
+
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def _citizens(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(Citizen)) or 0)
+
+
+def _shown_code(output: str, username: str) -> str:
+    """The TOTP code printed on the username's row of the sign-in table."""
+    row = re.search(
+        rf"{re.escape(username)}\s*│[^│]*│\s*([a-z0-9-]{{19}})\s*│\s*(\d{{6}})\s*│", output
+    )
+    assert row, output
+    assert row[1] == derive_password(SEED, username)
+    return row[2]
+
+
+def test_demo_loads_prints_sign_ins_then_skips_refuses_and_replaces(cli_engine: Engine) -> None:
+    code, output = _invoke("demo", "--scale", str(SMALL), "--seed", str(SEED))
+    assert code == 0, output
+    assert "loaded" in output and "Cao Bằng" in output
+    loaded = _citizens(cli_engine)
+    assert 1_000 < loaded < 1_300
+    with Session(cli_engine) as session:
+        officers = set(session.scalars(select(Officer.username)))
+    assert officers == set(USERNAMES)
+    for username in USERNAMES:
+        shown = _shown_code(output, username)
+        totp = pyotp.TOTP(derive_totp_secret(SEED, username))
+        assert totp.verify(shown, valid_window=1)
+
+    code, output = _invoke("demo", "--if-empty", "--scale", str(SMALL * 2), "--seed", str(SEED))
+    assert code == 0, output
+    assert "nothing to do" in output
+    assert _citizens(cli_engine) == loaded
+    _shown_code(output, "pc06.demo")  # the sign-ins are printed again
+
+    code, output = _invoke("demo", "--scale", str(SMALL))
+    assert code == 1
+    assert "already holds" in output
+    assert _citizens(cli_engine) == loaded
+
+    code, output = _invoke("demo", "--replace", "--scale", str(SMALL * 2), "--seed", str(SEED))
+    assert code == 0, output
+    assert "deleted the earlier demo population" in output
+    assert _citizens(cli_engine) > 1.8 * loaded
+
+
+def test_logins_prints_the_derived_credentials(cli_engine: Engine) -> None:
+    code, output = _invoke("demo", "logins", "--seed", str(SEED))
+    assert code == 0, output
+    for username in USERNAMES:
+        _shown_code(output, username)
+    assert _citizens(cli_engine) == 0  # printing sign-ins loads nothing
+
+
+def test_demo_is_refused_in_production(cli_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "environment", "production")
+    code, output = _invoke("demo", "--scale", str(SMALL))
+    assert code == 1
+    assert "not allowed in production" in output
+    code, output = _invoke("demo", "logins")
+    assert code == 1
+    assert _citizens(cli_engine) == 0
+
+
+def test_if_empty_and_replace_together_are_rejected() -> None:
+    code, output = _invoke("demo", "--if-empty", "--replace")
+    assert code == 2  # a usage error, raised before any database work
+    assert "either --if-empty or --replace" in output
