@@ -6,10 +6,8 @@ itself recorded as ``audit.read`` so the inspectors are inspected too.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -20,10 +18,9 @@ from oncegov.audit.models import AuditEntry
 from oncegov.audit.service import VerifyResult
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
-from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.web.i18n import N_, _
-from oncegov.web.templating import render
+from oncegov.web.templating import local_time, render
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
 
@@ -48,12 +45,6 @@ PROBLEMS = {
     "altered": N_("an entry was altered"),
     "truncated": N_("the newest entries were deleted"),
 }
-
-
-def local_time(moment: dt.datetime) -> str:
-    """A stored UTC moment in the province's time zone (SQLite returns naive UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def _clean(value: str) -> str | None:

@@ -17,24 +17,13 @@ from sqlalchemy.orm import Session
 
 from oncegov.demo.generator import Population
 from oncegov.demo.rows import CITIZEN_FIELDS, HOUSEHOLD_FIELDS
-from oncegov.registry.bulk.repository import BulkRepository
+from oncegov.registry.bulk.repository import CHANGE_COLUMNS, BulkRepository
 
 BATCH_SIZE = 20_000
 CHANGE_SOURCE = "demo"
 CHANGE_REASON = "Demo population"
 CITIZEN_COLUMNS = (*CITIZEN_FIELDS, "version", "created_at", "updated_at")
 HOUSEHOLD_COLUMNS = (*HOUSEHOLD_FIELDS, "version", "created_at", "updated_at")
-CHANGE_COLUMNS = (
-    "entity",
-    "entity_key",
-    "version",
-    "changed_at",
-    "actor",
-    "source",
-    "reason",
-    "legal_reference",
-    "changes",
-)
 
 LoadProgress = Callable[[int], None]  # rows inserted so far
 

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +26,7 @@ from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
 from oncegov.web.i18n import N_, _
-from oncegov.web.templating import render
+from oncegov.web.templating import local_time, render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 
@@ -151,12 +150,6 @@ ORIGINAL_PREFIX = "was_"
 
 
 # --- display helpers ------------------------------------------------------------------------
-
-
-def local_time(moment: dt.datetime) -> str:
-    """A stored UTC moment in the province's time zone (SQLite returns naive UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def display_birth(text: str) -> str:

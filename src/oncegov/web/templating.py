@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +23,12 @@ TEMPLATE_DIRS = [
 ]
 
 
+def local_time(moment: dt.datetime) -> str:
+    """A stored UTC moment in the province's time zone (SQLite returns naive UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M:%S")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -34,6 +42,7 @@ def environment() -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals["settings"] = settings
+    env.filters["local_time"] = local_time
     env.globals["get_locale"] = i18n.get_locale
     env.globals["LOCALES"] = i18n.LOCALES
     return env

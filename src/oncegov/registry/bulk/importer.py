@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from oncegov.registry.bulk.checks import DATA_COLUMNS, CheckedBatch, Values
-from oncegov.registry.bulk.repository import BulkRepository
+from oncegov.registry.bulk.repository import CHANGE_COLUMNS, BulkRepository
 from oncegov.registry.bulk.schemas import HEADER_ROW, ProgressCallback, RowError
 from oncegov.registry.models import Citizen
 from oncegov.registry.schemas import CITIZEN_COLUMNS
@@ -30,17 +30,6 @@ from oncegov.registry.service import diff_values
 SOURCE = "import"
 
 INSERT_COLUMNS: tuple[str, ...] = (*DATA_COLUMNS, "version", "created_at", "updated_at")
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "entity",
-    "entity_key",
-    "version",
-    "changed_at",
-    "actor",
-    "source",
-    "reason",
-    "legal_reference",
-    "changes",
-)
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "code",
     "commune_code",

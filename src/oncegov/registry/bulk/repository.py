@@ -47,6 +47,20 @@ def _processed(row: Sequence[Any], processors: list[tuple[int, Any]]) -> list[An
     return values
 
 
+# Column order of version rows written in bulk (demo load, imports).
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "entity",
+    "entity_key",
+    "version",
+    "changed_at",
+    "actor",
+    "source",
+    "reason",
+    "legal_reference",
+    "changes",
+)
+
+
 class BulkRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
