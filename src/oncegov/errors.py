@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oncegov.web.i18n import N_
+
 log = logging.getLogger(__name__)
 
 
@@ -113,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        error = OnceGovError("Internal error", code="internal_error")
+        error = OnceGovError(N_("Internal error"), code="internal_error")
         if _wants_json(request):
             return JSONResponse({"error": error.as_dict()}, status_code=500)
         from oncegov.web.templating import render

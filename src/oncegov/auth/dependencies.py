@@ -17,6 +17,7 @@ from oncegov.auth.schemas import Authorized, Principal
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, PermissionDenied
+from oncegov.web.i18n import N_
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
@@ -42,7 +43,7 @@ async def current_principal(request: Request, db: DbSession) -> Principal:
         return service.service_principal(db, authorization[7:].strip())
     token = request.cookies.get(settings.session_cookie)
     if not token:
-        raise NotAuthenticated("Please sign in")
+        raise NotAuthenticated(N_("Please sign in"))
     principal = service.officer_principal_from_session(db, token)
     if request.method not in SAFE_METHODS:
         sent = await _csrf_token_from(request)
@@ -51,7 +52,9 @@ async def current_principal(request: Request, db: DbSession) -> Principal:
             or not principal.csrf_token
             or not secrets.compare_digest(sent, principal.csrf_token)
         ):
-            raise PermissionDenied("Form expired or forged; reload the page", code="csrf_failed")
+            raise PermissionDenied(
+                N_("Form expired or forged; reload the page"), code="csrf_failed"
+            )
     request.state.principal = principal
     return principal
 
@@ -64,7 +67,7 @@ def require(permission: str) -> Callable[..., Authorized]:
 
     def dependency(principal: CurrentPrincipal) -> Authorized:
         if not principal.can(permission):
-            raise PermissionDenied("You do not have permission for this", permission=permission)
+            raise PermissionDenied(N_("You do not have permission for this"), permission=permission)
         return Authorized(principal, permission, principal.scope_for(permission))
 
     dependency.__name__ = f"require_{permission.replace('.', '_')}"

@@ -13,6 +13,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, TooManyRequests
 from oncegov.kit.crypto import new_token
+from oncegov.web.i18n import N_
 from oncegov.web.templating import render
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def login(
     if not cookie or not secrets.compare_digest(cookie, login_csrf):
         return _login_form(
             request,
-            error="The form expired; please try again",
+            error=N_("The form expired; please try again"),
             status_code=400,
             next_path=next_path,
         )

@@ -20,12 +20,13 @@ from oncegov.config import settings
 from oncegov.errors import Conflict, NotAuthenticated, TooManyRequests, ValidationFailed
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
+from oncegov.web.i18n import N_
 
 _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
 # Verified against when the username is unknown, so both paths cost one Argon2 verification.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
-LOGIN_FAILED = "Wrong username, password or one-time code"
+LOGIN_FAILED = N_("Wrong username, password or one-time code")
 
 
 def now() -> dt.datetime:
@@ -76,13 +77,13 @@ def create_officer(
     repo = AuthRepository(session)
     username = username.strip().lower()
     if not username:
-        raise ValidationFailed("Username is required", field="username")
+        raise ValidationFailed(N_("Username is required"), field="username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             f"Password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
     if repo.officer_by_username(username):
-        raise Conflict("An officer with this username already exists", field="username")
+        raise Conflict(N_("An officer with this username already exists"), field="username")
     for role, scope_kind, scope_code in roles:
         _check_role(repo, role, scope_kind, scope_code)
     secret = totp_secret or pyotp.random_base32()
@@ -179,7 +180,7 @@ def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int =
     throttle.count += 1
     if throttle.count > limit:
         raise TooManyRequests(
-            "Too many requests; try again in a minute", retry_after=window_seconds
+            N_("Too many requests; try again in a minute"), retry_after=window_seconds
         )
 
 
@@ -285,14 +286,14 @@ def resolve_session(session: Session, token: str) -> WebSession:
     web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
     moment = now()
     if web_session is None or web_session.revoked_at is not None:
-        raise NotAuthenticated("Please sign in")
+        raise NotAuthenticated(N_("Please sign in"))
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
     if (
         _aware(web_session.expires_at) <= moment
         or _aware(web_session.last_seen_at) + idle <= moment
     ):
         web_session.revoked_at = moment
-        raise NotAuthenticated("Your session has expired; please sign in again")
+        raise NotAuthenticated(N_("Your session has expired; please sign in again"))
     # Writing last_seen on every request would make every read a write; a minute's grain is enough.
     if moment - _aware(web_session.last_seen_at) > dt.timedelta(minutes=1):
         web_session.last_seen_at = moment
@@ -308,10 +309,10 @@ def end_session(session: Session, token: str) -> None:
 def officer_principal_from_session(session: Session, token: str) -> Principal:
     web_session = resolve_session(session, token)
     if web_session.subject_kind != "officer":
-        raise NotAuthenticated("Please sign in as an officer")
+        raise NotAuthenticated(N_("Please sign in as an officer"))
     officer = AuthRepository(session).officer(web_session.subject_id)
     if officer is None or not officer.is_active:
-        raise NotAuthenticated("Please sign in")
+        raise NotAuthenticated(N_("Please sign in"))
     return principal_for_officer(session, officer, web_session)
 
 
@@ -343,7 +344,7 @@ def service_principal(session: Session, token: str) -> Principal:
     repo = AuthRepository(session)
     record = repo.service_token_by_hash(hash_token(token))
     if record is None:
-        raise NotAuthenticated("Invalid service token", code="invalid_token")
+        raise NotAuthenticated(N_("Invalid service token"), code="invalid_token")
     assignment = RoleAssignment(role="", scope_kind=record.scope_kind, scope_code=record.scope_code)
     scope = _scope_of(repo, assignment)
     permissions = frozenset(record.permissions.split())

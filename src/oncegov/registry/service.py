@@ -29,6 +29,7 @@ from oncegov.registry.schemas import (
     HouseholdOut,
 )
 from oncegov.registry.validation import CitizenValidator, FieldError, format_birth
+from oncegov.web.i18n import N_
 
 EVERYWHERE = UnitScope(None)
 SEARCH_LIMIT = 50
@@ -56,7 +57,9 @@ def to_summary(citizen: Citizen) -> CitizenSummary:
 def _require_purpose(purpose: str) -> str:
     purpose = purpose.strip()
     if not purpose:
-        raise ValidationFailed("A purpose is required to read a citizen's data", field="purpose")
+        raise ValidationFailed(
+            N_("A purpose is required to read a citizen's data"), field="purpose"
+        )
     return purpose
 
 
@@ -76,7 +79,7 @@ def get_citizen(
     citizen = RegistryRepository(session).citizen(personal_id, scope)
     if citizen is None:
         # Same answer for "no such person" and "outside your units": no enumeration.
-        raise NotFound("No citizen with this personal ID in your area", field="personal_id")
+        raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
     audit.record(session, actor, "registry.read", purpose=purpose, subject_personal_id=personal_id)
     return to_out(citizen)
 
@@ -127,7 +130,7 @@ def search_citizens(
         parts = parse_search(query)
         folded = fold(parts["name"])
         if len(folded) < 2 and parts["birth_year"] is None:
-            raise ValidationFailed("Type at least two letters of the name", field="q")
+            raise ValidationFailed(N_("Type at least two letters of the name"), field="q")
         results = list(
             repo.search_by_name(
                 scope,
@@ -169,7 +172,7 @@ def match_by_name_and_birth(
         raise ValidationFailed(f"Date of birth: {exc}", field="date_of_birth") from exc
     key = name_key(full_name)
     if not key:
-        raise ValidationFailed("Full name is required", field="full_name")
+        raise ValidationFailed(N_("Full name is required"), field="full_name")
     candidates = RegistryRepository(session).search_by_name(
         scope,
         folded_prefix=None,
@@ -202,7 +205,7 @@ def household_of(
     repo = RegistryRepository(session)
     citizen = repo.citizen(personal_id, scope)
     if citizen is None:
-        raise NotFound("No citizen with this personal ID in your area", field="personal_id")
+        raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
     if citizen.household_code is None:
         return None
     household = repo.household(citizen.household_code)
@@ -238,7 +241,7 @@ def history(
     purpose = _require_purpose(purpose)
     repo = RegistryRepository(session)
     if repo.citizen(personal_id, scope) is None:
-        raise NotFound("No citizen with this personal ID in your area", field="personal_id")
+        raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
     audit.record(
         session, actor, "registry.read_history", purpose=purpose, subject_personal_id=personal_id
     )
@@ -300,23 +303,23 @@ def record_change(
     with who, why and under which document, and audits the change. No-op changes are refused."""
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("A reason is required for every change", field="reason")
+        raise ValidationFailed(N_("A reason is required for every change"), field="reason")
     unknown = [f for f in updates if f not in EDITABLE_FIELDS]
     if unknown:
         raise ValidationFailed(f"Field cannot be changed: {unknown[0]}", field=unknown[0])
     repo = RegistryRepository(session)
     citizen = repo.citizen_for_update(personal_id, scope)
     if citizen is None:
-        raise NotFound("No citizen with this personal ID in your area", field="personal_id")
+        raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
     row = current_row(citizen) | {k: (v or "") for k, v in updates.items()}
     clean, errors = _validator(session).validate(row)
     if errors:
         raise _field_errors_to_exception(errors)
     if updates.get("household_code") and repo.household(clean["household_code"]) is None:
-        raise ValidationFailed("No household with this code", field="household_code")
+        raise ValidationFailed(N_("No household with this code"), field="household_code")
     changes = diff_values(citizen, clean)
     if not changes:
-        raise ValidationFailed("Nothing to change: the values are the same", field="changes")
+        raise ValidationFailed(N_("Nothing to change: the values are the same"), field="changes")
     apply_change(
         session,
         citizen,
@@ -377,7 +380,7 @@ def allocate_personal_id(
 ) -> str:
     """A new unique personal ID number (used when a birth is registered)."""
     if sex not in ("M", "F"):
-        raise ValidationFailed("Sex must be M or F", field="sex")
+        raise ValidationFailed(N_("Sex must be M or F"), field="sex")
     try:
         prefix = pid.prefix_for(birth_province_code, sex, birth_year)  # type: ignore[arg-type]
     except pid.PersonalIdError as exc:
@@ -386,7 +389,7 @@ def allocate_personal_id(
     while True:
         sequence = repo.claim_sequence(prefix, start=1)
         if sequence > 999_999:
-            raise ValidationFailed("No personal ID numbers left for this prefix", field="sex")
+            raise ValidationFailed(N_("No personal ID numbers left for this prefix"), field="sex")
         number = f"{prefix}{sequence:06d}"
         if not repo.personal_id_taken(number):
             return number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,12 @@ from oncegov.audit.models import AuditEntry
 from oncegov.registry.models import Citizen
 from tests.fixtures import COMMUNE_B, OfficerLogin, login, make_citizen, personal_id_for
 from tests.registry.quality.helpers import findings, run
+
+
+@pytest.fixture(autouse=True)
+def english(client: TestClient) -> None:
+    """Assertions read the English message ids (Vietnamese is the default locale)."""
+    client.cookies.set("oncegov_lang", "en")
 
 
 def _bad_citizens(db: Session) -> tuple[Citizen, Citizen]:

@@ -48,6 +48,7 @@ from oncegov.registry.bulk.schemas import (
 from oncegov.registry.models import utcnow
 from oncegov.registry.schemas import CITIZEN_COLUMNS
 from oncegov.registry.validation import CitizenValidator, citizen_to_row
+from oncegov.web.i18n import N_
 
 BATCH_SIZE = 5000
 EXPORT_BATCH = 5000
@@ -163,7 +164,7 @@ def _load(
     # Each rerun rejects at least one more row, so this needs a pathological chain of rows
     # each giving up an old ID number the next one takes.
     raise ValidationFailed(  # pragma: no cover
-        "The file's old ID numbers depend on each other too deeply", field="old_id_number"
+        N_("The file's old ID numbers depend on each other too deeply"), field="old_id_number"
     )
 
 
@@ -173,7 +174,7 @@ def record_rejected_import(
     """Record a rejected import (run row and audit entry); call it in a fresh transaction after
     rolling back the import's own."""
     if not result.is_rejected:
-        raise ValidationFailed("Only a rejected import is recorded this way", field="status")
+        raise ValidationFailed(N_("Only a rejected import is recorded this way"), field="status")
     return _record_run(session, actor, result, started_at=utcnow(), reason=reason)
 
 

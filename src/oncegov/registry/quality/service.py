@@ -48,6 +48,7 @@ from oncegov.registry.quality.schemas import (
     SummaryOut,
 )
 from oncegov.registry.schemas import CitizenOut
+from oncegov.web.i18n import N_
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -288,9 +289,9 @@ def commune_choices(session: Session, scope: UnitScope) -> list[tuple[str, str]]
 
 def _check_filters(filters: FindingFilters) -> None:
     if filters.rule and filters.rule not in RULES_BY_CODE:
-        raise ValidationFailed("Unknown rule", field="rule")
+        raise ValidationFailed(N_("Unknown rule"), field="rule")
     if filters.status and filters.status not in FINDING_STATUSES:
-        raise ValidationFailed("Unknown status", field="status")
+        raise ValidationFailed(N_("Unknown status"), field="status")
 
 
 def list_findings(
@@ -306,7 +307,7 @@ def list_findings(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationFailed(f"Limit must be 1–{MAX_PAGE_SIZE}", field="limit")
     if offset < 0:
-        raise ValidationFailed("Offset must not be negative", field="offset")
+        raise ValidationFailed(N_("Offset must not be negative"), field="offset")
     repo = QualityRepository(session)
     items = repo.findings(scope, filters, limit=limit, offset=offset)
     return FindingPage(
@@ -321,7 +322,7 @@ def _finding(repo: QualityRepository, scope: UnitScope, finding_id: int) -> Qual
     finding = repo.finding(finding_id, scope)
     if finding is None:
         # Same answer for "no such finding" and "outside your area".
-        raise NotFound("No finding with this number in your area", field="id")
+        raise NotFound(N_("No finding with this number in your area"), field="id")
     return finding
 
 
@@ -390,16 +391,16 @@ def resolve(
     the citizens concerned through ``registry.record_change`` — a new version each, with the
     reason and legal reference — all or none; the other two resolutions change no data."""
     if resolution not in RESOLUTIONS:
-        raise ValidationFailed("Unknown resolution", field="resolution")
+        raise ValidationFailed(N_("Unknown resolution"), field="resolution")
     note = note.strip()
     if not note:
-        raise ValidationFailed("A note is required to resolve a finding", field="note")
+        raise ValidationFailed(N_("A note is required to resolve a finding"), field="note")
     repo = QualityRepository(session)
     finding = repo.finding_for_update(finding_id, scope)
     if finding is None:
-        raise NotFound("No finding with this number in your area", field="id")
+        raise NotFound(N_("No finding with this number in your area"), field="id")
     if finding.status != "open":
-        raise Conflict("This finding is already resolved", field="status")
+        raise Conflict(N_("This finding is already resolved"), field="status")
     wanted = {pid: fields for pid, fields in (corrections or {}).items() if fields}
     if resolution == "corrected":
         _apply_corrections(
@@ -407,7 +408,7 @@ def resolve(
         )
     elif wanted:
         raise ValidationFailed(
-            "Field corrections go with the resolution 'corrected'", field="corrections"
+            N_("Field corrections go with the resolution 'corrected'"), field="corrections"
         )
     finding.status = resolution
     finding.resolved_by = actor.label
@@ -436,13 +437,13 @@ def _apply_corrections(
 ) -> None:
     if not corrections:
         raise ValidationFailed(
-            "Correct at least one field, or choose another resolution", field="corrections"
+            N_("Correct at least one field, or choose another resolution"), field="corrections"
         )
     concerned = set(_concerned_ids(repo, finding))
     for personal_id in corrections:
         if personal_id not in concerned:
             raise ValidationFailed(
-                "Only the citizens this finding concerns can be corrected here",
+                N_("Only the citizens this finding concerns can be corrected here"),
                 field="corrections",
             )
     # All corrections or none: a failure on the second citizen undoes the first.
