@@ -14,7 +14,7 @@ from oncegov.registry.models import Citizen, Household
 from oncegov.registry.quality import service
 from oncegov.registry.quality.models import QualityFinding
 from oncegov.registry.quality.schemas import RunOut
-from tests.fixtures import COMMUNE_A, make_citizen, make_household
+from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen, make_household, personal_id_for
 
 TODAY = dt.date(2026, 11, 28)
 EVERYWHERE = UnitScope(None)
@@ -73,3 +73,17 @@ def family(
     household.head_personal_id = head.personal_id
     db.flush()
     return household, head, others
+
+
+def id_inconsistent_pair(db: Session) -> tuple[Citizen, Citizen]:
+    """Two citizens whose IDs encode the wrong sex: one in commune A, one in commune B."""
+    own = make_citizen(db, sex="F", birth_year=1985, personal_id=personal_id_for("M", 1985))
+    other = make_citizen(
+        db,
+        sex="F",
+        birth_year=1990,
+        personal_id=personal_id_for("M", 1990),
+        permanent_commune_code=COMMUNE_B,
+        current_commune_code=COMMUNE_B,
+    )
+    return own, other

@@ -5,28 +5,14 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from oncegov.registry.models import Citizen
-from tests.fixtures import COMMUNE_A, COMMUNE_B, OfficerLogin, login, make_citizen, personal_id_for
-from tests.registry.quality.helpers import findings, run
-
-
-def _bad_citizens(db: Session) -> tuple[Citizen, Citizen]:
-    own = make_citizen(db, sex="F", birth_year=1985, personal_id=personal_id_for("M", 1985))
-    other = make_citizen(
-        db,
-        sex="F",
-        birth_year=1990,
-        personal_id=personal_id_for("M", 1990),
-        permanent_commune_code=COMMUNE_B,
-        current_commune_code=COMMUNE_B,
-    )
-    return own, other
+from tests.fixtures import COMMUNE_A, COMMUNE_B, OfficerLogin, login
+from tests.registry.quality.helpers import findings, id_inconsistent_pair, run
 
 
 def test_provincial_officer_runs_lists_and_resolves(
     client: TestClient, db: Session, provincial_officer: OfficerLogin
 ) -> None:
-    own, other = _bad_citizens(db)
+    own, other = id_inconsistent_pair(db)
     csrf = login(client, provincial_officer)
     headers = {"X-CSRF-Token": csrf}
     created = client.post("/api/v1/quality/runs", headers=headers)
@@ -77,7 +63,7 @@ def test_provincial_officer_runs_lists_and_resolves(
 def test_commune_officer_is_scoped_and_cannot_run(
     client: TestClient, db: Session, commune_officer: OfficerLogin
 ) -> None:
-    own, other = _bad_citizens(db)
+    own, other = id_inconsistent_pair(db)
     run(db)
     other_id = findings(db, "id_inconsistent")[other.personal_id].id
     csrf = login(client, commune_officer)
@@ -101,7 +87,7 @@ def test_commune_officer_is_scoped_and_cannot_run(
 def test_bad_requests_name_the_field(
     client: TestClient, db: Session, commune_officer: OfficerLogin
 ) -> None:
-    own, _ = _bad_citizens(db)
+    own, _ = id_inconsistent_pair(db)
     run(db)
     finding_id = findings(db, "id_inconsistent")[own.personal_id].id
     csrf = login(client, commune_officer)

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
-from oncegov.registry.models import Citizen
-from tests.fixtures import COMMUNE_B, OfficerLogin, login, make_citizen, personal_id_for
-from tests.registry.quality.helpers import findings, run
+from tests.fixtures import OfficerLogin, login, make_citizen
+from tests.registry.quality.helpers import findings, id_inconsistent_pair, run
 
 
 @pytest.fixture(autouse=True)
@@ -21,23 +20,10 @@ def english(client: TestClient) -> None:
     client.cookies.set("oncegov_lang", "en")
 
 
-def _bad_citizens(db: Session) -> tuple[Citizen, Citizen]:
-    own = make_citizen(db, sex="F", birth_year=1985, personal_id=personal_id_for("M", 1985))
-    other = make_citizen(
-        db,
-        sex="F",
-        birth_year=1990,
-        personal_id=personal_id_for("M", 1990),
-        permanent_commune_code=COMMUNE_B,
-        current_commune_code=COMMUNE_B,
-    )
-    return own, other
-
-
 def test_provincial_officer_runs_checks_from_the_dashboard(
     client: TestClient, db: Session, provincial_officer: OfficerLogin
 ) -> None:
-    own, other = _bad_citizens(db)
+    own, other = id_inconsistent_pair(db)
     csrf = login(client, provincial_officer)
     page = client.get("/quality")
     assert page.status_code == 200
@@ -55,7 +41,7 @@ def test_provincial_officer_runs_checks_from_the_dashboard(
 def test_run_without_csrf_token_is_refused(
     client: TestClient, db: Session, provincial_officer: OfficerLogin
 ) -> None:
-    _bad_citizens(db)
+    id_inconsistent_pair(db)
     login(client, provincial_officer)
     assert client.post("/quality/run", data={}).status_code == 403
     assert findings(db) == {}
@@ -64,7 +50,7 @@ def test_run_without_csrf_token_is_refused(
 def test_commune_officer_sees_and_resolves_only_their_commune(
     client: TestClient, db: Session, commune_officer: OfficerLogin
 ) -> None:
-    own, other = _bad_citizens(db)
+    own, other = id_inconsistent_pair(db)
     run(db)
     found = findings(db, "id_inconsistent")
     own_id, other_id = found[own.personal_id].id, found[other.personal_id].id
@@ -89,7 +75,7 @@ def test_commune_officer_sees_and_resolves_only_their_commune(
 def test_correct_a_finding_from_its_page(
     client: TestClient, db: Session, commune_officer: OfficerLogin
 ) -> None:
-    own, _ = _bad_citizens(db)
+    own, _ = id_inconsistent_pair(db)
     run(db)
     finding = findings(db, "id_inconsistent")[own.personal_id]
     csrf = login(client, commune_officer)
@@ -130,7 +116,7 @@ def test_correct_a_finding_from_its_page(
 def test_invalid_resolution_comes_back_with_the_error(
     client: TestClient, db: Session, commune_officer: OfficerLogin
 ) -> None:
-    own, _ = _bad_citizens(db)
+    own, _ = id_inconsistent_pair(db)
     run(db)
     finding = findings(db, "id_inconsistent")[own.personal_id]
     csrf = login(client, commune_officer)
@@ -168,7 +154,7 @@ def test_findings_list_filters_and_household_finding_page(
 
     household = make_household(db, "HK-PAGE-1")
     member = make_citizen(db, household_code=household.code, relationship_to_head="child")
-    own, _ = _bad_citizens(db)
+    own, _ = id_inconsistent_pair(db)
     run(db)
     login(client, provincial_officer)
     listing = client.get("/quality/findings?rule=household_without_head&status=open")
