@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 # Settings are read at import; point them at the run's database before oncegov is imported.
-from tests.dbsetup import drop_database, new_database_url
+from tests.dbsetup import drop_database, new_database_url, rolled_back_session
 
 TEST_DATABASE_URL = new_database_url("main")
 os.environ["ONCEGOV_DATABASE_URL"] = TEST_DATABASE_URL
@@ -42,17 +42,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def db(engine: Engine) -> Iterator[Session]:
     """A session inside an outer transaction rolled back after the test; commits made by the
     code under test become SAVEPOINT releases."""
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    try:
+    with rolled_back_session(engine) as session:
         yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from oncegov.db import make_engine
 from oncegov.demo import service
 from oncegov.demo.generator import Population
 from oncegov.migrate import upgrade
-from tests.dbsetup import drop_database, new_database_url
+from tests.dbsetup import drop_database, new_database_url, rolled_back_session
 
 SMALL = 0.002  # ≈1,100 people: loads in well under a second
 MEDIUM = 0.02  # ≈11,000 people: enough for the distribution checks
@@ -44,17 +44,8 @@ def demo_engine(engine: Engine) -> Iterator[Engine]:
 @pytest.fixture
 def demo_db(demo_engine: Engine) -> Iterator[Session]:
     """A session in an outer transaction rolled back after the test."""
-    connection = demo_engine.connect()
-    outer = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    try:
+    with rolled_back_session(demo_engine) as session:
         yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
 
 
 @pytest.fixture(scope="session")

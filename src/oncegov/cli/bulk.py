@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from oncegov.cli.common import cli_actor, console, err_console, progress, transaction
+from oncegov.cli.common import cli_actor, console, fail, progress, transaction
 from oncegov.errors import OnceGovError
 from oncegov.registry.bulk import service as bulk
 from oncegov.registry.bulk.io import write_report
@@ -46,11 +46,6 @@ class _Bar:
 
     def finish(self) -> None:
         self.bar.update(self.task, total=self.done, completed=self.done)
-
-
-def _fail(exc: OnceGovError) -> typer.Exit:
-    err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-    return typer.Exit(1)
 
 
 @import_app.command("citizens")
@@ -91,7 +86,7 @@ def import_citizens(
             with transaction() as session:
                 result.run_id = bulk.record_rejected_import(session, actor, result, reason=reason)
     except OnceGovError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     _print_outcome(result)
     if report is not None:
         write_report(report, result.errors)
@@ -143,5 +138,5 @@ def export_citizens(
             )
             hook.finish()
     except OnceGovError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"[green]exported[/green] {result.rows:,} citizens to {file}")

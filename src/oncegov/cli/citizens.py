@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from oncegov.cli.common import cli_actor, console, err_console, transaction
+from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
 from oncegov.registry import service as registry
 
@@ -22,8 +22,7 @@ def show(personal_id: str, purpose: str = PURPOSE) -> None:
         with transaction() as session:
             citizen = registry.get_citizen(session, cli_actor(), personal_id, purpose=purpose)
     except OnceGovError as exc:
-        err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     table = Table(show_header=False)
     for field, value in citizen.model_dump().items():
         table.add_row(field, "" if value is None else str(value))
@@ -37,8 +36,7 @@ def search(query: str, purpose: str = PURPOSE) -> None:
         with transaction() as session:
             results = registry.search_citizens(session, cli_actor(), query, purpose=purpose)
     except OnceGovError as exc:
-        err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     table = Table("personal ID", "full name", "born", "sex", "commune", "status")
     for row in results:
         table.add_row(

@@ -6,6 +6,7 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,6 +19,7 @@ from rich.progress import (
 from sqlalchemy.orm import Session
 
 from oncegov.db import get_sessionmaker
+from oncegov.errors import OnceGovError
 from oncegov.kit.actor import Actor
 
 console = Console()
@@ -53,3 +55,9 @@ def progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def fail(exc: OnceGovError) -> typer.Exit:
+    """Print a domain error (the field at fault and why) and return the exit to raise."""
+    err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
+    return typer.Exit(1)

@@ -6,7 +6,7 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
-from oncegov.cli.common import cli_actor, console, err_console, progress, transaction
+from oncegov.cli.common import cli_actor, console, fail, progress, transaction
 from oncegov.demo import service as demo_service
 from oncegov.demo.accounts import DemoLogin, seconds_left_in_step
 from oncegov.demo.generator import DEFAULT_SEED
@@ -37,11 +37,6 @@ def logins_table(accounts: list[DemoLogin]) -> Table:
             account.totp_secret,
         )
     return table
-
-
-def _fail(exc: OnceGovError) -> typer.Exit:
-    err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-    return typer.Exit(1)
 
 
 @app.callback(invoke_without_command=True)
@@ -87,7 +82,7 @@ def demo(
             )
             accounts = demo_service.logins(session, seed=seed)
     except OnceGovError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if outcome.skipped:
         console.print(
             f"The registry already holds {outcome.existing_citizens:,} citizens: "
@@ -135,5 +130,5 @@ def logins(seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP)) -> None:
         with transaction() as session:
             accounts = demo_service.logins(session, seed=seed)
     except OnceGovError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(logins_table(accounts))

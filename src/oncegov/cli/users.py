@@ -7,7 +7,7 @@ from rich.table import Table
 
 from oncegov.auth import service as auth
 from oncegov.auth.roles import ROLES
-from oncegov.cli.common import console, err_console, transaction
+from oncegov.cli.common import console, fail, transaction
 from oncegov.errors import OnceGovError
 
 app = typer.Typer(help="Officer accounts and roles.", no_args_is_help=True)
@@ -45,8 +45,7 @@ def create(
                 roles=[_parse_role(r) for r in role],
             )
     except OnceGovError as exc:
-        err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     console.print(f"created officer [bold]{created.officer.username}[/bold]")
     console.print("Enrol this in an authenticator app (shown once):")
     console.print(created.provisioning_uri)
@@ -82,6 +81,5 @@ def create_token(
                 session, name=name, permissions=permission, scope_kind=kind, scope_code=code
             )
     except OnceGovError as exc:
-        err_console.print(f"[red]{exc.field or 'error'}: {exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     console.print(token)
