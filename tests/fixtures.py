@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import random
 import re
@@ -14,6 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
+from oncegov.config import settings
+from oncegov.identity.accounts.models import EidAccount
 from oncegov.kit import personal_id as pid
 from oncegov.kit.text import fold, name_key, nfc
 from oncegov.registry.models import Citizen, Household, RegistryChange
@@ -137,3 +140,69 @@ def provincial_officer(db: Session) -> OfficerLogin:
 @pytest.fixture
 def auditor(db: Session) -> OfficerLogin:
     return make_officer(db, "thanhtra", ("auditor", "province", CAO_BANG))
+
+
+# --- citizens' eID accounts and sessions --------------------------------------------------------
+
+PASSCODE = "246810"
+CITIZEN_PHONE = "0912345678"
+
+
+def make_eid_account(
+    db: Session,
+    citizen: Citizen,
+    *,
+    level: int = 2,
+    status: str = "active",
+    passcode: str = PASSCODE,
+    phone: str = CITIZEN_PHONE,
+) -> EidAccount:
+    """An eID account as it stands after registration and activation (no codes sent)."""
+    moment = dt.datetime.now(dt.UTC)
+    account = EidAccount(
+        personal_id=citizen.personal_id,
+        level=level,
+        status=status,
+        phone=phone,
+        passcode_hash=auth.hash_password(passcode) if status != "pending" else None,
+        failed_logins=0,
+        registered_channel="station" if level == 2 else "web",
+        created_at=moment,
+        activated_at=moment if status != "pending" else None,
+        level2_verified_at=moment if level == 2 else None,
+        level2_verified_by="test.officer" if level == 2 else None,
+    )
+    db.add(account)
+    db.flush()
+    return account
+
+
+def citizen_session(
+    client: TestClient, db: Session, account: EidAccount, *, level: int | None = None
+) -> str:
+    """Give ``client`` a live eID session for ``account`` (as after a successful login);
+    returns its CSRF token. Tests of the login itself go through the sign-in pages."""
+    level = level or account.level
+    issued = auth.start_session(
+        db,
+        subject_kind="citizen",
+        subject_id=account.id,
+        ip="testclient",
+        user_agent="pytest",
+        personal_id=account.personal_id,
+        auth_level=level,
+        amr=("pwd", "otp", "mfa") if level == 2 else ("pwd",),
+    )
+    db.flush()
+    client.cookies.set(settings.citizen_session_cookie, issued.token)
+    return issued.web_session.csrf_token
+
+
+@pytest.fixture
+def id_card_officer(db: Session) -> OfficerLogin:
+    return make_officer(db, "cccd.thucphan", ("id_card_officer", "commune", COMMUNE_A))
+
+
+@pytest.fixture
+def admin_officer(db: Session) -> OfficerLogin:
+    return make_officer(db, "quantri.heThong", ("admin", "province", CAO_BANG))

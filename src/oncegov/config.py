@@ -37,6 +37,31 @@ class Settings(BaseSettings):
     ip_login_limit_per_minute: int = 30
     lookup_limit_per_minute: int = 120
 
+    # Citizens (eID). Their session cookie is separate from the officers' one.
+    citizen_session_cookie: str = "oncegov_eid_session"
+    eid_min_age_years: int = 14
+    passcode_max_failures_before_lock: int = 5
+    otp_lifetime_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_sends_per_hour: int = 5
+    login_history_retention_days: int = 5 * 365
+
+    # SMS: only the local outbox exists here (the operator's gateway is not reachable).
+    sms_backend: str = "local"
+    sms_sender: str = "ONCEGOV"
+    # Numbers starting with this prefix are undeliverable in the local gateway, so the
+    # failure path can be exercised; the delay imitates a slow gateway.
+    sms_local_undeliverable_prefix: str = "0999"
+    sms_local_delay_ms: int = 0
+
+    # OpenID Connect provider.
+    oidc_issuer: str = "http://127.0.0.1:8000"
+    oidc_id_token_seconds: int = 600
+    oidc_access_token_seconds: int = 600
+    oidc_refresh_token_days: int = 30
+    oidc_code_seconds: int = 60
+    oidc_key_rotation_days: int = 90
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

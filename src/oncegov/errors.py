@@ -60,6 +60,13 @@ class Conflict(OnceGovError):
 class NotAuthenticated(OnceGovError):
     status = 401
     code = "not_authenticated"
+    login_path = "/login"  # where a page sends the visitor to sign in
+
+
+class CitizenNotAuthenticated(NotAuthenticated):
+    """A citizen page without a citizen session: sign in with the eID, not the officer form."""
+
+    login_path = "/eid/login"
 
 
 class PermissionDenied(OnceGovError):
@@ -82,9 +89,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"error": exc.as_dict()}, status_code=exc.status)
         if isinstance(exc, NotAuthenticated):
+            from urllib.parse import quote
+
             from fastapi.responses import RedirectResponse
 
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = quote(request.url.path, safe="/")
+            return RedirectResponse(f"{exc.login_path}?next={target}", status_code=303)
         from oncegov.web.templating import render
 
         return render(request, "error.html", {"error": exc}, status_code=exc.status)

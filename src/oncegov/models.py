@@ -3,6 +3,8 @@
 from oncegov.audit import models as audit_models
 from oncegov.auth import models as auth_models
 from oncegov.db import Base
+from oncegov.identity.accounts import models as eid_models
+from oncegov.integrations import models as integration_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
 from oncegov.registry.quality import models as quality_models
@@ -13,6 +15,8 @@ __all__ = [
     "audit_models",
     "auth_models",
     "bulk_models",
+    "eid_models",
+    "integration_models",
     "metadata",
     "quality_models",
     "registry_models",

@@ -1,8 +1,10 @@
 """Walks every route of the app: default deny.
 
-- A route without an auth dependency must be on the PUBLIC list below.
-- Every other route refuses an anonymous caller (401 for /api, redirect to sign-in for pages).
+- A route without an auth dependency must be on the PUBLIC lists below.
+- Every other route refuses an anonymous caller (401 for /api, redirect to sign-in for pages:
+  the officers' form, or the eID sign-in for citizens' pages).
 - A route that requires a permission refuses a signed-in officer who lacks it (403).
+- Citizens' routes refuse officers, and officers' routes refuse citizens.
 """
 
 from __future__ import annotations
@@ -20,15 +22,61 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from oncegov.app import create_app
-from oncegov.auth.dependencies import current_principal
-from tests.fixtures import CAO_BANG, OfficerLogin, login, make_officer
+from oncegov.auth.dependencies import current_citizen, current_principal
+from oncegov.auth.roles import ROLES
+from tests.fixtures import (
+    CAO_BANG,
+    OfficerLogin,
+    citizen_session,
+    login,
+    make_citizen,
+    make_eid_account,
+    make_officer,
+)
 
-PUBLIC: set[tuple[str, str]] = {
+PUBLIC_CORE: set[tuple[str, str]] = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),  # ends the caller's own session, if any; checks its CSRF token
     ("GET", "/healthz"),
 }
+# Citizens before they have a session: self-registration, activation, sign-in, passcode reset
+# (each guarded by its own one-time code and rate limits), and the demo SMS outbox page,
+# which answers 404 in production.
+PUBLIC_EID: set[tuple[str, str]] = {
+    ("GET", "/eid/register"),
+    ("POST", "/eid/register"),
+    ("GET", "/eid/activate"),
+    ("POST", "/eid/activate"),
+    ("GET", "/eid/login"),
+    ("POST", "/eid/login"),
+    ("GET", "/eid/login/otp"),
+    ("POST", "/eid/login/otp"),
+    ("POST", "/eid/logout"),
+    ("GET", "/eid/reset"),
+    ("POST", "/eid/reset"),
+    ("GET", "/eid/reset/confirm"),
+    ("POST", "/eid/reset/confirm"),
+    ("GET", "/eid/sms"),
+    ("POST", "/api/v1/eid/registrations"),
+    ("POST", "/api/v1/eid/activations"),
+    ("POST", "/api/v1/eid/passcode-resets"),
+    ("POST", "/api/v1/eid/passcode-resets/confirm"),
+}
+# OpenID Connect endpoints authenticate by the protocol itself (client credentials, bearer
+# access tokens, or by sending the browser to the eID sign-in).
+PUBLIC_OIDC: set[tuple[str, str]] = {
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/oidc/jwks"),
+    ("GET", "/oidc/authorize"),
+    ("POST", "/oidc/token"),
+    ("GET", "/oidc/userinfo"),
+    ("POST", "/oidc/userinfo"),
+    ("GET", "/oidc/logout"),
+    ("POST", "/oidc/logout"),
+    ("POST", "/oidc/revoke"),
+}
+PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC
 SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1", "code": "01273"}
 
 
@@ -53,8 +101,12 @@ def route_auth(route: Endpoint) -> tuple[bool, str | None]:
         (c.required_permission for c in calls if hasattr(c, "required_permission")),
         None,
     )
-    authenticated = permission is not None or current_principal in calls
+    authenticated = permission is not None or current_principal in calls or is_citizen(route)
     return authenticated, permission
+
+
+def is_citizen(route: Endpoint) -> bool:
+    return current_citizen in _walk(route.dependant)
 
 
 def endpoints(app: FastAPI) -> list[Endpoint]:
@@ -81,7 +133,9 @@ def test_every_unauthenticated_route_is_on_the_public_list() -> None:
 
 def test_every_protected_route_names_a_permission_or_is_for_any_officer() -> None:
     # Only the start page is for any signed-in officer; everything else names a permission.
-    any_officer = {(m, r.path) for m, r in ROUTES if route_auth(r) == (True, None)}
+    any_officer = {
+        (m, r.path) for m, r in ROUTES if route_auth(r) == (True, None) and not is_citizen(r)
+    }
     assert any_officer <= {("GET", "/")}
 
 
@@ -98,7 +152,8 @@ def test_anonymous_caller_is_refused(client: TestClient, method: str, route: End
         assert response.json()["error"]["code"] == "not_authenticated"
     else:
         assert response.status_code == 303
-        assert response.headers["location"].startswith("/login")
+        sign_in = "/eid/login" if is_citizen(route) else "/login"
+        assert response.headers["location"].startswith(sign_in + "?")
 
 
 @pytest.fixture
@@ -107,7 +162,7 @@ def officer_without_permissions(db: Session) -> OfficerLogin:
     return make_officer(db, "quantri.test", ("admin", "province", CAO_BANG))
 
 
-PROTECTED = [(m, r) for m, r in ROUTES if route_auth(r)[1] not in (None, "users.manage")]
+PROTECTED = [(m, r) for m, r in ROUTES if route_auth(r)[1] not in {None, *ROLES["admin"]}]
 
 
 @pytest.mark.parametrize(
@@ -123,6 +178,36 @@ def test_officer_without_the_permission_is_refused(
     assert response.status_code == 403, f"{method} {route.path} answered {response.status_code}"
     if route.path.startswith("/api/"):
         assert response.json()["error"]["code"] == "permission_denied"
+
+
+CITIZEN_ROUTES = [(m, r) for m, r in ROUTES if is_citizen(r)]
+OFFICER_ROUTES = [(m, r) for m, r in ROUTES if route_auth(r)[1] is not None]
+
+
+@pytest.mark.parametrize(
+    ("method", "route"), CITIZEN_ROUTES, ids=[f"{m} {r.path}" for m, r in CITIZEN_ROUTES]
+)
+def test_citizen_routes_refuse_an_officer(
+    client: TestClient, provincial_officer: OfficerLogin, method: str, route: Endpoint
+) -> None:
+    csrf = login(client, provincial_officer)
+    response = client.request(
+        method, _url(route), headers={"X-CSRF-Token": csrf}, follow_redirects=False
+    )
+    assert response.status_code in (303, 401), f"{method} {route.path}: {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    ("method", "route"), OFFICER_ROUTES, ids=[f"{m} {r.path}" for m, r in OFFICER_ROUTES]
+)
+def test_officer_routes_refuse_a_citizen(
+    client: TestClient, db: Session, method: str, route: Endpoint
+) -> None:
+    csrf = citizen_session(client, db, make_eid_account(db, make_citizen(db)))
+    response = client.request(
+        method, _url(route), headers={"X-CSRF-Token": csrf}, follow_redirects=False
+    )
+    assert response.status_code in (303, 401), f"{method} {route.path}: {response.status_code}"
 
 
 def test_the_walk_sees_every_router() -> None:

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from oncegov.auth import service
-from oncegov.auth.schemas import Authorized, Principal
+from oncegov.auth.schemas import Authorized, CitizenPrincipal, Principal
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import NotAuthenticated, PermissionDenied
+from oncegov.errors import CitizenNotAuthenticated, NotAuthenticated, PermissionDenied
 from oncegov.web.i18n import N_
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,6 +36,14 @@ async def _csrf_token_from(request: Request) -> str | None:
     return None
 
 
+async def _check_csrf(request: Request, expected: str | None) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = await _csrf_token_from(request)
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise PermissionDenied(N_("Form expired or forged; reload the page"), code="csrf_failed")
+
+
 async def current_principal(request: Request, db: DbSession) -> Principal:
     """The officer behind the session cookie, or the service client behind a bearer token."""
     authorization = request.headers.get("authorization", "")
@@ -45,21 +53,28 @@ async def current_principal(request: Request, db: DbSession) -> Principal:
     if not token:
         raise NotAuthenticated(N_("Please sign in"))
     principal = service.officer_principal_from_session(db, token)
-    if request.method not in SAFE_METHODS:
-        sent = await _csrf_token_from(request)
-        if (
-            not sent
-            or not principal.csrf_token
-            or not secrets.compare_digest(sent, principal.csrf_token)
-        ):
-            raise PermissionDenied(
-                N_("Form expired or forged; reload the page"), code="csrf_failed"
-            )
+    await _check_csrf(request, principal.csrf_token)
     request.state.principal = principal
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def current_citizen(request: Request, db: DbSession) -> CitizenPrincipal:
+    """The citizen behind the eID session cookie; unsafe methods need the session's CSRF token.
+
+    Pages answer an anonymous visitor with a redirect to ``/eid/login``, the API with 401."""
+    token = request.cookies.get(settings.citizen_session_cookie)
+    if not token:
+        raise CitizenNotAuthenticated(N_("Please sign in with your electronic identity"))
+    citizen = service.citizen_principal_from_session(db, token)
+    await _check_csrf(request, citizen.csrf_token)
+    request.state.citizen = citizen
+    return citizen
+
+
+CurrentCitizen = Annotated[CitizenPrincipal, Depends(current_citizen)]
 
 
 def require(permission: str) -> Callable[..., Authorized]:

@@ -67,6 +67,11 @@ class WebSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # Citizens only: the eID level proven at this login (1 or 2) and how (RFC 8176 "amr"
+    # values, space-separated). ``created_at`` is the OpenID Connect ``auth_time``.
+    personal_id: Mapped[str | None] = mapped_column(String(12))
+    auth_level: Mapped[int | None] = mapped_column(Integer)
+    amr: Mapped[str | None] = mapped_column(String(60))
 
 
 class ServiceToken(Base):

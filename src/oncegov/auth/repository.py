@@ -56,6 +56,20 @@ class AuthRepository:
             .values(revoked_at=now)
         )
 
+    def live_sessions_of(
+        self, subject_kind: str, subject_id: int, now: dt.datetime
+    ) -> Sequence[WebSession]:
+        return self.session.scalars(
+            select(WebSession)
+            .where(
+                WebSession.subject_kind == subject_kind,
+                WebSession.subject_id == subject_id,
+                WebSession.revoked_at.is_(None),
+                WebSession.expires_at > now,
+            )
+            .order_by(WebSession.created_at.desc())
+        ).all()
+
     def service_token_by_hash(self, token_hash: str) -> ServiceToken | None:
         return self.session.scalar(
             select(ServiceToken).where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from oncegov.kit.actor import Actor
@@ -63,3 +64,23 @@ class Authorized:
 
     def actor(self, channel: str = "web") -> Actor:
         return self.principal.actor(channel)
+
+
+@dataclass(frozen=True)
+class CitizenPrincipal:
+    """A citizen signed in with their eID account (``account_id`` is the eID account's id).
+
+    ``level`` is the level proven at this login (1 or 2), ``amr`` how (RFC 8176 values) and
+    ``auth_time`` when; the OpenID Connect provider puts these into ID tokens.
+    """
+
+    account_id: int
+    personal_id: str
+    level: int
+    amr: tuple[str, ...]
+    auth_time: dt.datetime
+    session_id: int
+    csrf_token: str
+
+    def actor(self, channel: str = "web") -> Actor:
+        return Actor(kind="citizen", id=self.personal_id, name=self.personal_id, channel=channel)

@@ -15,9 +15,15 @@ from oncegov.audit import service as audit
 from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, Throttle, WebSession
 from oncegov.auth.repository import AuthRepository
 from oncegov.auth.roles import ROLES
-from oncegov.auth.schemas import Principal, UnitScope
+from oncegov.auth.schemas import CitizenPrincipal, Principal, UnitScope
 from oncegov.config import settings
-from oncegov.errors import Conflict, NotAuthenticated, TooManyRequests, ValidationFailed
+from oncegov.errors import (
+    CitizenNotAuthenticated,
+    Conflict,
+    NotAuthenticated,
+    TooManyRequests,
+    ValidationFailed,
+)
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
 from oncegov.web.i18n import N_
@@ -261,9 +267,19 @@ class IssuedSession:
 
 
 def start_session(
-    session: Session, *, subject_kind: str, subject_id: int, ip: str | None, user_agent: str | None
+    session: Session,
+    *,
+    subject_kind: str,
+    subject_id: int,
+    ip: str | None,
+    user_agent: str | None,
+    personal_id: str | None = None,
+    auth_level: int | None = None,
+    amr: tuple[str, ...] = (),
 ) -> IssuedSession:
-    """A fresh random token on every login (never reuses a pre-login identifier)."""
+    """A fresh random token on every login (never reuses a pre-login identifier).
+
+    Citizens' sessions also keep the eID level proven at login and the methods used."""
     token = new_token()
     moment = now()
     web_session = WebSession(
@@ -276,6 +292,9 @@ def start_session(
         expires_at=moment + dt.timedelta(hours=settings.session_absolute_hours),
         ip=ip,
         user_agent=(user_agent or "")[:300],
+        personal_id=personal_id,
+        auth_level=auth_level,
+        amr=" ".join(amr) or None,
     )
     AuthRepository(session).add(web_session)
     return IssuedSession(token, web_session)
@@ -304,6 +323,35 @@ def end_session(session: Session, token: str) -> None:
     web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
     if web_session is not None and web_session.revoked_at is None:
         web_session.revoked_at = now()
+
+
+def revoke_sessions_of(session: Session, subject_kind: str, subject_id: int) -> None:
+    """End every live session of one subject at once (account locked, revoked, signed out)."""
+    AuthRepository(session).revoke_sessions_of(subject_kind, subject_id, now())
+
+
+def live_sessions_of(session: Session, subject_kind: str, subject_id: int) -> list[WebSession]:
+    return list(AuthRepository(session).live_sessions_of(subject_kind, subject_id, now()))
+
+
+def citizen_principal_from_session(session: Session, token: str) -> CitizenPrincipal:
+    """The citizen behind an eID session cookie. Locking or revoking an account revokes its
+    sessions, so a live session is enough; the account itself belongs to ``identity``."""
+    try:
+        web_session = resolve_session(session, token)
+    except NotAuthenticated as exc:
+        raise CitizenNotAuthenticated(exc.message) from None
+    if web_session.subject_kind != "citizen" or web_session.personal_id is None:
+        raise CitizenNotAuthenticated(N_("Please sign in with your electronic identity"))
+    return CitizenPrincipal(
+        account_id=web_session.subject_id,
+        personal_id=web_session.personal_id,
+        level=web_session.auth_level or 1,
+        amr=tuple((web_session.amr or "").split()),
+        auth_time=_aware(web_session.created_at),
+        session_id=web_session.id,
+        csrf_token=web_session.csrf_token,
+    )
 
 
 def officer_principal_from_session(session: Session, token: str) -> Principal:

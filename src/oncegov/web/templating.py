@@ -54,14 +54,17 @@ def render(
     context: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    principal = getattr(request.state, "principal", None)
+    principal = getattr(request.state, "principal", None)  # an officer
+    citizen = getattr(request.state, "citizen", None)  # a citizen signed in with their eID
+    signed_in = principal or citizen
     page = (
         environment()
         .get_template(template)
         .render(
             request=request,
             principal=principal,
-            csrf_token=principal.csrf_token if principal else None,
+            signed_in_citizen=citizen,
+            csrf_token=signed_in.csrf_token if signed_in else None,
             **(context or {}),
         )
     )

@@ -1,0 +1,58 @@
+"""eID accounts: one per citizen, level 1 (self-registered) or level 2 (verified by police)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oncegov.db import Base
+from oncegov.registry.models import utcnow
+
+ACCOUNT_STATUSES = ("pending", "active", "locked", "revoked")
+
+
+class EidAccount(Base):
+    """An electronic identity account.
+
+    ``status``: pending (registered, not yet activated with the one-time code), active, locked
+    (by the citizen or by police; ``locked_by``), revoked (citizen deceased, or by police).
+    ``pending_level`` is set while a level-2 verification waits for the citizen's code.
+    ``login_locked_until`` is the temporary lock after failed passcodes, not a status.
+    """
+
+    __tablename__ = "eid_accounts"
+    __table_args__ = (
+        CheckConstraint("level IN (1, 2)", name="level_known"),
+        CheckConstraint(
+            "status IN ('pending', 'active', 'locked', 'revoked')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id: Mapped[str] = mapped_column(
+        ForeignKey("citizens.personal_id", ondelete="RESTRICT"), unique=True
+    )
+    level: Mapped[int] = mapped_column(Integer)
+    pending_level: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    passcode_hash: Mapped[str | None] = mapped_column(String(200))
+    portrait: Mapped[bytes | None] = mapped_column(LargeBinary)  # self-registration photo
+    portrait_sha256: Mapped[str | None] = mapped_column(String(64))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    login_locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_by: Mapped[str | None] = mapped_column(String(10))  # citizen | police
+    lock_reason: Mapped[str | None] = mapped_column(String(300))
+    registered_channel: Mapped[str] = mapped_column(String(10))  # web | api | station
+    registered_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    level2_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    level2_verified_by: Mapped[str | None] = mapped_column(String(60))  # officer username
+    locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_reason: Mapped[str | None] = mapped_column(String(300))
+    passcode_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,102 @@
+"""Text messages (one-time codes). One Protocol, and the local gateway used here.
+
+The province would use a brand-name SMS operator's HTTP API; it cannot be reached from this
+machine, so the only implementation is ``LocalSmsGateway``: it behaves like the real one
+(numbers are normalised and checked, some numbers are undeliverable, delivery can be slow),
+and keeps every message in the ``sms_outbox`` table, where developers, tests and the demo
+page (``/eid/sms``) read them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncegov.config import settings
+from oncegov.errors import OnceGovError, ValidationFailed
+from oncegov.integrations.models import SmsOutboxMessage
+from oncegov.registry.models import utcnow
+from oncegov.web.i18n import N_
+
+# Vietnamese mobile numbers: 0 or +84 followed by nine digits starting with 3, 5, 7, 8 or 9.
+_MOBILE = re.compile(r"^(?:\+84|84|0)([35789]\d{8})$")
+
+
+class SmsNotDelivered(OnceGovError):
+    status = 502
+    code = "sms_not_delivered"
+
+
+@dataclass(frozen=True)
+class SmsReceipt:
+    message_id: str
+    phone: str
+
+
+class SmsGateway(Protocol):
+    def send(self, phone: str, text: str, *, purpose: str) -> SmsReceipt:
+        """Deliver ``text`` to ``phone``; raises SmsNotDelivered if the operator refuses it."""
+        ...
+
+
+def normalise_phone(phone: str) -> str:
+    """``0912 345 678``, ``+84912345678`` → ``0912345678``; anything else is refused."""
+    compact = re.sub(r"[\s.\-()]", "", phone or "")
+    match = _MOBILE.match(compact)
+    if not match:
+        raise ValidationFailed(
+            N_("Enter a Vietnamese mobile number, e.g. 0912345678"), field="phone"
+        )
+    return "0" + match[1]
+
+
+class LocalSmsGateway:
+    """Stores messages in the outbox table within the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def send(self, phone: str, text: str, *, purpose: str) -> SmsReceipt:
+        number = normalise_phone(phone)
+        if settings.sms_local_delay_ms:
+            time.sleep(settings.sms_local_delay_ms / 1000)
+        undeliverable = bool(settings.sms_local_undeliverable_prefix) and number.startswith(
+            settings.sms_local_undeliverable_prefix
+        )
+        message = SmsOutboxMessage(
+            phone=number,
+            sender=settings.sms_sender,
+            body=text,
+            purpose=purpose,
+            status="undeliverable" if undeliverable else "delivered",
+            created_at=utcnow(),
+        )
+        self.session.add(message)
+        self.session.flush()
+        if undeliverable:
+            raise SmsNotDelivered(
+                N_("The text message could not be delivered; try again later"), field="phone"
+            )
+        return SmsReceipt(message_id=f"local-{message.id}", phone=number)
+
+    def messages_to(self, phone: str, limit: int = 20) -> Sequence[SmsOutboxMessage]:
+        """Newest first (the demo page and tests read codes from here)."""
+        return self.session.scalars(
+            select(SmsOutboxMessage)
+            .where(SmsOutboxMessage.phone == normalise_phone(phone))
+            .order_by(SmsOutboxMessage.id.desc())
+            .limit(limit)
+        ).all()
+
+
+def sms_gateway(session: Session) -> SmsGateway:
+    """The configured gateway. Only ``local`` exists on this machine."""
+    if settings.sms_backend == "local":
+        return LocalSmsGateway(session)
+    raise RuntimeError(f"Unknown SMS backend {settings.sms_backend!r}")
