@@ -191,7 +191,7 @@ def citizen_session(
         user_agent="pytest",
         personal_id=account.personal_id,
         auth_level=level,
-        amr=("pwd", "otp", "mfa") if level == 2 else ("pwd",),
+        amr=("pwd", "sms", "mfa") if level == 2 else ("pwd",),
     )
     db.flush()
     client.cookies.set(settings.citizen_session_cookie, issued.token)
