@@ -15,6 +15,13 @@ from oncegov.auth.dependencies import CurrentPrincipal
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import install_error_handlers
+from oncegov.identity.accounts import api as eid_api
+from oncegov.identity.accounts import pages as eid_pages
+from oncegov.identity.cards import api as cards_api
+from oncegov.identity.cards import pages as cards_pages
+from oncegov.identity.oidc import api as oidc_api
+from oncegov.identity.oidc import pages as oidc_pages
+from oncegov.identity.oidc import protocol as oidc_protocol
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry import service as registry
@@ -65,9 +72,16 @@ def create_app() -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(quality_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(cards_pages.router)
+    app.include_router(eid_pages.router)
+    app.include_router(oidc_protocol.router)
+    app.include_router(oidc_pages.router)
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(quality_api.router, prefix="/api/v1")
     app.include_router(audit_api.router, prefix="/api/v1")
+    app.include_router(cards_api.router, prefix="/api/v1")
+    app.include_router(eid_api.router, prefix="/api/v1")
+    app.include_router(oidc_api.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     oidc_refresh_token_days: int = 30
     oidc_code_seconds: int = 60
     oidc_key_rotation_days: int = 90
+    # Token-endpoint requests per client and minute (a stuck client cannot flood the provider).
+    oidc_token_limit_per_minute: int = 600
 
     @property
     def is_sqlite(self) -> bool:

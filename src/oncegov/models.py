@@ -4,6 +4,8 @@ from oncegov.audit import models as audit_models
 from oncegov.auth import models as auth_models
 from oncegov.db import Base
 from oncegov.identity.accounts import models as eid_models
+from oncegov.identity.cards import models as id_card_models
+from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
@@ -16,8 +18,10 @@ __all__ = [
     "auth_models",
     "bulk_models",
     "eid_models",
+    "id_card_models",
     "integration_models",
     "metadata",
+    "oidc_models",
     "quality_models",
     "registry_models",
 ]

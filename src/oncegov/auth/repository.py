@@ -45,6 +45,9 @@ class AuthRepository:
     def session_by_token_hash(self, token_hash: str) -> WebSession | None:
         return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
+    def web_session(self, web_session_id: int) -> WebSession | None:
+        return self.session.get(WebSession, web_session_id)
+
     def revoke_sessions_of(self, subject_kind: str, subject_id: int, now: dt.datetime) -> None:
         self.session.execute(
             update(WebSession)

@@ -330,6 +330,23 @@ def revoke_sessions_of(session: Session, subject_kind: str, subject_id: int) -> 
     AuthRepository(session).revoke_sessions_of(subject_kind, subject_id, now())
 
 
+def end_session_by_id(
+    session: Session, subject_kind: str, subject_id: int, web_session_id: int
+) -> bool:
+    """End one live session of a subject (a citizen signing out another device); False when
+    that session is not theirs or not live."""
+    web_session = AuthRepository(session).web_session(web_session_id)
+    if (
+        web_session is None
+        or web_session.subject_kind != subject_kind
+        or web_session.subject_id != subject_id
+        or web_session.revoked_at is not None
+    ):
+        return False
+    web_session.revoked_at = now()
+    return True
+
+
 def live_sessions_of(session: Session, subject_kind: str, subject_id: int) -> list[WebSession]:
     return list(AuthRepository(session).live_sessions_of(subject_kind, subject_id, now()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oncegov.cli import audit, bulk, citizens, demo, quality, users
+from oncegov.cli import audit, bulk, citizens, demo, eid, oidc, quality, users
 
 app = typer.Typer(
     name="oncegov",
@@ -19,6 +19,8 @@ app.add_typer(quality.app, name="quality")
 app.add_typer(bulk.import_app, name="import")
 app.add_typer(bulk.export_app, name="export")
 app.add_typer(demo.app, name="demo")
+app.add_typer(eid.app, name="eid")
+app.add_typer(oidc.app, name="oidc")
 
 
 @app.command()

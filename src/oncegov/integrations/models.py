@@ -23,5 +23,5 @@ class SmsOutboxMessage(Base):
     sender: Mapped[str] = mapped_column(String(11))
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(12))  # delivered | undeliverable
+    status: Mapped[str] = mapped_column(String(16))  # delivered | undeliverable (13 chars)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -133,3 +133,16 @@ class RegistryRepository:
             self.add(PersonalIdSequence(prefix=prefix, next_sequence=start + 1))
             return start
         return int(row[0]) - 1
+
+    def deceased_among(self, personal_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(personal_ids), 1000):  # keeps IN lists short
+            chunk = personal_ids[start : start + 1000]
+            found.update(
+                self.session.scalars(
+                    select(Citizen.personal_id).where(
+                        Citizen.personal_id.in_(chunk), Citizen.status == "deceased"
+                    )
+                )
+            )
+        return found

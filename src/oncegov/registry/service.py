@@ -19,6 +19,7 @@ from oncegov.errors import NotFound, ValidationFailed
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold, name_key
+from oncegov.registry import events
 from oncegov.registry.models import Citizen, Commune, Household, Province, RegistryChange, utcnow
 from oncegov.registry.repository import RegistryRepository
 from oncegov.registry.schemas import (
@@ -360,6 +361,8 @@ def apply_change(
         setattr(citizen, column, dt.date.fromisoformat(new) if is_date_text else new)
     citizen.version += 1
     citizen.updated_at = utcnow()
+    if changes.get("status", [None, None])[1] == "deceased":
+        events.citizens_deceased(session, [citizen.personal_id])  # e.g. revokes the eID account
     RegistryRepository(session).add(
         RegistryChange(
             entity="citizen",
@@ -420,3 +423,21 @@ def count_citizens(session: Session, scope: UnitScope = EVERYWHERE) -> int:
 
 def household(session: Session, code: str) -> Household | None:
     return RegistryRepository(session).household(code)
+
+
+def deceased_among(
+    session: Session, actor: Actor, personal_ids: Sequence[str], *, purpose: str
+) -> set[str]:
+    """Which of ``personal_ids`` the registry records as deceased (eID sign-in and the
+    accounts' safety-net sweep). Audited as one entry: only the vital status is returned."""
+    purpose = _require_purpose(purpose)
+    found = RegistryRepository(session).deceased_among(list(personal_ids))
+    audit.record(
+        session,
+        actor,
+        "registry.status_check",
+        purpose=purpose,
+        subject_personal_id=personal_ids[0] if len(personal_ids) == 1 else None,
+        detail={"checked": len(personal_ids), "deceased": len(found)},
+    )
+    return found

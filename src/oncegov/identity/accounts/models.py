@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
@@ -56,3 +64,70 @@ class EidAccount(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(300))
     passcode_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+OTP_PURPOSES = ("activate", "login", "reset", "level2")
+
+
+class OneTimeCode(Base):
+    """A 6-digit code texted to the account's phone. Only its keyed hash is stored.
+
+    Dead once ``used_at`` or ``dead_at`` is set (superseded by a newer code of the same purpose,
+    or too many wrong tries) or after ``expires_at``.
+    """
+
+    __tablename__ = "eid_one_time_codes"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('activate', 'login', 'reset', 'level2')", name="purpose_known"
+        ),
+        Index("ix_eid_one_time_codes_account_purpose", "account_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dead_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PendingLogin(Base):
+    """Between the passcode and the SMS code of a level-2 sign-in: a random token in an
+    httponly cookie names this row (never a hidden form field), for a few minutes only."""
+
+    __tablename__ = "eid_pending_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
+    next_path: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginEvent(Base):
+    """One line of a citizen's login history (kept ``login_history_retention_days``).
+
+    ``event``: login, login_failed, lockout, logout, passcode_reset, activated, locked,
+    unlocked, revoked, level2_registered, token_issued, token_refreshed, …; ``detail`` is the
+    internal reason code of a failure (the citizen sees only "failed").
+    """
+
+    __tablename__ = "eid_login_events"
+    __table_args__ = (Index("ix_eid_login_events_account_time", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
+    personal_id: Mapped[str] = mapped_column(String(12))
+    event: Mapped[str] = mapped_column(String(30))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    client_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -124,6 +124,8 @@ class ImportPass:
         self.drafts: dict[str, _Draft] = {}
         self.founded_without_head: dict[str, tuple[str, str]] = {}
         self.head_updates: list[dict[str, Any]] = []
+        # Registry citizens this pass marks deceased (their eID accounts are revoked after).
+        self.became_deceased: list[str] = []
 
     def run(
         self,
@@ -270,6 +272,8 @@ class ImportPass:
             # the stored values instead of an ORM object.
             before = SimpleNamespace(**dict(zip(DATA_COLUMNS, stored, strict=True)))
             diff = diff_values(cast(Citizen, before), clean)
+            if diff.get("status", [None, None])[1] == "deceased":
+                self.became_deceased.append(pid)
             updates.append({**clean, "version": version, "updated_at": now})
             changes.append(("citizen", pid, version, *stamp, diff))
         repo = ctx.repo

@@ -24,6 +24,7 @@ from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
 from oncegov.errors import ValidationFailed
 from oncegov.kit.actor import Actor
+from oncegov.registry import events
 from oncegov.registry import service as registry
 from oncegov.registry.bulk.checks import checked_batches, checked_batches_in_child
 from oncegov.registry.bulk.importer import ImportContext, ImportPass, header_errors
@@ -122,6 +123,7 @@ def import_citizens(
         result.status = ImportStatus.REJECTED
         return result
     result.status = ImportStatus.PARTIAL if run.rejected_rows else ImportStatus.LOADED
+    events.citizens_deceased(session, run.became_deceased)  # e.g. revokes their eID accounts
     result.created, result.updated, result.unchanged = run.created, run.updated, run.unchanged
     result.households_created = run.households_created
     result.run_id = _record_run(session, actor, result, started_at=ctx.now, reason=reason)

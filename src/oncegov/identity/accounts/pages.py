@@ -1,0 +1,514 @@
+"""eID pages: registration, activation, sign-in (passcode, then SMS code for level 2), sign-out,
+passcode reset, the demo SMS outbox, the citizen's "My account" and "My login history", and
+the police desk page.
+
+Refusals that must be remembered (``CountedFailure``) and input problems are returned as the
+form with its error, not raised, so the request's transaction commits the counters.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from oncegov.auth import service as auth
+from oncegov.auth.dependencies import CurrentCitizen, require
+from oncegov.auth.schemas import Authorized
+from oncegov.config import settings
+from oncegov.db import DbSession
+from oncegov.errors import NotAuthenticated, OnceGovError, TooManyRequests, ValidationFailed
+from oncegov.identity.accounts import service
+from oncegov.identity.accounts.schemas import RegistrationForm
+from oncegov.kit.crypto import new_token
+from oncegov.web.i18n import N_
+from oncegov.web.templating import render
+
+router = APIRouter()
+FORM_COOKIE = "oncegov_eid_form"  # double-submit token of the public forms (no session yet)
+PENDING_COOKIE = "oncegov_eid_pending"  # names the pending two-step sign-in
+DEFAULT_NEXT = "/me"
+FORM_EXPIRED = N_("The form expired; please try again")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path: an open redirect after sign-in is a phishing aid. Backslashes and
+    control characters are refused too (browsers read ``/\\evil.example`` as another host)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(ord(ch) > 31 and ord(ch) != 127 for ch in target)
+    ):
+        return target
+    return DEFAULT_NEXT
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _form(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A public form with a fresh double-submit token (cookie + hidden field)."""
+    token = new_token(24)
+    response = render(request, template, {**context, "form_token": token}, status_code)
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        max_age=3600,
+        path="/eid",
+    )
+    return response
+
+
+def _form_ok(request: Request, sent: str) -> bool:
+    cookie = request.cookies.get(FORM_COOKIE, "")
+    return bool(cookie) and bool(sent) and secrets.compare_digest(cookie, sent)
+
+
+def _error_of(exc: OnceGovError) -> dict[str, Any]:
+    return {"error": exc.message, "error_field": exc.field}
+
+
+# --- registration --------------------------------------------------------------------------
+
+
+@router.get("/eid/register", response_class=HTMLResponse)
+def register_page(request: Request) -> HTMLResponse:
+    return _form(request, "eid/register.html", {"values": {}})
+
+
+@router.post("/eid/register", response_class=HTMLResponse)
+async def register(
+    request: Request,
+    db: DbSession,
+    personal_id: Annotated[str, Form()],
+    full_name: Annotated[str, Form()],
+    date_of_birth: Annotated[str, Form()],
+    phone: Annotated[str, Form()],
+    portrait: UploadFile,
+    form_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    values = {
+        "personal_id": personal_id,
+        "full_name": full_name,
+        "date_of_birth": date_of_birth,
+        "phone": phone,
+    }
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/register.html", {"values": values, "error": FORM_EXPIRED}, 400)
+    data = await portrait.read(service.MAX_PORTRAIT_BYTES + 1)
+    form = RegistrationForm(personal_id, full_name, date_of_birth, phone, data, "web")
+    try:
+        service.register_level1(db, form, ip=_ip(request))
+    except ValidationFailed as exc:
+        context = {"values": values, **_error_of(exc)}
+        return _form(request, "eid/register.html", context, exc.status)
+    return _form(
+        request,
+        "eid/activate.html",
+        {"personal_id": personal_id.strip(), "notice": N_("We texted you a 6-digit code.")},
+    )
+
+
+# --- activation ----------------------------------------------------------------------------
+
+
+@router.get("/eid/activate", response_class=HTMLResponse)
+def activate_page(request: Request, personal_id: str = "") -> HTMLResponse:
+    return _form(request, "eid/activate.html", {"personal_id": personal_id})
+
+
+@router.post("/eid/activate", response_class=HTMLResponse)
+def activate(
+    request: Request,
+    db: DbSession,
+    personal_id: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+    passcode: Annotated[str, Form()],
+    passcode_repeat: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    context: dict[str, Any] = {"personal_id": personal_id}
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/activate.html", {**context, "error": FORM_EXPIRED}, 400)
+    try:
+        account = service.activate(
+            db,
+            personal_id=personal_id,
+            code=code,
+            passcode=passcode,
+            repeat=passcode_repeat,
+            ip=_ip(request),
+        )
+    except (ValidationFailed, TooManyRequests) as exc:
+        return _form(request, "eid/activate.html", {**context, **_error_of(exc)}, exc.status)
+    return render(request, "eid/activated.html", {"level": account.level})
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+def _login_context(next_path: str, level: int, force: bool) -> dict[str, Any]:
+    return {"next": next_path, "level": level, "force": force}
+
+
+def _has_session(request: Request, db: DbSession, level: int) -> bool:
+    token = request.cookies.get(settings.citizen_session_cookie)
+    if not token:
+        return False
+    try:
+        return auth.citizen_principal_from_session(db, token).level >= level
+    except NotAuthenticated:
+        return False
+
+
+def _required_level(level: str | int | None) -> int:
+    return 2 if str(level) == "2" else 1
+
+
+@router.get("/eid/login", response_class=HTMLResponse, response_model=None)
+def login_page(
+    request: Request,
+    db: DbSession,
+    next: str | None = None,
+    level: str | None = None,
+    force: str | None = None,
+) -> Response:
+    next_path, required = safe_next(next), _required_level(level)
+    forced = force == "1"
+    if not forced and _has_session(request, db, required):
+        return RedirectResponse(next_path, status_code=303)
+    return _form(request, "eid/login.html", _login_context(next_path, required, forced))
+
+
+def _signed_in(target: str, token: str) -> RedirectResponse:
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        settings.citizen_session_cookie,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_absolute_hours * 3600,
+    )
+    response.delete_cookie(PENDING_COOKIE, path="/eid/login")
+    return response
+
+
+@router.post("/eid/login", response_model=None)
+def login(
+    request: Request,
+    db: DbSession,
+    personal_id: Annotated[str, Form()],
+    passcode: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = DEFAULT_NEXT,
+    level: Annotated[str, Form()] = "1",
+    force: Annotated[str, Form()] = "",
+) -> Response:
+    next_path, required = safe_next(next), _required_level(level)
+    context = _login_context(next_path, required, force == "1")
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/login.html", {**context, "error": FORM_EXPIRED}, 400)
+    try:
+        step = service.sign_in(
+            db,
+            personal_id=personal_id,
+            passcode=passcode,
+            ip=_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            old_token=request.cookies.get(settings.citizen_session_cookie),
+            next_path=next_path,
+            required_level=required,
+        )
+    except (service.LoginFailed, TooManyRequests) as exc:
+        # Returned, not raised: the failure counter and history line must be committed.
+        return _form(request, "eid/login.html", {**context, "error": exc.message}, exc.status)
+    if step.level_refused:
+        retry = f"/eid/login?next={quote(next_path, safe='')}"
+        return render(request, "eid/level_required.html", {"retry": retry}, status_code=403)
+    if step.session_token:
+        return _signed_in(step.next_path, step.session_token)
+    response = RedirectResponse("/eid/login/otp", status_code=303)
+    response.set_cookie(
+        PENDING_COOKIE,
+        step.pending_token or "",
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        max_age=settings.otp_lifetime_seconds,
+        path="/eid/login",
+    )
+    return response
+
+
+@router.get("/eid/login/otp", response_class=HTMLResponse, response_model=None)
+def login_otp_page(request: Request, db: DbSession) -> Response:
+    if service.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
+        return RedirectResponse("/eid/login", status_code=303)
+    return _form(request, "eid/login_otp.html", {})
+
+
+@router.post("/eid/login/otp", response_model=None)
+def login_otp(
+    request: Request,
+    db: DbSession,
+    code: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+) -> Response:
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/login_otp.html", {"error": FORM_EXPIRED}, 400)
+    try:
+        step = service.finish_sign_in(
+            db,
+            pending_token=request.cookies.get(PENDING_COOKIE),
+            code=code,
+            ip=_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            old_token=request.cookies.get(settings.citizen_session_cookie),
+        )
+    except service.LoginFailed as exc:
+        return _form(
+            request,
+            "eid/login.html",
+            {**_login_context(DEFAULT_NEXT, 1, False), "error": exc.message},
+            401,
+        )
+    except service.CodeRejected as exc:
+        if service.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
+            context = {**_login_context(DEFAULT_NEXT, 1, False), "error": exc.message}
+            return _form(request, "eid/login.html", context, 401)
+        return _form(request, "eid/login_otp.html", {"error": exc.message}, 401)
+    return _signed_in(step.next_path, step.session_token or "")
+
+
+@router.post("/eid/logout")
+async def logout(request: Request, db: DbSession) -> RedirectResponse:
+    token = request.cookies.get(settings.citizen_session_cookie)
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if token:
+        service.sign_out(db, token, sent if isinstance(sent, str) else None, ip=_ip(request))
+    response = RedirectResponse("/eid/login", status_code=303)
+    response.delete_cookie(settings.citizen_session_cookie)
+    return response
+
+
+# --- passcode reset ------------------------------------------------------------------------
+
+
+@router.get("/eid/reset", response_class=HTMLResponse)
+def reset_page(request: Request) -> HTMLResponse:
+    return _form(request, "eid/reset.html", {"values": {}})
+
+
+@router.post("/eid/reset", response_class=HTMLResponse)
+def reset(
+    request: Request,
+    db: DbSession,
+    personal_id: Annotated[str, Form()],
+    full_name: Annotated[str, Form()],
+    date_of_birth: Annotated[str, Form()],
+    phone: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    values = {
+        "personal_id": personal_id,
+        "full_name": full_name,
+        "date_of_birth": date_of_birth,
+        "phone": phone,
+    }
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/reset.html", {"values": values, "error": FORM_EXPIRED}, 400)
+    request_form = service.ResetRequest(personal_id, full_name, date_of_birth, phone)
+    try:
+        service.request_reset(db, request_form, ip=_ip(request))
+    except (ValidationFailed, TooManyRequests) as exc:
+        return _form(request, "eid/reset.html", {"values": values, **_error_of(exc)}, exc.status)
+    return _form(request, "eid/reset_confirm.html", {"personal_id": personal_id.strip()})
+
+
+@router.get("/eid/reset/confirm", response_class=HTMLResponse)
+def reset_confirm_page(request: Request, personal_id: str = "") -> HTMLResponse:
+    return _form(request, "eid/reset_confirm.html", {"personal_id": personal_id})
+
+
+@router.post("/eid/reset/confirm", response_class=HTMLResponse)
+def reset_confirm(
+    request: Request,
+    db: DbSession,
+    personal_id: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+    passcode: Annotated[str, Form()],
+    passcode_repeat: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    context: dict[str, Any] = {"personal_id": personal_id}
+    if not _form_ok(request, form_token):
+        return _form(request, "eid/reset_confirm.html", {**context, "error": FORM_EXPIRED}, 400)
+    try:
+        service.confirm_reset(
+            db,
+            personal_id=personal_id,
+            code=code,
+            passcode=passcode,
+            repeat=passcode_repeat,
+            ip=_ip(request),
+        )
+    except (ValidationFailed, TooManyRequests) as exc:
+        return _form(request, "eid/reset_confirm.html", {**context, **_error_of(exc)}, exc.status)
+    response = render(request, "eid/reset_done.html", {})
+    response.delete_cookie(settings.citizen_session_cookie)
+    return response
+
+
+# --- demo SMS outbox -----------------------------------------------------------------------
+
+
+@router.get("/eid/sms", response_class=HTMLResponse)
+def sms_outbox(request: Request, db: DbSession, phone: str = "") -> HTMLResponse:
+    messages: list[Any] = []
+    error = None
+    if settings.environment == "production":
+        service.outbox(db, phone)  # raises NotFound: no outbox page in production
+    if phone.strip():
+        try:
+            messages = service.outbox(db, phone)
+        except ValidationFailed as exc:
+            error = exc.message
+    return render(request, "eid/sms.html", {"phone": phone, "messages": messages, "error": error})
+
+
+# --- the citizen's own pages ---------------------------------------------------------------
+
+
+@router.get("/me/account", response_class=HTMLResponse)
+def my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
+    view = service.account_view(db, citizen.account_id, citizen.session_id)
+    return render(request, "eid/account.html", {"account": view})
+
+
+@router.get("/me/account/lock", response_class=HTMLResponse)
+def lock_confirm(request: Request, citizen: CurrentCitizen) -> HTMLResponse:
+    return render(request, "eid/lock_confirm.html", {})
+
+
+@router.post("/me/account/lock", response_class=HTMLResponse)
+def lock_my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
+    service.lock_by_citizen(db, citizen.account_id, ip=_ip(request))
+    request.state.citizen = None  # signed out now: render the page as for a visitor
+    response = render(request, "eid/locked.html", {})
+    response.delete_cookie(settings.citizen_session_cookie)
+    return response
+
+
+@router.post("/me/account/sessions/{session_id}/end")
+def end_other_session(session_id: int, db: DbSession, citizen: CurrentCitizen) -> RedirectResponse:
+    service.end_other_session(db, citizen.account_id, session_id)
+    return RedirectResponse("/me/account", status_code=303)
+
+
+@router.get("/me/logins", response_class=HTMLResponse)
+def my_logins(
+    request: Request, db: DbSession, citizen: CurrentCitizen, page: int = 1
+) -> HTMLResponse:
+    history = service.login_history(db, citizen.account_id, page)
+    return render(request, "eid/logins.html", {"history": history})
+
+
+# --- police desk ---------------------------------------------------------------------------
+
+EidDesk = Annotated[Authorized, Depends(require("identity.eid"))]
+
+
+def _desk(
+    request: Request,
+    db: DbSession,
+    desk: Authorized,
+    personal_id: str,
+    *,
+    notice: str | None = None,
+    error: OnceGovError | None = None,
+) -> HTMLResponse:
+    view = None
+    lookup_error = error
+    if personal_id.strip():
+        try:
+            view = service.desk_lookup(db, desk.actor(), personal_id, scope=desk.scope)
+        except OnceGovError as exc:
+            lookup_error = lookup_error or exc
+    context = {
+        "personal_id": personal_id,
+        "view": view,
+        "notice": notice,
+        "error": lookup_error.message if lookup_error else None,
+        "error_field": lookup_error.field if lookup_error else None,
+    }
+    status = lookup_error.status if lookup_error else 200
+    return render(request, "eid/desk.html", context, status_code=status)
+
+
+@router.get("/identity/eid", response_class=HTMLResponse)
+def desk_page(
+    request: Request, db: DbSession, desk: EidDesk, personal_id: str = ""
+) -> HTMLResponse:
+    return _desk(request, db, desk, personal_id)
+
+
+@router.post("/identity/eid/level2", response_class=HTMLResponse)
+def desk_level2(
+    request: Request,
+    db: DbSession,
+    desk: EidDesk,
+    personal_id: Annotated[str, Form()],
+    phone: Annotated[str, Form()],
+    card_checked: Annotated[bool, Form()] = False,
+    portrait_matched: Annotated[bool, Form()] = False,
+    commune_code: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    service.register_level2_at_desk(
+        db,
+        desk.actor(),
+        personal_id=personal_id,
+        phone=phone,
+        commune_code=commune_code,
+        card_checked=card_checked,
+        portrait_matched=portrait_matched,
+        scope=desk.scope,
+    )
+    notice = N_("Level 2 registered. The citizen received a code by SMS to activate it.")
+    return _desk(request, db, desk, personal_id, notice=notice)
+
+
+@router.post("/identity/eid/lock", response_class=HTMLResponse)
+def desk_lock(
+    request: Request,
+    db: DbSession,
+    desk: EidDesk,
+    personal_id: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    service.lock_by_police(db, desk.actor(), personal_id, reason=reason, scope=desk.scope)
+    return _desk(request, db, desk, personal_id, notice=N_("The account is locked."))
+
+
+@router.post("/identity/eid/unlock", response_class=HTMLResponse)
+def desk_unlock(
+    request: Request,
+    db: DbSession,
+    desk: EidDesk,
+    personal_id: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    service.unlock_by_police(db, desk.actor(), personal_id, reason=reason, scope=desk.scope)
+    return _desk(request, db, desk, personal_id, notice=N_("The account is unlocked."))

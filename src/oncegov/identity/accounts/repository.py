@@ -1,0 +1,120 @@
+"""All SQL for eID accounts, one-time codes, pending sign-ins and the login history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode, PendingLogin
+
+
+class AccountRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+        self.session.flush()
+
+    # accounts
+    def account(self, account_id: int) -> EidAccount | None:
+        return self.session.get(EidAccount, account_id)
+
+    def account_by_personal_id(self, personal_id: str) -> EidAccount | None:
+        return self.session.scalar(select(EidAccount).where(EidAccount.personal_id == personal_id))
+
+    def accounts_by_personal_ids(self, personal_ids: Sequence[str]) -> Sequence[EidAccount]:
+        return self.session.scalars(
+            select(EidAccount).where(EidAccount.personal_id.in_(list(personal_ids)))
+        ).all()
+
+    def unrevoked_personal_id_batches(self, size: int) -> Iterator[list[str]]:
+        """Personal IDs of every account not revoked yet, in batches (keyset pagination)."""
+        last = ""
+        while True:
+            batch = list(
+                self.session.scalars(
+                    select(EidAccount.personal_id)
+                    .where(EidAccount.status != "revoked", EidAccount.personal_id > last)
+                    .order_by(EidAccount.personal_id)
+                    .limit(size)
+                )
+            )
+            if not batch:
+                return
+            yield batch
+            last = batch[-1]
+
+    # one-time codes
+    def live_code(self, account_id: int, purpose: str, now: dt.datetime) -> OneTimeCode | None:
+        """The newest code of a purpose that is neither used, dead nor expired."""
+        return self.session.scalar(
+            select(OneTimeCode)
+            .where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.purpose == purpose,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.dead_at.is_(None),
+                OneTimeCode.expires_at > now,
+            )
+            .order_by(OneTimeCode.id.desc())
+            .limit(1)
+        )
+
+    def kill_codes(self, account_id: int, purpose: str, now: dt.datetime) -> None:
+        self.session.execute(
+            update(OneTimeCode)
+            .where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.purpose == purpose,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.dead_at.is_(None),
+            )
+            .values(dead_at=now)
+        )
+
+    def codes_sent_since(self, account_id: int, since: dt.datetime) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(OneTimeCode)
+                .where(OneTimeCode.account_id == account_id, OneTimeCode.created_at > since)
+            )
+            or 0
+        )
+
+    # pending two-step sign-ins
+    def pending_login(self, token_hash: str) -> PendingLogin | None:
+        return self.session.scalar(
+            select(PendingLogin).where(PendingLogin.token_hash == token_hash)
+        )
+
+    def delete_stale_pending_logins(self, before: dt.datetime) -> None:
+        self.session.execute(delete(PendingLogin).where(PendingLogin.expires_at < before))
+
+    # login history
+    def login_events(self, account_id: int, *, offset: int, limit: int) -> Sequence[LoginEvent]:
+        return self.session.scalars(
+            select(LoginEvent)
+            .where(LoginEvent.account_id == account_id)
+            .order_by(LoginEvent.created_at.desc(), LoginEvent.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+
+    def count_login_events(self, account_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(LoginEvent)
+                .where(LoginEvent.account_id == account_id)
+            )
+            or 0
+        )
+
+    def purge_login_events(self, before: dt.datetime) -> int:
+        result = self.session.execute(delete(LoginEvent).where(LoginEvent.created_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,130 @@
+"""eID account shapes: API input and output models, and views the pages render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class RegistrationForm:
+    """What a citizen types to register at level 1 (page or API)."""
+
+    personal_id: str
+    full_name: str
+    date_of_birth: str  # dd/mm/yyyy
+    phone: str
+    portrait: bytes
+    channel: str = "web"  # web | api
+
+
+class RegistrationIn(BaseModel):
+    personal_id: str = Field(examples=["004085000001"])
+    full_name: str = Field(examples=["Nông Văn Dũng"])
+    date_of_birth: str = Field(description="dd/mm/yyyy", examples=["17/05/1985"])
+    phone: str = Field(examples=["0912345678"])
+    portrait_base64: str = Field(description="JPEG or PNG, at most 2 MB, base64-encoded")
+
+
+class RegistrationOut(BaseModel):
+    status: str  # pending
+    message: str
+
+
+class ActivationIn(BaseModel):
+    personal_id: str
+    code: str = Field(description="The 6-digit code texted to the phone")
+    passcode: str = Field(description="The new 6-digit passcode")
+
+
+class AccountStatusOut(BaseModel):
+    status: str
+    level: int
+
+
+class ResetIn(BaseModel):
+    personal_id: str
+    full_name: str
+    date_of_birth: str = Field(description="dd/mm/yyyy")
+    phone: str
+
+
+class ResetConfirmIn(BaseModel):
+    personal_id: str
+    code: str
+    passcode: str
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    ip: str | None
+    user_agent: str | None
+    auth_level: int | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """The citizen's "My account" page (phone masked)."""
+
+    personal_id: str
+    level: int
+    pending_level: int | None
+    status: str
+    phone_masked: str
+    activated_at: dt.datetime | None
+    last_login_at: dt.datetime | None
+    sessions: list[SessionView]
+
+
+@dataclass(frozen=True)
+class OfficerAccountView:
+    """What the police desk sees about an account."""
+
+    personal_id: str
+    full_name: str
+    account_id: int | None
+    level: int | None
+    pending_level: int | None
+    status: str | None
+    phone_masked: str | None
+    locked_by: str | None
+    lock_reason: str | None
+    level2_verified_at: dt.datetime | None
+    level2_verified_by: str | None
+
+
+@dataclass(frozen=True)
+class LoginEventView:
+    created_at: dt.datetime
+    event: str  # what the citizen sees: failures are just "login_failed"
+    ip: str | None
+    client_id: str | None
+
+
+@dataclass(frozen=True)
+class LoginHistoryPage:
+    events: list[LoginEventView]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SignInStep:
+    """Outcome of the passcode step: signed in (``session_token``), a second factor to enter
+    (``pending_token``), or a level-1 account where level 2 is required (``level_refused``)."""
+
+    session_token: str | None = None
+    pending_token: str | None = None
+    level_refused: bool = False
+    next_path: str = "/me"

@@ -1,0 +1,155 @@
+"""The machine-facing OpenID Connect endpoints: discovery, JWKS, token, userinfo, revocation.
+
+They answer in the protocol's own JSON shapes (RFC 6749 errors, not the ``/api/v1`` envelope)
+and authenticate by the protocol itself (client credentials, bearer access tokens), so they are
+on the public-route list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from oncegov.auth import service as auth
+from oncegov.config import settings
+from oncegov.db import DbSession
+from oncegov.errors import TooManyRequests
+from oncegov.identity.oidc import keys, server, service
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def form_items(request: Request) -> list[tuple[str, str]]:
+    """The urlencoded body as (name, value) pairs; read here so the routes stay synchronous."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+FormItems = Annotated[list[tuple[str, str]], Depends(form_items)]
+
+
+def _response(reply: server.Reply) -> Response:
+    headers = {k: v for k, v in reply.headers if k.lower() != "content-type"}
+    headers.update(NO_STORE)
+    return Response(
+        server.reply_json(reply),
+        status_code=reply.status,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+def discovery_document() -> dict[str, Any]:
+    issuer = settings.oidc_issuer
+    claims = sorted(
+        {"sub", "acr", "amr", "auth_time"} | {c for cs in service.SCOPE_CLAIMS.values() for c in cs}
+    )
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oidc/authorize",
+        "token_endpoint": f"{issuer}/oidc/token",
+        "userinfo_endpoint": f"{issuer}/oidc/userinfo",
+        "jwks_uri": f"{issuer}/oidc/jwks",
+        "end_session_endpoint": f"{issuer}/oidc/logout",
+        "revocation_endpoint": f"{issuer}/oidc/revoke",
+        "scopes_supported": list(service.SUPPORTED_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [keys.ALG],
+        "token_endpoint_auth_methods_supported": list(server.TOKEN_AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(server.ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_methods_supported": list(server.TOKEN_AUTH_METHODS),
+        "code_challenge_methods_supported": ["S256"],
+        "acr_values_supported": list(service.ACR_BY_LEVEL.values()),
+        "claims_supported": claims,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": True,
+        "frontchannel_logout_supported": False,
+        "ui_locales_supported": ["vi", "en"],
+    }
+
+
+@router.get("/.well-known/openid-configuration")
+def discovery() -> JSONResponse:
+    return JSONResponse(discovery_document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/oidc/jwks")
+def jwks(db: DbSession) -> JSONResponse:
+    # Short cache: a rotated key must reach relying parties well before it signs anything.
+    return JSONResponse(keys.jwks(db), headers={"Cache-Control": "public, max-age=60"})
+
+
+def _claimed_client_id(request: Request, form: list[tuple[str, str]]) -> str:
+    """The client the request says it is (before authentication), for the rate limit."""
+    from authlib.oauth2.rfc6749.util import extract_basic_authorization
+
+    basic_id, _ = extract_basic_authorization(request.headers)
+    data = dict(form)
+    return str(basic_id or data.get("client_id") or "anonymous")[:64]
+
+
+@router.post("/oidc/token")
+def token(request: Request, db: DbSession, form: FormItems) -> Response:
+    try:
+        auth.hit_rate_limit(
+            db,
+            f"oidc-token:{_claimed_client_id(request, form)}",
+            settings.oidc_token_limit_per_minute,
+        )
+    except TooManyRequests:
+        # Returned, not raised: the counter's increment must be committed.
+        return JSONResponse(
+            {"error": "slow_down", "error_description": "Too many token requests"},
+            status_code=429,
+            headers={"Retry-After": "60", **NO_STORE},
+        )
+    oauth_request = server.StarletteOAuth2Request(
+        "POST", "/oidc/token", request.headers, list(request.query_params.multi_items()), form
+    )
+    return _response(server.token_response(db, oauth_request))
+
+
+@router.post("/oidc/revoke")
+def revoke(request: Request, db: DbSession, form: FormItems) -> Response:
+    oauth_request = server.StarletteOAuth2Request("POST", "/oidc/revoke", request.headers, [], form)
+    return _response(server.revocation_response(db, oauth_request))
+
+
+def _bearer(request: Request, form: list[tuple[str, str]]) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return dict(form).get("access_token")
+
+
+def _userinfo(request: Request, db: DbSession, form: list[tuple[str, str]]) -> JSONResponse:
+    access_token = _bearer(request, form)
+    claims = service.userinfo(db, access_token) if access_token else None
+    if claims is None:
+        return JSONResponse(
+            {"error": "invalid_token", "error_description": "The access token is not valid"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"', **NO_STORE},
+        )
+    return JSONResponse(claims, headers=NO_STORE)
+
+
+@router.get("/oidc/userinfo")
+def userinfo_get(request: Request, db: DbSession) -> JSONResponse:
+    return _userinfo(request, db, [])
+
+
+@router.post("/oidc/userinfo")
+def userinfo_post(request: Request, db: DbSession, form: FormItems) -> JSONResponse:
+    return _userinfo(request, db, form)

@@ -1,0 +1,132 @@
+"""All SQL of the OpenID Connect provider."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from oncegov.identity.oidc.models import (
+    OidcAssertionJti,
+    OidcAuthorizationCode,
+    OidcClient,
+    OidcConsent,
+    OidcSigningKey,
+    OidcSubject,
+    OidcToken,
+)
+
+
+class OidcRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    # --- clients ---------------------------------------------------------------------------
+
+    def client(self, client_id: str) -> OidcClient | None:
+        return self.session.scalar(select(OidcClient).where(OidcClient.client_id == client_id))
+
+    def client_by_pk(self, pk: int) -> OidcClient | None:
+        return self.session.get(OidcClient, pk)
+
+    def clients(self) -> Sequence[OidcClient]:
+        return self.session.scalars(select(OidcClient).order_by(OidcClient.name)).all()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def active_key(self) -> OidcSigningKey | None:
+        return self.session.scalar(select(OidcSigningKey).where(OidcSigningKey.active_slot == 1))
+
+    def published_keys(self, retired_after: dt.datetime) -> Sequence[OidcSigningKey]:
+        return self.session.scalars(
+            select(OidcSigningKey)
+            .where(
+                or_(
+                    OidcSigningKey.retired_at.is_(None),
+                    OidcSigningKey.retired_at > retired_after,
+                )
+            )
+            .order_by(OidcSigningKey.id.desc())
+        ).all()
+
+    def key_by_kid(self, kid: str) -> OidcSigningKey | None:
+        return self.session.scalar(select(OidcSigningKey).where(OidcSigningKey.kid == kid))
+
+    # --- subjects and consents --------------------------------------------------------------
+
+    def subject_of(self, personal_id: str) -> OidcSubject | None:
+        return self.session.scalar(
+            select(OidcSubject).where(OidcSubject.personal_id == personal_id)
+        )
+
+    def subject_by_sub(self, sub: str) -> OidcSubject | None:
+        return self.session.scalar(select(OidcSubject).where(OidcSubject.sub == sub))
+
+    def consent(self, account_id: int, client_id: str) -> OidcConsent | None:
+        return self.session.scalar(
+            select(OidcConsent).where(
+                OidcConsent.account_id == account_id, OidcConsent.client_id == client_id
+            )
+        )
+
+    # --- codes and tokens -------------------------------------------------------------------
+
+    def code_by_hash(self, code_hash: str) -> OidcAuthorizationCode | None:
+        return self.session.scalar(
+            select(OidcAuthorizationCode).where(OidcAuthorizationCode.code_hash == code_hash)
+        )
+
+    def token_by_access_hash(self, token_hash: str) -> OidcToken | None:
+        return self.session.scalar(
+            select(OidcToken).where(OidcToken.access_token_hash == token_hash)
+        )
+
+    def token_by_refresh_hash(self, token_hash: str) -> OidcToken | None:
+        return self.session.scalar(
+            select(OidcToken).where(OidcToken.refresh_token_hash == token_hash)
+        )
+
+    def _revoke(self, condition: object, moment: dt.datetime, reason: str) -> int:
+        result = self.session.execute(
+            update(OidcToken)
+            .where(condition, OidcToken.revoked_at.is_(None))  # type: ignore[arg-type]
+            .values(revoked_at=moment, revoke_reason=reason[:60])
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def revoke_tokens_of_account(self, account_id: int, moment: dt.datetime, reason: str) -> int:
+        return self._revoke(OidcToken.account_id == account_id, moment, reason)
+
+    def revoke_tokens_of_session(
+        self, web_session_id: int, moment: dt.datetime, reason: str
+    ) -> int:
+        return self._revoke(OidcToken.web_session_id == web_session_id, moment, reason)
+
+    def revoke_family(self, family: str, moment: dt.datetime, reason: str) -> int:
+        return self._revoke(OidcToken.family == family, moment, reason)
+
+    def revoke_tokens_of_code(self, code_id: int, moment: dt.datetime, reason: str) -> int:
+        families = select(OidcToken.family).where(OidcToken.code_id == code_id)
+        return self._revoke(OidcToken.family.in_(families), moment, reason)
+
+    # --- client assertions ------------------------------------------------------------------
+
+    def jti_seen(self, client_id: str, jti: str) -> bool:
+        return (
+            self.session.scalar(
+                select(OidcAssertionJti.id).where(
+                    OidcAssertionJti.client_id == client_id, OidcAssertionJti.jti == jti
+                )
+            )
+            is not None
+        )
+
+    def forget_expired_jtis(self, moment: dt.datetime) -> None:
+        self.session.execute(delete(OidcAssertionJti).where(OidcAssertionJti.expires_at < moment))

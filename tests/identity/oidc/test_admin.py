@@ -1,0 +1,234 @@
+"""Relying-party management: the administrators' pages, the JSON API and the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from oncegov import db as oncegov_db
+from oncegov.cli.main import app as cli
+from oncegov.db import make_engine
+from oncegov.identity.oidc import service
+from oncegov.identity.oidc.models import OidcClient, OidcSigningKey
+from oncegov.kit.crypto import hash_token
+from oncegov.migrate import upgrade
+from tests.dbsetup import drop_database, new_database_url
+from tests.fixtures import CAO_BANG, OfficerLogin, login, make_officer
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def oidc_admin(db: Session) -> OfficerLogin:
+    return make_officer(db, "quantri.oidc", ("admin", "province", CAO_BANG))
+
+
+def test_admin_registers_a_client_and_sees_the_secret_once(
+    client: TestClient, db: Session, oidc_admin: OfficerLogin
+) -> None:
+    client.cookies.set("oncegov_lang", "en")
+    csrf = login(client, oidc_admin)
+    assert client.get("/admin/oidc/clients").status_code == 200
+    response = client.post(
+        "/admin/oidc/clients",
+        data={
+            "csrf_token": csrf,
+            "name": "Cổng bảo hiểm",
+            "agency": "BHXH tỉnh",
+            "redirect_uris": "https://bh.example/cb\nhttps://bh.example/cb2",
+            "post_logout_redirect_uris": "https://bh.example/bye",
+            "scopes": ["openid", "profile", "phone"],
+            "max_level": "1",
+            "auth_method": "client_secret_basic",
+        },
+    )
+    assert response.status_code == 200, response.text
+    secret = re.search(r'<code class="oidc-secret">([^<]+)</code>', response.text)
+    assert secret
+    row = db.scalars(select(OidcClient).where(OidcClient.name == "Cổng bảo hiểm")).one()
+    assert row.secret_hash == hash_token(secret[1])
+    assert secret[1] not in (row.secret_hash or "")
+    assert row.redirect_uris.split() == ["https://bh.example/cb", "https://bh.example/cb2"]
+    assert row.scopes.split() == ["openid", "profile", "phone"] and row.max_level == 1
+    listing = client.get("/admin/oidc/clients")
+    assert row.client_id in listing.text and secret[1] not in listing.text
+
+    edited = client.post(
+        f"/admin/oidc/clients/{row.client_id}",
+        data={
+            "csrf_token": csrf,
+            "name": "Cổng bảo hiểm",
+            "agency": "BHXH tỉnh",
+            "redirect_uris": "https://bh.example/new",
+            "scopes": ["openid", "profile"],
+            "max_level": "2",
+        },
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    db.refresh(row)
+    assert row.redirect_uris == "https://bh.example/new" and row.max_level == 2
+
+    rotated = client.post(f"/admin/oidc/clients/{row.client_id}/secret", data={"csrf_token": csrf})
+    new_secret = re.search(r'<code class="oidc-secret">([^<]+)</code>', rotated.text)
+    assert new_secret and new_secret[1] != secret[1]
+    db.refresh(row)
+    assert row.secret_hash == hash_token(new_secret[1])
+
+    client.post(
+        f"/admin/oidc/clients/{row.client_id}/enabled",
+        data={"csrf_token": csrf, "enabled": "0"},
+        follow_redirects=False,
+    )
+    db.refresh(row)
+    assert row.enabled is False
+
+
+def test_admin_form_errors_name_the_field(client: TestClient, oidc_admin: OfficerLogin) -> None:
+    client.cookies.set("oncegov_lang", "en")
+    csrf = login(client, oidc_admin)
+    response = client.post(
+        "/admin/oidc/clients",
+        data={
+            "csrf_token": csrf,
+            "name": "X",
+            "agency": "Y",
+            "redirect_uris": "ftp://x.example/cb",
+            "scopes": ["openid"],
+        },
+    )
+    assert response.status_code == 422 and "redirect_uris" in response.text
+    response = client.post(
+        "/admin/oidc/clients",
+        data={
+            "csrf_token": csrf,
+            "name": "X",
+            "agency": "Y",
+            "redirect_uris": "https://x.example/cb",
+            "scopes": ["openid"],
+            "auth_method": "private_key_jwt",
+            "jwks": "not json",
+        },
+    )
+    assert response.status_code == 422 and "jwks" in response.text
+
+
+def test_private_jwks_are_refused(db: Session) -> None:
+    from oncegov.errors import ValidationFailed
+    from oncegov.identity.oidc.schemas import ClientForm
+    from oncegov.kit.actor import Actor
+
+    key = RSAKey.generate_key(2048)
+    form = ClientForm(
+        name="X",
+        agency="Y",
+        redirect_uris=["https://x.example/cb"],
+        auth_method="private_key_jwt",
+        jwks=json.dumps({"keys": [key.as_dict(private=True)]}),
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        service.register_client(db, form, Actor.system("test"))
+    assert caught.value.field == "jwks"
+
+
+def test_api_lists_and_registers_clients(client: TestClient, oidc_admin: OfficerLogin) -> None:
+    csrf = login(client, oidc_admin)
+    created = client.post(
+        "/api/v1/oidc/clients",
+        json={"name": "API RP", "agency": "Sở TT", "redirect_uris": ["https://a.example/cb"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["secret"]
+    listed = client.get("/api/v1/oidc/clients").json()
+    assert any(c["name"] == "API RP" for c in listed)
+    assert all("secret" not in c for c in listed)
+
+
+@pytest.fixture(scope="module")
+def cli_database() -> Iterator[str]:
+    url = new_database_url("oidccli")
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def cli_sessions(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(cli_database)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    monkeypatch.setattr(oncegov_db, "get_sessionmaker", lambda: factory)
+    monkeypatch.setattr("oncegov.cli.common.get_sessionmaker", lambda: factory)
+    yield factory
+    engine.dispose()
+
+
+def test_cli_clients_and_keys(cli_sessions: sessionmaker[Session], tmp_path: object) -> None:
+    added = runner.invoke(
+        cli,
+        [
+            "oidc",
+            "clients",
+            "add",
+            "--name",
+            "Cổng DVC",
+            "--agency",
+            "VP UBND",
+            "--redirect-uri",
+            "https://dvc.example/cb",
+            "--post-logout-uri",
+            "https://dvc.example/bye",
+            "--scopes",
+            "openid profile personal_id",
+            "--max-level",
+            "2",
+            "--auth",
+            "secret",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    client_id = re.search(r"client_id: (\S+)", added.output)
+    secret = re.search(r"client_secret: (\S+)", added.output)
+    assert client_id and secret
+    with cli_sessions() as session:
+        row = session.scalars(select(OidcClient).where(OidcClient.client_id == client_id[1])).one()
+        assert row.secret_hash == hash_token(secret[1])
+        assert row.scopes == "openid profile personal_id"
+    listed = runner.invoke(cli, ["oidc", "clients", "list"])
+    assert client_id[1] in listed.output
+    rotated = runner.invoke(cli, ["oidc", "clients", "rotate-secret", client_id[1]])
+    assert rotated.exit_code == 0 and secret[1] not in rotated.output
+    disabled = runner.invoke(cli, ["oidc", "clients", "disable", client_id[1]])
+    assert disabled.exit_code == 0
+    with cli_sessions() as session:
+        assert (
+            session.scalars(
+                select(OidcClient.enabled).where(OidcClient.client_id == client_id[1])
+            ).one()
+            is False
+        )
+    bad = runner.invoke(
+        cli,
+        ["oidc", "clients", "add", "--name", "X", "--agency", "Y", "--redirect-uri", "nope"],
+    )
+    assert bad.exit_code == 1 and "redirect_uris" in bad.output
+
+    first = runner.invoke(cli, ["oidc", "keys", "rotate"])
+    second = runner.invoke(cli, ["oidc", "keys", "rotate"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    with cli_sessions() as session:
+        rows = session.scalars(select(OidcSigningKey)).all()
+        assert sum(1 for r in rows if r.active_slot == 1) == 1
+        assert sum(1 for r in rows if r.retired_at is not None) >= 1
+    shown = runner.invoke(cli, ["oidc", "keys", "list"])
+    assert shown.output.count("RS256") >= 2
