@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from oncegov.audit import api as audit_api
+from oncegov.audit import citizen_pages as audit_citizen_pages
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
 from oncegov.auth.dependencies import CurrentPrincipal
@@ -25,6 +26,7 @@ from oncegov.identity.oidc import protocol as oidc_protocol
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry import service as registry
+from oncegov.registry.corrections import pages as corrections_pages
 from oncegov.registry.quality import api as quality_api
 from oncegov.registry.quality import pages as quality_pages
 from oncegov.web import i18n
@@ -72,6 +74,8 @@ def create_app() -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(quality_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(audit_citizen_pages.router)
+    app.include_router(corrections_pages.router)
     app.include_router(cards_pages.router)
     app.include_router(eid_pages.router)
     app.include_router(oidc_protocol.router)
