@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry, AuditHead
@@ -79,3 +80,52 @@ class AuditRepository:
         if action:
             query = query.where(AuditEntry.action == action)
         return self.session.scalars(query).all()
+
+    def entries_about(
+        self,
+        subject_personal_id: str,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        actor_kinds: Sequence[str] | None = None,
+        actor_id: str | None = None,
+        actions: Sequence[str] | None = None,
+        action_prefixes: Sequence[str] | None = None,
+    ) -> Sequence[AuditEntry]:
+        """One keyset page of the entries about one citizen, newest first.
+
+        The equality on ``subject_personal_id`` is what the planner uses its index for; on
+        SQLite that index also holds ``seq`` (the rowid), so the walk is backwards through the
+        index with no sort. ``after_seq`` pages towards newer entries (read ascending, handed
+        back newest first). ``actions``/``action_prefixes`` combine with OR (one category);
+        ``since`` inclusive, ``until`` exclusive.
+        """
+        query = select(AuditEntry).where(AuditEntry.subject_personal_id == subject_personal_id)
+        if before_seq is not None:
+            query = query.where(AuditEntry.seq < before_seq)
+        if after_seq is not None:
+            query = query.where(AuditEntry.seq > after_seq)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        if until is not None:
+            query = query.where(AuditEntry.at < until)
+        if actor_kinds is not None:
+            query = query.where(AuditEntry.actor_kind.in_(actor_kinds))
+        if actor_id is not None:
+            query = query.where(AuditEntry.actor_id == actor_id)
+        if actions is not None or action_prefixes is not None:
+            matches: list[ColumnElement[bool]] = []
+            if actions:
+                matches.append(AuditEntry.action.in_(actions))
+            matches.extend(
+                AuditEntry.action.startswith(prefix, autoescape=True)
+                for prefix in action_prefixes or ()
+            )
+            query = query.where(or_(*matches) if matches else false())
+        ascending = after_seq is not None and before_seq is None
+        order = AuditEntry.seq.asc() if ascending else AuditEntry.seq.desc()
+        rows = list(self.session.scalars(query.order_by(order).limit(limit)).all())
+        return rows[::-1] if ascending else rows

@@ -140,3 +140,163 @@ def list_entries(
         limit=limit,
         offset=offset,
     )
+
+
+# --- "Who accessed my data": the citizen's own view of the entries about them ------------------
+
+ACCESS_PAGE_SIZE = 25
+# What the citizen can filter on. "you" is the citizen acting on their own data.
+ACCESS_ACTOR_KINDS = ("officer", "service", "you", "system")
+# Category -> (exact actions, action prefixes). An entry outside all of them still shows when
+# no category is chosen.
+ACCESS_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "registry_read": (
+        (
+            "registry.read",
+            "registry.read_household",
+            "registry.read_history",
+            "registry.match",
+            "registry.search",
+            "registry.status_check",
+            "registry.export",
+        ),
+        (),
+    ),
+    "registry_change": (("registry.change", "registry.import"), ("corrections.",)),
+    "eid": ((), ("eid.",)),
+    "id_card": ((), ("identity.cards.",)),
+    "shared": ((), ("oidc.",)),
+    "inspection": ((), ("audit.",)),
+}
+
+
+@dataclass(frozen=True)
+class AccessFilters:
+    """The citizen's filters; ``since`` inclusive and ``until`` exclusive, both UTC."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    actor_kind: str | None = None  # one of ACCESS_ACTOR_KINDS
+    category: str | None = None  # one of ACCESS_CATEGORIES
+
+
+@dataclass(frozen=True)
+class OfficerPost:
+    """An officer as a citizen sees them: the role held and where, not who they are."""
+
+    role: str
+    unit_kind: str  # province | commune | agency
+    unit_name: str
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    entries: list[AuditEntry]
+    newer_after: int | None  # ``after`` of the link to newer entries, if any
+    older_before: int | None  # ``before`` of the link to older entries, if any
+    officer_posts: dict[str, list[OfficerPost]]  # officer username -> posts
+
+
+def local_day_bounds(
+    first: dt.date | None, last: dt.date | None, timezone: str
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Local calendar days ``first``..``last`` (inclusive) as UTC [since, until)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+
+    def start(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+
+    return (
+        start(first) if first else None,
+        start(last + dt.timedelta(days=1)) if last else None,
+    )
+
+
+def _officer_posts(session: Session, usernames: set[str]) -> dict[str, list[OfficerPost]]:
+    """Current role assignments of these officers, with unit names. The log records who
+    acted, not in which role; the role held now is the best a citizen can be told."""
+    if not usernames:
+        return {}
+    from oncegov.auth import service as auth
+    from oncegov.registry import service as registry
+
+    names: dict[tuple[str, str], str] = {}
+
+    def unit_name(kind: str, code: str) -> str:
+        if (kind, code) not in names:
+            unit = (
+                registry.commune(session, code)
+                if kind == "commune"
+                else registry.province(session, code)
+                if kind == "province"
+                else None
+            )
+            names[(kind, code)] = unit.name if unit is not None else code
+        return names[(kind, code)]
+
+    posts: dict[str, list[OfficerPost]] = {}
+    for username, roles in auth.roles_by_username(session, usernames).items():
+        posts[username] = [
+            OfficerPost(r.role, r.scope_kind, unit_name(r.scope_kind, r.scope_code)) for r in roles
+        ]
+    return posts
+
+
+def access_page(
+    session: Session,
+    personal_id: str,
+    filters: AccessFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = ACCESS_PAGE_SIZE,
+) -> AccessPage:
+    """One page of the entries about ``personal_id`` (newest first, keyset on ``seq``) for
+    that citizen's "Who accessed my data" page, with the officers' posts.
+
+    Not itself audited: it hands the signed-in citizen the log's metadata about themselves
+    (who, when, why), never registry data; an entry per view would only make the page list
+    its own views and grow the chain with every refresh. The sign-in that opened the session
+    is already in the citizen's login history.
+    """
+    kinds: tuple[str, ...] | None = None
+    actor_id = None
+    if filters.actor_kind == "you":
+        kinds, actor_id = ("citizen",), personal_id
+    elif filters.actor_kind in ACCESS_ACTOR_KINDS:
+        kinds = (filters.actor_kind,)
+    actions: tuple[str, ...] | None = None
+    prefixes: tuple[str, ...] | None = None
+    if filters.category in ACCESS_CATEGORIES:
+        actions, prefixes = ACCESS_CATEGORIES[filters.category]
+    newer = after is not None and before is None
+    rows = list(
+        AuditRepository(session).entries_about(
+            personal_id,
+            limit=page_size + 1,  # one more tells whether there is a further page
+            before_seq=before,
+            after_seq=after if newer else None,
+            since=filters.since,
+            until=filters.until,
+            actor_kinds=kinds,
+            actor_id=actor_id,
+            actions=actions,
+            action_prefixes=prefixes,
+        )
+    )
+    more = len(rows) > page_size
+    entries = rows[-page_size:] if newer else rows[:page_size]
+    newer_after: int | None
+    older_before: int | None
+    if after is not None and newer:
+        newer_after = entries[0].seq if more and entries else None
+        older_before = entries[-1].seq if entries else after + 1
+    else:
+        newer_after = entries[0].seq if before is not None and entries else None
+        older_before = entries[-1].seq if more and entries else None
+        if before is not None and not entries:
+            newer_after = before - 1  # past the oldest: offer the way back
+    usernames = {e.actor_id for e in entries if e.actor_kind == "officer"}
+    return AccessPage(entries, newer_after, older_before, _officer_posts(session, usernames))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,6 +33,19 @@ class AuthRepository:
         return self.session.scalars(
             select(RoleAssignment).where(RoleAssignment.officer_id == officer_id)
         ).all()
+
+    def roles_of_usernames(
+        self, usernames: Collection[str]
+    ) -> Sequence[tuple[str, RoleAssignment]]:
+        return (
+            self.session.execute(
+                select(Officer.username, RoleAssignment)
+                .join(RoleAssignment, RoleAssignment.officer_id == Officer.id)
+                .where(Officer.username.in_(list(usernames)))
+            )
+            .tuples()
+            .all()
+        )
 
     def communes_of_province(self, province_code: str) -> frozenset[str]:
         return frozenset(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pyotp
@@ -125,6 +126,17 @@ def _check_role(repo: AuthRepository, role: str, scope_kind: str, scope_code: st
 def list_officers(session: Session) -> list[tuple[Officer, list[RoleAssignment]]]:
     repo = AuthRepository(session)
     return [(o, list(repo.roles_of(o.id))) for o in repo.list_officers()]
+
+
+def roles_by_username(
+    session: Session, usernames: Collection[str]
+) -> dict[str, list[RoleAssignment]]:
+    """The current role assignments of just these officers (one query)."""
+    roles: dict[str, list[RoleAssignment]] = {}
+    if usernames:
+        for username, assignment in AuthRepository(session).roles_of_usernames(usernames):
+            roles.setdefault(username, []).append(assignment)
+    return roles
 
 
 def current_totp(secret: str) -> str:
