@@ -21,7 +21,7 @@ from oncegov.auth.schemas import Authorized
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, OnceGovError, TooManyRequests, ValidationFailed
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import labels, service
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
 from oncegov.web.i18n import N_
@@ -395,7 +395,7 @@ def sms_outbox(request: Request, db: DbSession, phone: str = "") -> HTMLResponse
 @router.get("/me/account", response_class=HTMLResponse)
 def my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
     view = service.account_view(db, citizen.account_id, citizen.session_id)
-    return render(request, "eid/account.html", {"account": view})
+    return render(request, "eid/account.html", {"account": view, "labels": labels})
 
 
 @router.get("/me/account/lock", response_class=HTMLResponse)
@@ -423,7 +423,7 @@ def my_logins(
     request: Request, db: DbSession, citizen: CurrentCitizen, page: int = 1
 ) -> HTMLResponse:
     history = service.login_history(db, citizen.account_id, page)
-    return render(request, "eid/logins.html", {"history": history})
+    return render(request, "eid/logins.html", {"history": history, "labels": labels})
 
 
 # --- police desk ---------------------------------------------------------------------------
@@ -453,6 +453,7 @@ def _desk(
         "notice": notice,
         "error": lookup_error.message if lookup_error else None,
         "error_field": lookup_error.field if lookup_error else None,
+        "labels": labels,
     }
     status = lookup_error.status if lookup_error else 200
     return render(request, "eid/desk.html", context, status_code=status)
