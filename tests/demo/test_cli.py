@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from oncegov.auth.models import Officer
 from oncegov.config import settings
-from oncegov.demo.accounts import derive_password, derive_totp_secret
+from oncegov.demo.accounts import derive_passcode, derive_password, derive_phone, derive_totp_secret
 from oncegov.registry.models import Citizen
 from tests.demo.conftest import SEED, SMALL
 
@@ -46,6 +46,13 @@ def test_demo_loads_prints_sign_ins_then_skips_refuses_and_replaces(cli_engine: 
     code, output = _invoke("demo", "--scale", str(SMALL), "--seed", str(SEED))
     assert code == 0, output
     assert "loaded" in output and "Cao Bằng" in output
+    assert "chip ID-card applications" in output and "eID accounts" in output
+    for label in ("citizen.level1", "citizen.level2"):
+        row = re.search(
+            rf"(\d{{12}})\s*│\s*{derive_passcode(SEED, label)}\s*│\s*{derive_phone(SEED, label)}",
+            output,
+        )
+        assert row, output
     loaded = _citizens(cli_engine)
     assert 1_000 < loaded < 1_300
     with Session(cli_engine) as session:
@@ -70,6 +77,8 @@ def test_demo_loads_prints_sign_ins_then_skips_refuses_and_replaces(cli_engine: 
     code, output = _invoke("demo", "--replace", "--scale", str(SMALL * 2), "--seed", str(SEED))
     assert code == 0, output
     assert "deleted the earlier demo population" in output
+    deleted = r"[1-9][\d,]*\s+ID-card\s+applications,\s+[1-9][\d,]*\s+eID\s+accounts"
+    assert re.search(deleted, output)
     assert _citizens(cli_engine) > 1.8 * loaded
 
 
@@ -78,6 +87,7 @@ def test_logins_prints_the_derived_credentials(cli_engine: Engine) -> None:
     assert code == 0, output
     for username in USERNAMES:
         _shown_code(output, username)
+    assert derive_passcode(SEED, "citizen.level2") in output and "not loaded" in output
     assert _citizens(cli_engine) == 0  # printing sign-ins loads nothing
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from oncegov.cli.common import cli_actor, console, fail, progress, transaction
 from oncegov.demo import service as demo_service
-from oncegov.demo.accounts import DemoLogin, seconds_left_in_step
+from oncegov.demo.accounts import CitizenLogin, DemoLogin, seconds_left_in_step
 from oncegov.demo.generator import DEFAULT_SEED
 from oncegov.errors import OnceGovError
 
@@ -16,6 +16,12 @@ from oncegov.errors import OnceGovError
 app = typer.Typer(no_args_is_help=False)
 
 SEED_HELP = "Seed of the generator and of the demo accounts' credentials."
+STAGES = {
+    "generate": "generating people",
+    "load": "loading rows",
+    "cards": "ID-card applications",
+    "eid": "eID accounts",
+}
 
 
 def logins_table(accounts: list[DemoLogin]) -> Table:
@@ -39,6 +45,26 @@ def logins_table(accounts: list[DemoLogin]) -> Table:
     return table
 
 
+def citizen_logins_table(logins: list[CitizenLogin]) -> Table:
+    """The named demo citizens' eID sign-ins (/eid/login). A level-2 sign-in asks for the
+    code texted to the phone: the local SMS outbox shows it at /eid/sms."""
+    table = Table(title="Demo citizens' eID sign-ins (/eid/login; texts at /eid/sms)")
+    table.add_column("level", style="bold")
+    table.add_column("personal ID", no_wrap=True, min_width=12)
+    table.add_column("passcode", no_wrap=True, min_width=6)
+    table.add_column("phone", no_wrap=True, min_width=10)
+    table.add_column("status", overflow="fold")
+    for login in logins:
+        table.add_row(
+            str(login.level),
+            login.personal_id or "-",
+            login.passcode,
+            login.phone,
+            login.status or "not loaded (run oncegov demo with this seed)",
+        )
+    return table
+
+
 @app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
@@ -53,11 +79,13 @@ def demo(
         False,
         "--replace",
         help="If the registry has citizens, delete the earlier demo population (rows created "
-        "by this command) and load a new one. Existing demo accounts are kept.",
+        "by this command) with every chip ID-card application and eID account, and load a "
+        "new one. Existing demo officer accounts are kept.",
     ),
 ) -> None:
-    """Generate and load a synthetic population of the configured province, create the demo
-    officer accounts and print their sign-ins.
+    """Generate and load a synthetic population of the configured province with its chip
+    ID-card applications and eID accounts, create the demo officer accounts and print the
+    sign-ins (officers, and citizens at eID level 1 and 2).
 
     Same seed and scale, same data. Without --if-empty or --replace the command refuses to
     touch a registry that already holds citizens. Refused when ONCEGOV_ENVIRONMENT=production.
@@ -73,14 +101,14 @@ def demo(
 
             def report(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
-                    label = "generating people" if stage == "generate" else "loading rows"
-                    tasks[stage] = bar.add_task(label, total=total)
+                    tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
             outcome = demo_service.run_demo(
                 session, cli_actor(), scale=scale, seed=seed, mode=mode, on_progress=report
             )
             accounts = demo_service.logins(session, seed=seed)
+            citizens = demo_service.logins_of_citizens(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
     if outcome.skipped:
@@ -91,15 +119,18 @@ def demo(
     else:
         _print_summary(outcome)
     console.print(logins_table(accounts))
+    console.print(citizen_logins_table(citizens))
 
 
 def _print_summary(outcome: demo_service.DemoOutcome) -> None:
     counts = outcome.counts
     assert counts is not None and outcome.province is not None
-    if outcome.deleted is not None:
+    deleted = outcome.deleted
+    if deleted is not None:
         console.print(
-            f"deleted the earlier demo population: {outcome.deleted.citizens:,} citizens, "
-            f"{outcome.deleted.households:,} households"
+            f"deleted the earlier demo population: {deleted.citizens:,} citizens, "
+            f"{deleted.households:,} households, {deleted.applications:,} ID-card "
+            f"applications, {deleted.eid_accounts:,} eID accounts"
         )
     total = outcome.generation_seconds + outcome.load_seconds
     console.print(
@@ -110,6 +141,12 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
     console.print(
         f"generation {outcome.generation_seconds:.1f} s, load {outcome.load_seconds:.1f} s, "
         f"{counts.rows / max(total, 1e-9):,.0f} rows/s"
+    )
+    console.print(
+        f"[green]loaded[/green] {outcome.applications:,} chip ID-card applications "
+        f"({outcome.application_steps:,} steps) in {outcome.cards_seconds:.1f} s, "
+        f"{outcome.eid_accounts:,} eID accounts ({outcome.eid_at_intake:,} level 2 registered "
+        f"with a card application) in {outcome.eid_seconds:.1f} s"
     )
     faults = ", ".join(
         f"{len(keys)} {kind.replace('_', ' ')}" for kind, keys in outcome.faults.items()
@@ -124,11 +161,14 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
 
 @app.command("logins")
 def logins(seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP)) -> None:
-    """Print the demo accounts with their passwords and current TOTP codes (derived from the
-    seed and this instance's secret key, not read from the database)."""
+    """Print the demo accounts with their passwords and current TOTP codes, and the named demo
+    citizens' eID passcodes (derived from the seed and this instance's secret key, not read
+    from the database; only the citizens' personal IDs are looked up)."""
     try:
         with transaction() as session:
             accounts = demo_service.logins(session, seed=seed)
+            citizens = demo_service.logins_of_citizens(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
     console.print(logins_table(accounts))
+    console.print(citizen_logins_table(citizens))

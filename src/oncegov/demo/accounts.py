@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from oncegov.auth.service import current_totp
 from oncegov.config import settings
 from oncegov.demo.profiles import CommuneInfo
+from oncegov.errors import ValidationFailed
+from oncegov.identity.accounts import service as eid
 
 # No look-alike characters (0/o, 1/l/i): the password is read off a terminal and typed.
 _READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -94,6 +96,57 @@ def demo_accounts(
             totp_secret=derive_totp_secret(seed, username),
         )
         for username, full_name, roles in specs
+    ]
+
+
+# Demo citizens a person trying the demo signs in as: (label, eID level).
+CITIZEN_LOGINS: tuple[tuple[str, int], ...] = (("citizen.level1", 1), ("citizen.level2", 2))
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenLogin:
+    """A named demo citizen's eID sign-in: personal ID (found in the database by the
+    reserved phone; None before a demo is loaded), the 6-digit passcode and the phone whose
+    texts (the level-2 sign-in code) the local SMS outbox at ``/eid/sms`` shows."""
+
+    label: str
+    level: int
+    phone: str
+    passcode: str
+    personal_id: str | None = None
+    status: str | None = None
+
+
+def derive_passcode(seed: int, label: str) -> str:
+    """Six digits from the seed and the label, never one the passcode rules call weak."""
+    for attempt in range(100):
+        digest = _derive(seed, f"passcode:{attempt}", label)
+        passcode = f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+        try:
+            eid.check_passcode(passcode, None, None)
+        except ValidationFailed:
+            continue
+        return passcode
+    raise AssertionError("no acceptable passcode")  # pragma: no cover (2^-600)
+
+
+def derive_phone(seed: int, label: str) -> str:
+    """A mobile number in the range generated demo accounts never use, e.g. 0871234567."""
+    digest = _derive(seed, "phone", label)
+    return f"{eid.DEMO_PHONE_PREFIX}{int.from_bytes(digest[:8], 'big') % 10_000_000:07d}"
+
+
+def citizen_logins(seed: int) -> list[CitizenLogin]:
+    """The named demo citizens' credentials (without their personal IDs, which the demo
+    picks from the generated population)."""
+    return [
+        CitizenLogin(
+            label=label,
+            level=level,
+            phone=derive_phone(seed, label),
+            passcode=derive_passcode(seed, label),
+        )
+        for label, level in CITIZEN_LOGINS
     ]
 
 

@@ -22,6 +22,8 @@ class Deleted:
     citizens: int
     households: int
     changes: int
+    applications: int = 0  # chip ID-card applications (with their steps)
+    eid_accounts: int = 0
 
 
 def _demo_keys(entity: str) -> Select[Any]:

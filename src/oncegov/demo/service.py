@@ -6,11 +6,13 @@ production: neither a synthetic population nor accounts with derivable passwords
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,19 +21,39 @@ from oncegov.audit import service as audit
 from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.demo import profiles
-from oncegov.demo.accounts import DemoLogin, demo_accounts
+from oncegov.demo.accounts import CitizenLogin, DemoLogin, citizen_logins, demo_accounts
 from oncegov.demo.generator import DEFAULT_SEED, Population, generate
 from oncegov.demo.loader import LoadCounts, load, rows_to_load
 from oncegov.demo.profiles import CommuneInfo, ProvinceInfo
 from oncegov.demo.repository import Deleted, DemoRepository
+from oncegov.demo.rows import (
+    BIRTH_DAY,
+    BIRTH_MONTH,
+    BIRTH_YEAR,
+    CURRENT_COMMUNE,
+    DATE_OF_DEATH,
+    FULL_NAME,
+    PERMANENT_ADDRESS,
+    PERMANENT_COMMUNE,
+    PHONE,
+    PID,
+    SEX,
+    STATUS,
+)
 from oncegov.errors import Conflict, PermissionDenied, ValidationFailed
+from oncegov.identity.accounts import service as eid
+from oncegov.identity.cards import service as cards
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 
 Mode = Literal["refuse", "if_empty", "replace"]
-# (stage "generate" | "load", done, total)
+# (stage "generate" | "load" | "cards" | "eid", done, total); the last two count citizens.
 Progress = Callable[[str, int, int], None]
 MAX_SCALE = 4.0  # beyond this the six-digit personal-ID sequences would run short
+PROGRESS_EVERY = 20_000  # citizens between two progress reports of the cards and eID stages
+# Named demo citizens: living, a full birth date, of working age, in the province's first
+# commune (the one the first demo commune officer serves).
+NAMED_AGES = range(25, 56)
 
 
 @dataclass
@@ -44,8 +66,15 @@ class DemoOutcome:
     faults: dict[str, list[str]] = field(default_factory=dict)
     generation_seconds: float = 0.0
     load_seconds: float = 0.0
+    applications: int = 0  # chip ID-card applications
+    application_steps: int = 0
+    eid_accounts: int = 0
+    eid_at_intake: int = 0  # level-2 accounts registered with a card application
+    cards_seconds: float = 0.0  # generation and load of the applications
+    eid_seconds: float = 0.0  # generation and load of the eID accounts
     accounts_created: list[str] = field(default_factory=list)
     accounts_kept: list[str] = field(default_factory=list)
+    citizen_logins: list[CitizenLogin] = field(default_factory=list)
 
 
 def refuse_in_production() -> None:
@@ -103,6 +132,23 @@ def logins(
     return demo_accounts(province.code, province.communes, seed)
 
 
+def logins_of_citizens(session: Session, *, seed: int = DEFAULT_SEED) -> list[CitizenLogin]:
+    """The named demo citizens' eID sign-ins, derived from the seed; the personal ID is that
+    of the account holding the seed's reserved phone (None when no such demo is loaded)."""
+    refuse_in_production()
+    found = []
+    for login in citizen_logins(seed):
+        account = eid.demo_account_with_phone(session, login.phone)
+        found.append(
+            dataclasses.replace(
+                login,
+                personal_id=account.personal_id if account else None,
+                status=account.status if account else None,
+            )
+        )
+    return found
+
+
 def generate_population(
     session: Session,
     *,
@@ -157,13 +203,23 @@ def run_demo(
     province_code: str | None = None,
     with_accounts: bool = True,
     on_progress: Progress | None = None,
+    today: dt.date | None = None,
 ) -> DemoOutcome:
-    """Generate and load the demo province, then create the demo officers.
+    """Generate and load the demo province, its chip ID-card applications and eID accounts,
+    then create the demo officers.
 
     ``mode`` decides what happens when the registry already holds citizens: ``refuse`` raises
     Conflict, ``if_empty`` does nothing (``skipped``), ``replace`` deletes the earlier demo
-    population first (rows whose creation record has source ``demo``; other rows stay).
-    ``with_accounts=False`` loads the population without creating the demo officers.
+    population first (rows whose creation record has source ``demo``; other rows stay) and,
+    before it, every chip ID-card application and eID account (they refer to citizens; a
+    demo instance has no others worth keeping).
+    ``with_accounts=False`` loads the population without creating the demo officers and the
+    named demo citizens' passcodes.
+
+    The registry's population is fixed at the generator's reference date; applications and
+    eID accounts are dated up to ``today`` (the province's today by default), so the ones in
+    progress are current: same seed, scale and day, same data. Their random streams are
+    derived from the seed, apart from the population's.
     """
     refuse_in_production()
     if not 0 < scale <= MAX_SCALE:
@@ -182,7 +238,14 @@ def run_demo(
         )
     if existing and mode == "replace":
         try:
-            outcome.deleted = DemoRepository(session).delete_demo_population()
+            # Applications refer to accounts, both to citizens: delete in that order.
+            deleted_applications = cards.delete_all_applications(session)
+            deleted_accounts = eid.delete_all_accounts(session)
+            outcome.deleted = dataclasses.replace(
+                DemoRepository(session).delete_demo_population(),
+                applications=deleted_applications,
+                eid_accounts=deleted_accounts,
+            )
         except IntegrityError as exc:
             raise Conflict(
                 "Other records refer to the demo population (e.g. citizens added to demo "
@@ -219,6 +282,16 @@ def run_demo(
             field="registry",
         ) from exc
     outcome.load_seconds = time.perf_counter() - started
+    _load_identity(
+        session,
+        population,
+        province,
+        outcome,
+        seed=seed,
+        today=today or cards.today(),
+        with_logins=with_accounts,
+        on_progress=on_progress,
+    )
     if with_accounts:
         accounts = demo_accounts(province.code, province.communes, seed)
         outcome.accounts_created, outcome.accounts_kept = create_accounts(session, accounts)
@@ -233,7 +306,139 @@ def run_demo(
             "seed": seed,
             "citizens": outcome.counts.citizens,
             "households": outcome.counts.households,
+            "id_card_applications": outcome.applications,
+            "eid_accounts": outcome.eid_accounts,
             "accounts_created": outcome.accounts_created,
         },
     )
     return outcome
+
+
+def _counted(
+    rows: Iterable[tuple[Any, ...]], total: int, stage: str, on_progress: Progress | None
+) -> Iterator[tuple[Any, ...]]:
+    """``rows`` as they are, reporting every PROGRESS_EVERY rows consumed."""
+    for done, row in enumerate(rows, start=1):
+        yield row
+        if on_progress is not None and done % PROGRESS_EVERY == 0:
+            on_progress(stage, done, total)
+    if on_progress is not None:
+        on_progress(stage, total, total)
+
+
+def _residence(row: tuple[Any, ...], communes: frozenset[str]) -> tuple[str | None, str | None]:
+    """(commune, address for a card by post) an application counts under: the permanent
+    residence when it is in the province, else where the citizen lives here (a temporary
+    resident applies here, but no card goes by post to another province)."""
+    if row[PERMANENT_COMMUNE] in communes:
+        return row[PERMANENT_COMMUNE], row[PERMANENT_ADDRESS]
+    return row[CURRENT_COMMUNE], None
+
+
+def _named_citizens(
+    population: Population,
+    province: ProvinceInfo,
+    finished: dict[str, list[Any]],
+    today: dt.date,
+    seed: int,
+) -> dict[str, tuple[int, str, str]]:
+    """personal ID → (level, phone, passcode) of the named demo citizens: the first citizens
+    (in generation order) of the province's first commune who are living, of working age,
+    with a full birth date and not one of the deliberate faults; the level-2 one holds a
+    chip card."""
+    home = province.communes[0].code
+    faulty = {key for keys in population.faults.values() for key in keys}
+    logins = citizen_logins(seed)
+    named: dict[str, tuple[int, str, str]] = {}
+    for row in population.citizens:
+        if len(named) == len(logins):
+            break
+        if (
+            row[STATUS] != "living"
+            or row[PERMANENT_COMMUNE] != home
+            or row[BIRTH_DAY] is None
+            or row[PID] in faulty
+            or today.year - int(row[BIRTH_YEAR]) not in NAMED_AGES
+        ):
+            continue
+        login = logins[len(named)]
+        if login.level == 2 and row[PID] not in finished:
+            continue
+        named[row[PID]] = (login.level, login.phone, login.passcode)
+    return named
+
+
+def _load_identity(
+    session: Session,
+    population: Population,
+    province: ProvinceInfo,
+    outcome: DemoOutcome,
+    *,
+    seed: int,
+    today: dt.date,
+    with_logins: bool,
+    on_progress: Progress | None,
+) -> None:
+    """Chip ID-card applications, then eID accounts (level 2 mostly registered at a card's
+    intake), then the link from those applications to their accounts."""
+    communes = frozenset(c.code for c in province.communes)
+    total = len(population.citizens)
+    started = time.perf_counter()
+    card_rows = (
+        (
+            row[PID],
+            row[BIRTH_YEAR],
+            row[BIRTH_MONTH],
+            row[BIRTH_DAY],
+            row[STATUS],
+            commune,
+            row[SEX],
+            row[FULL_NAME],
+            address,
+        )
+        for row in population.citizens
+        for commune, address in (_residence(row, communes),)
+    )
+    finished: dict[str, list[Any]] = {}
+    outcome.applications, outcome.application_steps = cards.load_demo_applications(
+        session,
+        _counted(card_rows, total, "cards", on_progress),
+        random.Random(f"oncegov-demo:cards:{seed}"),
+        today,
+        finished=finished,
+    )
+    outcome.cards_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    named = _named_citizens(population, province, finished, today, seed) if with_logins else {}
+    account_rows = (
+        (
+            row[PID],
+            row[BIRTH_YEAR],
+            row[BIRTH_MONTH],
+            row[BIRTH_DAY],
+            row[STATUS],
+            _residence(row, communes)[0],
+            row[PHONE],
+            row[DATE_OF_DEATH],
+        )
+        for row in population.citizens
+    )
+    loaded = eid.load_demo_accounts(
+        session,
+        _counted(account_rows, total, "eid", on_progress),
+        random.Random(f"oncegov-demo:eid:{seed}"),
+        today,
+        cards=finished,
+        named=named,
+    )
+    outcome.eid_accounts = loaded.accounts
+    outcome.eid_at_intake = cards.link_demo_eid_accounts(session, loaded.links)
+    outcome.eid_seconds = time.perf_counter() - started
+    if with_logins:
+        outcome.citizen_logins = [
+            dataclasses.replace(login, personal_id=pid, status="active")
+            for pid, (level, phone, passcode) in named.items()
+            for login in citizen_logins(seed)
+            if login.phone == phone
+        ]

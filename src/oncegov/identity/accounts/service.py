@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,10 +31,11 @@ from oncegov.errors import (
     NotAuthenticated,
     NotFound,
     OnceGovError,
+    PermissionDenied,
     TooManyRequests,
     ValidationFailed,
 )
-from oncegov.identity.accounts import rules
+from oncegov.identity.accounts import demo, rules
 from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode, PendingLogin
 from oncegov.identity.accounts.repository import AccountRepository
 from oncegov.identity.accounts.schemas import (
@@ -1033,3 +1036,75 @@ def outbox(session: Session, phone: str) -> list[SmsOutboxMessage]:
         for m in LocalSmsGateway(session).messages_to(phone, limit=50)
         if _aware(m.created_at) >= since
     ]
+
+
+# --- demo data ----------------------------------------------------------------------------------
+
+
+# Phones of the named demo citizens start with this; generated accounts never use it.
+DEMO_PHONE_PREFIX = demo.RESERVED_PREFIX
+
+
+@dataclass
+class DemoAccountsLoaded:
+    accounts: int = 0
+    # (application_id, account_id, phone): level-2 accounts registered at a card intake.
+    links: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def load_demo_accounts(
+    session: Session,
+    citizens: Iterable[Sequence[Any]],
+    rng: random.Random,
+    today: dt.date,
+    *,
+    cards: Mapping[str, Sequence[demo.FinishedApplication]] | None = None,
+    named: Mapping[str, tuple[int, str, str]] | None = None,
+    batch_size: int = 50_000,
+) -> DemoAccountsLoaded:
+    """Generate and bulk-insert demo accounts for ``citizens`` (rows as ``accounts.demo``
+    describes) in the caller's transaction, numbered after those already stored.
+
+    Passcodes: hashing one per account (Argon2id, ~50 ms) would take hours, so every active,
+    locked or revoked demo account gets the same Argon2id hash of a random 256-bit secret
+    drawn here and never kept: it costs a sign-in the usual one verification and matches no
+    passcode (pending accounts have none, as in real life). Only ``named`` citizens (personal
+    ID → (level, phone, passcode)) get a hash of their own passcode. Refused in production."""
+    if settings.environment == "production":
+        raise PermissionDenied(
+            "Demo eID accounts are not allowed in production", field="environment"
+        )
+    repo = AccountRepository(session)
+    unusable = auth.hash_password(secrets.token_urlsafe(32))
+    hashes = {pid: auth.hash_password(passcode) for pid, (_, _, passcode) in (named or {}).items()}
+    forced = {pid: (level, phone) for pid, (level, phone, _) in (named or {}).items()}
+    columns = (*demo.ACCOUNT_COLUMNS, "passcode_hash")
+    loaded = DemoAccountsLoaded()
+    batch: list[tuple[Any, ...]] = []
+    for row, application_id in demo.generate(
+        citizens, rng, today, cards=cards, named=forced, first_id=repo.next_account_id()
+    ):
+        passcode_hash = None if row[4] == "pending" else hashes.get(row[1], unusable)
+        batch.append((*row, passcode_hash))
+        if application_id is not None:
+            loaded.links.append((application_id, row[0], row[5]))
+        if len(batch) >= batch_size:
+            loaded.accounts += repo.bulk_insert_accounts(columns, batch)
+            batch.clear()
+    loaded.accounts += repo.bulk_insert_accounts(columns, batch)
+    return loaded
+
+
+def demo_account_with_phone(session: Session, phone: str) -> EidAccount | None:
+    """The account a named demo citizen signs in with (found by its reserved phone)."""
+    return AccountRepository(session).account_with_phone(phone)
+
+
+def delete_all_accounts(session: Session) -> int:
+    """Remove every eID account (the demo loader's ``--replace``; card applications that
+    refer to accounts must be deleted first). Sessions of citizens who signed in end first,
+    so a new account that reuses an id inherits no browser's session."""
+    repo = AccountRepository(session)
+    for account_id in repo.signed_in_account_ids():
+        auth.revoke_sessions_of(session, "citizen", account_id)
+    return repo.delete_all()

@@ -293,11 +293,52 @@ class CardRepository:
             union_all(*selects, rejections),
         )
         # rowcount of an INSERT … SELECT is only kept when asked for (psycopg gives -1).
-        result = self.session.execute(statement.execution_options(preserve_rowcount=True))
-        inserted = int(result.rowcount)  # type: ignore[attr-defined]
+        options = statement.execution_options(preserve_rowcount=True)
         if self.session.get_bind().dialect.name == "postgresql":
+            result = self.session.execute(options)
             self._advance_sequence(step_table.name)
-        return inserted
+        else:
+            # Five step rows per application: the same bigger page cache halves the time.
+            previous = self.session.execute(text("PRAGMA cache_size")).scalar_one()
+            self.session.execute(text(f"PRAGMA cache_size = {BULK_CACHE_KIB}"))
+            result = self.session.execute(options)
+            self.session.execute(text(f"PRAGMA cache_size = {int(previous)}"))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def link_eid_accounts(self, links: Sequence[tuple[int, int, str]]) -> int:
+        """Set ``eid_level2_requested``, ``eid_account_id`` and ``eid_phone`` on many
+        applications at once: one UPDATE … FROM unnest(arrays) on PostgreSQL, executemany by
+        primary key on SQLite."""
+        if not links:
+            return 0
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text(
+                    "UPDATE id_card_applications AS a SET eid_level2_requested = true, "
+                    "eid_account_id = v.account_id, eid_phone = v.phone "
+                    "FROM unnest(CAST(:apps AS integer[]), CAST(:accounts AS integer[]), "
+                    "CAST(:phones AS text[])) AS v(application_id, account_id, phone) "
+                    "WHERE a.id = v.application_id"
+                ),
+                {
+                    "apps": [link[0] for link in links],
+                    "accounts": [link[1] for link in links],
+                    "phones": [link[2] for link in links],
+                },
+            )
+            return len(links)
+        dbapi = self.session.connection().connection.driver_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            cursor.executemany(
+                "UPDATE id_card_applications SET eid_level2_requested = 1, eid_account_id = ?, "
+                "eid_phone = ? WHERE id = ?",
+                [(account_id, phone, app_id) for app_id, account_id, phone in links],
+            )
+        finally:
+            cursor.close()
+        return len(links)
 
     def _advance_sequence(self, table_name: str) -> None:
         # Table names come from our own metadata, never from input.

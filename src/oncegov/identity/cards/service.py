@@ -681,16 +681,33 @@ def load_demo_applications(
     today: dt.date,
     *,
     batch_size: int = 50_000,
+    finished: dict[str, list[tuple[int, dt.datetime, dt.datetime, str | None, str]]] | None = None,
 ) -> tuple[int, int]:
     """Generate and bulk-insert demo applications for ``citizens`` (rows as ``cards.demo``
     describes) in the caller's transaction, numbered after those already stored; their step
-    rows are derived from the timestamps in SQL. Returns (applications, steps) inserted."""
+    rows are derived from the timestamps in SQL. Returns (applications, steps) inserted.
+
+    ``finished``, when given, collects per personal ID the applications that ended with a card
+    handed over, as ``(id, received_at, handed_over_at, station_commune_code, received_by)``
+    (the demo eID accounts are registered at such intakes)."""
     repo = CardRepository(session)
     first_id = repo.next_application_id()
     applications = steps = 0
     batch: list[tuple[Any, ...]] = []
+    column = {name: i for i, name in enumerate(demo.APPLICATION_COLUMNS)}
+    status, returned, delivered = column["status"], column["returned_at"], column["delivered_at"]
+    received, station, officer = (
+        column["received_at"],
+        column["station_commune_code"],
+        column["received_by"],
+    )
     for row in demo.generate(citizens, rng, today, first_id=first_id):
         batch.append(row)
+        if finished is not None and row[status] in ("returned", "delivered"):
+            handed = row[returned] or row[delivered]
+            finished.setdefault(row[1], []).append(
+                (row[0], row[received], handed, row[station], row[officer])
+            )
         if len(batch) >= batch_size:
             applications += repo.bulk_insert_applications(demo.APPLICATION_COLUMNS, batch)
             batch.clear()
@@ -698,6 +715,12 @@ def load_demo_applications(
     if applications:
         steps = repo.derive_steps(first_id, first_id + applications - 1)
     return applications, steps
+
+
+def link_demo_eid_accounts(session: Session, links: Sequence[tuple[int, int, str]]) -> int:
+    """Mark demo applications as "register eID level 2 too" with the account made at their
+    intake: ``(application_id, account_id, phone)`` each. Returns how many were marked."""
+    return CardRepository(session).link_eid_accounts(links)
 
 
 def cards_handed_over(session: Session) -> dict[str, dt.datetime]:
