@@ -6,13 +6,11 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode, PendingLogin
 from oncegov.registry.bulk.repository import BulkRepository
-
-BULK_CACHE_KIB = -262_144  # negative: KiB (256 MiB), SQLite's convention
 
 
 class AccountRepository:
@@ -128,49 +126,14 @@ class AccountRepository:
         return int(self.session.scalar(select(func.max(EidAccount.id))) or 0) + 1
 
     def bulk_insert_accounts(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        """Insert account tuples fast in the caller's transaction: COPY on PostgreSQL (then the
-        id sequence moves past the largest id), executemany on SQLite with values stored as
-        the ORM stores them there (datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff``), converted in
-        one pass: SQLAlchemy's per-value processors cost more than the insert itself."""
+        """Insert account tuples fast in the caller's transaction (COPY on PostgreSQL,
+        executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
         table: Table = EidAccount.__table__  # type: ignore[assignment]
         bulk = BulkRepository(self.session)
-        if bulk.is_postgres:
+        with bulk.larger_cache():  # the unique personal-ID index of a province's accounts
             inserted = bulk.insert_rows(table, columns, rows)
-            self.session.execute(
-                text(
-                    "SELECT setval(pg_get_serial_sequence('eid_accounts', 'id'), "
-                    "(SELECT COALESCE(MAX(id), 0) + 1 FROM eid_accounts), false)"
-                )
-            )
-            return inserted
-        dates = [i for i, c in enumerate(columns) if table.c[c].type.python_type is dt.datetime]
-        batch = []
-        for row in rows:
-            values = list(row)
-            for i in dates:
-                if values[i] is not None:
-                    values[i] = values[i].isoformat(" ", "microseconds")[:26]
-            batch.append(values)
-        if not batch:
-            return 0
-        # Names come from our own table metadata; values are bound.
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        dbapi = self.session.connection().connection.driver_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        try:
-            # A bigger page cache for this statement only (the unique personal-ID index of a
-            # province's accounts does not fit SQLite's default 2 MB): half the time.
-            previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-            cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-            cursor.executemany(statement, batch)
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-        finally:
-            cursor.close()
-        return len(batch)
+        bulk.advance_sequence(table)
+        return inserted
 
     def account_with_phone(self, phone: str) -> EidAccount | None:
         """The oldest account registered with this phone (no index: demo sign-ins only)."""

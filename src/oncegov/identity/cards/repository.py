@@ -26,8 +26,6 @@ from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
 from oncegov.registry.bulk.repository import BulkRepository
 
-BULK_CACHE_KIB = -262_144  # negative: KiB (256 MiB), SQLite's convention
-
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {
     "commune": IdCardApplication.commune_code,
@@ -208,56 +206,14 @@ class CardRepository:
     def bulk_insert_applications(
         self, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> int:
-        """Insert application tuples fast in the caller's transaction: COPY on PostgreSQL,
-        executemany on SQLite. Rows carry their ids, so PostgreSQL's id sequence is moved past
-        the largest one afterwards."""
+        """Insert application tuples fast in the caller's transaction (COPY on PostgreSQL,
+        executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
         table: Table = IdCardApplication.__table__  # type: ignore[assignment]
         bulk = BulkRepository(self.session)
-        if bulk.is_postgres:
+        with bulk.larger_cache():
             inserted = bulk.insert_rows(table, columns, rows)
-            self._advance_sequence(table.name)
-            return inserted
-        return self._sqlite_executemany(table, columns, rows)
-
-    def _sqlite_executemany(
-        self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int:
-        """pysqlite's executemany with values stored exactly as the ORM stores them on SQLite
-        (datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff``, booleans as 0/1), converted here in
-        one pass: SQLAlchemy's per-value processors cost more than the insert itself."""
-        kinds = [table.c[c].type.python_type for c in columns]
-        dates = [i for i, k in enumerate(kinds) if k is dt.datetime]
-        flags = [i for i, k in enumerate(kinds) if k is bool]
-        batch = []
-        for row in rows:
-            values = list(row)
-            for i in dates:
-                if values[i] is not None:
-                    values[i] = values[i].isoformat(" ", "microseconds")[:26]
-            for i in flags:
-                if values[i] is not None:
-                    values[i] = int(values[i])
-            batch.append(values)
-        if not batch:
-            return 0
-        # Names come from our own table metadata; values are bound.
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        dbapi = self.session.connection().connection.driver_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        try:
-            # Index pages of half a million rows do not fit SQLite's default 2 MB page cache;
-            # a bigger cache for this statement only saves a quarter of the time.
-            previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-            cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-            cursor.executemany(statement, batch)
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-        finally:
-            cursor.close()
-        return len(batch)
+        bulk.advance_sequence(table)
+        return inserted
 
     def derive_steps(self, first_id: int, last_id: int) -> int:
         """Write the step rows of applications ``first_id``..``last_id`` from their timestamp
@@ -293,16 +249,10 @@ class CardRepository:
             union_all(*selects, rejections),
         )
         # rowcount of an INSERT … SELECT is only kept when asked for (psycopg gives -1).
-        options = statement.execution_options(preserve_rowcount=True)
-        if self.session.get_bind().dialect.name == "postgresql":
-            result = self.session.execute(options)
-            self._advance_sequence(step_table.name)
-        else:
-            # Five step rows per application: the same bigger page cache halves the time.
-            previous = self.session.execute(text("PRAGMA cache_size")).scalar_one()
-            self.session.execute(text(f"PRAGMA cache_size = {BULK_CACHE_KIB}"))
-            result = self.session.execute(options)
-            self.session.execute(text(f"PRAGMA cache_size = {int(previous)}"))
+        bulk = BulkRepository(self.session)
+        with bulk.larger_cache():  # five step rows per application
+            result = self.session.execute(statement.execution_options(preserve_rowcount=True))
+        bulk.advance_sequence(step_table)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def link_eid_accounts(self, links: Sequence[tuple[int, int, str]]) -> int:
@@ -339,15 +289,6 @@ class CardRepository:
         finally:
             cursor.close()
         return len(links)
-
-    def _advance_sequence(self, table_name: str) -> None:
-        # Table names come from our own metadata, never from input.
-        self.session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "  # noqa: S608
-                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table_name}), false)"
-            )
-        )
 
     def cards_handed_over(self) -> dict[str, dt.datetime]:
         """personal_id → when the citizen's newest card was returned or delivered."""
