@@ -9,6 +9,7 @@ from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
+from oncegov.registry.corrections import models as correction_models
 from oncegov.registry.quality import models as quality_models
 
 metadata = Base.metadata
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "bulk_models",
+    "correction_models",
     "eid_models",
     "id_card_models",
     "integration_models",

@@ -1,7 +1,385 @@
-"""Pages for correction requests (filled in by the correction-requests work)."""
+"""Pages of correction requests.
+
+Citizens (eID session): "My identity" (``/me``, their registry record, read-only, read through
+the registry with themselves as actor, so it is audited), "Report an error" (``/me/report``)
+and their requests with status. Officers holding ``registry.corrections``: the queue
+(``/registry/corrections``), one request with the citizen's current record, and the actions
+take, correct (a new registry version linked to the request) and reject.
+
+POSTs are CSRF-checked by the auth dependencies (``csrf_token`` field of the session).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from oncegov.auth.dependencies import CurrentCitizen, require
+from oncegov.auth.roles import CORRECTIONS, REGISTRY_READ
+from oncegov.auth.schemas import Authorized
+from oncegov.db import DbSession
+from oncegov.errors import Conflict, OnceGovError, ValidationFailed
+from oncegov.identity.accounts import service as accounts
+from oncegov.registry.corrections import service
+from oncegov.registry.corrections.schemas import (
+    REPORTABLE_BY_KEY,
+    REPORTABLE_FIELDS,
+    STATUS_LABELS,
+    CorrectionFiling,
+    CorrectionOut,
+)
+from oncegov.registry.pages import (
+    SEX_LABELS,
+    CommuneNames,
+    display_birth,
+    display_value,
+    iso_birth,
+    label,
+)
+from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
+from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
+from oncegov.web.i18n import N_, _
+from oncegov.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+Handler = Annotated[Authorized, Depends(require(CORRECTIONS))]
+
+FIX_PREFIX = "fix:"  # fix:<column> = corrected value
+WAS_PREFIX = "was:"  # was:<column> = value shown when the form was drawn
+FILTER_LABELS: dict[str, str] = {
+    service.ACTIVE_FILTER: N_("Waiting (submitted or being reviewed)"),
+    **STATUS_LABELS,
+    service.ALL_FILTER: N_("Any status"),
+}
+
+
+async def form_data(request: Request) -> FormData:
+    """The submitted form (Starlette caches it; the CSRF check has read it already)."""
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(form_data)]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _request_rows(requests: list[CorrectionOut]) -> list[dict[str, Any]]:
+    return [
+        {
+            "request": r,
+            "fields": ", ".join(
+                _(REPORTABLE_BY_KEY[k].label) if k in REPORTABLE_BY_KEY else k for k in r.fields
+            ),
+            "status_label": _(STATUS_LABELS.get(r.status, r.status)),
+        }
+        for r in requests
+    ]
+
+
+# --- the citizen's pages ------------------------------------------------------------------------
+
+
+def _residence(address: str | None, commune_code: str | None, communes: CommuneNames) -> str:
+    parts = [p for p in (address, communes.label(commune_code) if commune_code else None) if p]
+    return ", ".join(parts) or "—"
+
+
+def _identity_rows(record: service.OwnRecord, communes: CommuneNames) -> list[dict[str, str]]:
+    """The record as the citizen reads it; ``report`` is the field key of "report an error"."""
+    c = record.citizen
+    household = "—"
+    if c.household_code:
+        household = c.household_code
+        where = _residence(record.household_address, record.household_commune_code, communes)
+        if where != "—":
+            household = f"{household} · {where}"
+
+    def row(title: str, value: str, report: str = "") -> dict[str, str]:
+        return {"label": _(title), "value": value, "report": report}
+
+    return [
+        row(N_("Personal ID number"), c.personal_id),
+        row(N_("Full name"), c.full_name, "full_name"),
+        row(N_("Date of birth"), display_value("date_of_birth", c.date_of_birth, communes),
+            "date_of_birth"),
+        row(N_("Sex"), display_value("sex", c.sex, communes), "sex"),
+        row(N_("Ethnicity"), display_value("ethnicity_code", c.ethnicity_code, communes),
+            "ethnicity_code"),
+        row(N_("Religion"), display_value("religion", c.religion, communes), "religion"),
+        row(N_("Nationality"), c.nationality, "nationality"),
+        row(N_("Hometown"), c.hometown or "—", "hometown"),
+        row(N_("Permanent residence"),
+            _residence(c.permanent_address, c.permanent_commune_code, communes),
+            "permanent_residence"),
+        row(N_("Temporary residence"),
+            _residence(c.temporary_address, c.temporary_commune_code, communes),
+            "temporary_residence"),
+        row(N_("Household"), household, "household"),
+        row(N_("Relationship to head of household"),
+            display_value("relationship_to_head", c.relationship_to_head, communes), "household"),
+    ]  # fmt: skip
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_identity(
+    request: Request, db: DbSession, citizen: CurrentCitizen, filed: str = ""
+) -> HTMLResponse:
+    record = service.own_record(db, citizen.actor(), citizen.personal_id)
+    account = accounts.get_account(db, citizen.account_id)
+    requests = service.requests_of(db, citizen.personal_id)
+    return render(
+        request,
+        "corrections/me.html",
+        {
+            "citizen": record.citizen,
+            "rows": _identity_rows(record, CommuneNames(db)),
+            "status_label": display_value("status", record.citizen.status, CommuneNames(db)),
+            "eid_level": account.level,
+            "requests": _request_rows(requests),
+            "filed": filed if filed.isdigit() else "",
+        },
+    )
+
+
+def _report_form(
+    request: Request,
+    *,
+    chosen: list[str],
+    description: str = "",
+    proposed_value: str = "",
+    error: OnceGovError | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "corrections/report.html",
+        {
+            "choices": [(f.key, _(f.label)) for f in REPORTABLE_FIELDS],
+            "chosen": chosen,
+            "description": description,
+            "proposed_value": proposed_value,
+            "error": error,
+            "max_open": service.MAX_ACTIVE_PER_CITIZEN,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get("/me/report", response_class=HTMLResponse)
+def report_page(request: Request, citizen: CurrentCitizen, field: str = "") -> HTMLResponse:
+    return _report_form(request, chosen=[field] if field in REPORTABLE_BY_KEY else [])
+
+
+@router.post("/me/report", response_model=None)
+def report(
+    request: Request, db: DbSession, citizen: CurrentCitizen, form: Form
+) -> HTMLResponse | RedirectResponse:
+    chosen = [v for v in form.getlist("fields") if isinstance(v, str)]
+    filing = CorrectionFiling(
+        fields=chosen,
+        description=_text(form, "description"),
+        proposed_value=_text(form, "proposed_value") or None,
+    )
+    try:
+        filed = service.file_request(
+            db, citizen.actor(), citizen.personal_id, filing, account_id=citizen.account_id
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return _report_form(
+            request,
+            chosen=chosen,
+            description=filing.description,
+            proposed_value=filing.proposed_value or "",
+            error=exc,
+        )
+    return RedirectResponse(f"/me?{urlencode({'filed': filed.id})}", status_code=303)
+
+
+# --- the officers' queue ------------------------------------------------------------------------
+
+
+@router.get("/registry/corrections", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    db: DbSession,
+    handler: Handler,
+    status: str = service.ACTIVE_FILTER,
+    page: int = 1,
+) -> HTMLResponse:
+    page = max(page, 1)
+    result = service.list_queue(
+        db, handler.scope, status, limit=service.PAGE_SIZE, offset=(page - 1) * service.PAGE_SIZE
+    )
+    last_page = max((result.total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1)
+    communes = CommuneNames(db)
+    return render(
+        request,
+        "corrections/queue.html",
+        {
+            "result": result,
+            "rows": [
+                row | {"commune": communes.label(row["request"].commune_code)}
+                for row in _request_rows(result.items)
+            ],
+            "status": status,
+            "filters": [(key, _(text)) for key, text in FILTER_LABELS.items()],
+            "page": page,
+            "last_page": last_page,
+            "page_link": lambda n: (
+                "/registry/corrections?" + urlencode({"status": status, "page": n})
+            ),
+        },
+    )
+
+
+def _options(column: str) -> list[tuple[str, str]] | None:
+    if column == "sex":
+        return [(code, _(name)) for code, name in SEX_LABELS.items()]
+    if column == "ethnicity_code":
+        return [(code, f"{code} – {name}") for code, name in ETHNIC_GROUPS.items()]
+    if column == "religion":
+        return list(RELIGIONS.items())
+    if column == "relationship_to_head":
+        return [("", "—"), *RELATIONSHIPS.items()]
+    return None
+
+
+def _edit_text(citizen: CitizenOut, column: str) -> str:
+    """A field as the correction form shows it (dates as d/m/yyyy, like the record editor)."""
+    value = getattr(citizen, column)
+    if value is None:
+        return ""
+    if column == "date_of_birth":
+        return display_birth(str(value))
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def corrections_from(form: FormData) -> dict[str, str | None]:
+    """Only what the officer changed, compared with the values the form showed (the service
+    refuses columns the citizen did not report)."""
+    updates: dict[str, str | None] = {}
+    for name in form:
+        if not name.startswith(FIX_PREFIX):
+            continue
+        column = name.removeprefix(FIX_PREFIX)
+        new = _text(form, name)
+        if new == _text(form, f"{WAS_PREFIX}{column}"):
+            continue
+        updates[column] = (iso_birth(new) if column == "date_of_birth" else new) or None
+    return updates
+
+
+def _request_page(
+    request: Request,
+    db: DbSession,
+    handler: Authorized,
+    request_id: int,
+    *,
+    error: OnceGovError | None = None,
+    submitted: FormData | None = None,
+) -> HTMLResponse:
+    detail = service.request_detail(db, handler.actor(), handler.scope, request_id)
+    communes = CommuneNames(db)
+    citizen = detail.citizen
+    values = citizen.model_dump()
+    typed: dict[str, str] = {}
+    if submitted is not None:  # keep what the officer typed when the form comes back
+        typed = {k: v for k, v in submitted.multi_items() if isinstance(v, str)}
+    fix_fields = [
+        {
+            "name": column,
+            "label": label(column),
+            "shown": _edit_text(citizen, column),
+            "value": typed.get(FIX_PREFIX + column, _edit_text(citizen, column)),
+            "options": _options(column),
+            "hint": communes.name(values[column]) if column.endswith("_commune_code") else None,
+        }
+        for column in detail.columns
+        if column in EDITABLE_FIELDS
+    ]
+    purpose = service.HANDLING_PURPOSE.format(id=detail.request.id)
+    context: dict[str, Any] = {
+        "detail": detail,
+        "row": _request_rows([detail.request])[0],
+        "citizen": citizen,
+        "fields": [
+            (label(name), display_value(name, values[name], communes))
+            for name in ("personal_id", *EDITABLE_FIELDS, "version")
+        ],
+        "reported": set(detail.columns),
+        "fix_fields": fix_fields,
+        "typed": typed,
+        "error": error,
+        "active": detail.request.status in ("open", "in_review"),
+        "record_url": (
+            f"/registry/citizens/{citizen.personal_id}?{urlencode({'purpose': purpose})}"
+            if handler.principal.can(REGISTRY_READ)
+            else None
+        ),
+    }
+    return render(
+        request,
+        "corrections/request.html",
+        context,
+        status_code=error.status if error is not None else 200,
+    )
+
+
+@router.get("/registry/corrections/{request_id}", response_class=HTMLResponse)
+def request_page(
+    request: Request, db: DbSession, handler: Handler, request_id: int
+) -> HTMLResponse:
+    return _request_page(request, db, handler, request_id)
+
+
+def _back(request_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/registry/corrections/{request_id}", status_code=303)
+
+
+@router.post("/registry/corrections/{request_id}/take", response_model=None)
+def take(
+    request: Request, db: DbSession, handler: Handler, request_id: int
+) -> HTMLResponse | RedirectResponse:
+    try:
+        service.take(db, handler.actor(), handler.scope, request_id)
+    except Conflict as exc:
+        return _request_page(request, db, handler, request_id, error=exc)
+    return _back(request_id)
+
+
+@router.post("/registry/corrections/{request_id}/correct", response_model=None)
+def correct(
+    request: Request, db: DbSession, handler: Handler, request_id: int, form: Form
+) -> HTMLResponse | RedirectResponse:
+    try:
+        service.resolve_corrected(
+            db,
+            handler.actor(),
+            handler.scope,
+            request_id,
+            corrections_from(form),
+            note=_text(form, "note") or None,
+            legal_reference=_text(form, "legal_reference") or None,
+        )
+    except (ValidationFailed, Conflict) as exc:
+        # Nothing was written (the change runs in a savepoint); show the form again.
+        return _request_page(request, db, handler, request_id, error=exc, submitted=form)
+    return _back(request_id)
+
+
+@router.post("/registry/corrections/{request_id}/reject", response_model=None)
+def reject(
+    request: Request, db: DbSession, handler: Handler, request_id: int, form: Form
+) -> HTMLResponse | RedirectResponse:
+    try:
+        service.reject(db, handler.actor(), handler.scope, request_id, _text(form, "note"))
+    except (ValidationFailed, Conflict) as exc:
+        return _request_page(request, db, handler, request_id, error=exc, submitted=form)
+    return _back(request_id)
