@@ -449,6 +449,38 @@ def test_login_history_shows_failures_without_reasons(
     assert "wrong_passcode" not in page.text and "portal" in page.text
 
 
+def test_login_history_names_the_service_not_its_client_id(
+    client: TestClient, db: Session, citizen: Citizen
+) -> None:
+    from oncegov.identity.oidc import service as oidc
+    from oncegov.identity.oidc.schemas import ClientForm
+    from oncegov.kit.actor import Actor
+
+    account = make_eid_account(db, citizen, level=1)
+    created = oidc.register_client(
+        db,
+        ClientForm(
+            name="Cổng dịch vụ công tỉnh",
+            agency="VP UBND tỉnh",
+            redirect_uris=["https://dvc.example/cb"],
+            scopes=["openid"],
+        ),
+        Actor.system("test"),
+    )
+    client_id = created.client.client_id
+    sign_in(client, citizen.personal_id)
+    service.record_login_event(
+        db,
+        account_id=account.id,
+        personal_id=citizen.personal_id,
+        event="token_issued",
+        client_id=client_id,
+    )
+    page = client.get("/me/logins")
+    assert "Cổng dịch vụ công tỉnh" in page.text
+    assert client_id not in page.text
+
+
 def test_passcode_reset(client: TestClient, db: Session, citizen: Citizen) -> None:
     account = make_eid_account(db, citizen, level=1, phone=PHONE)
     citizen_session(client, db, account)

@@ -109,6 +109,7 @@ class LoginEventView:
     event: str  # what the citizen sees: failures are just "login_failed"
     ip: str | None
     client_id: str | None
+    service_name: str | None = None  # the relying party's name, when the event names one
 
 
 @dataclass(frozen=True)

@@ -942,12 +942,16 @@ def login_history(session: Session, account_id: int, page: int = 1) -> LoginHist
     rows = repo.login_events(
         account_id, offset=(page - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
     )
+    from oncegov.identity.oidc import service as oidc  # the provider imports this module
+
+    names = oidc.client_names(session, (r.client_id for r in rows if r.client_id))
     events_seen = [
         LoginEventView(
             created_at=r.created_at,
             event=_VISIBLE_EVENTS.get(r.event, r.event),
             ip=r.ip,
             client_id=r.client_id,
+            service_name=names.get(r.client_id) if r.client_id else None,
         )
         for r in rows
     ]

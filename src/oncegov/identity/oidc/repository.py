@@ -32,6 +32,14 @@ class OidcRepository:
     def client(self, client_id: str) -> OidcClient | None:
         return self.session.scalar(select(OidcClient).where(OidcClient.client_id == client_id))
 
+    def client_names(self, client_ids: Sequence[str]) -> dict[str, str]:
+        rows = self.session.execute(
+            select(OidcClient.client_id, OidcClient.name).where(
+                OidcClient.client_id.in_(list(client_ids))
+            )
+        )
+        return dict(rows.tuples().all())
+
     def client_by_pk(self, pk: int) -> OidcClient | None:
         return self.session.get(OidcClient, pk)
 

@@ -216,6 +216,12 @@ def list_clients(session: Session) -> list[ClientView]:
     return [ClientView.of(c) for c in OidcRepository(session).clients()]
 
 
+def client_names(session: Session, client_ids: Iterable[str]) -> dict[str, str]:
+    """The names citizens know these relying parties by (for their login history)."""
+    wanted = sorted(set(client_ids))
+    return OidcRepository(session).client_names(wanted) if wanted else {}
+
+
 def client_view(session: Session, client_id: str) -> ClientView:
     return ClientView.of(_client_or_404(session, client_id))
 
