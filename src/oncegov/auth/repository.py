@@ -34,18 +34,13 @@ class AuthRepository:
             select(RoleAssignment).where(RoleAssignment.officer_id == officer_id)
         ).all()
 
-    def roles_of_usernames(
-        self, usernames: Collection[str]
-    ) -> Sequence[tuple[str, RoleAssignment]]:
-        return (
-            self.session.execute(
-                select(Officer.username, RoleAssignment)
-                .join(RoleAssignment, RoleAssignment.officer_id == Officer.id)
-                .where(Officer.username.in_(list(usernames)))
-            )
-            .tuples()
-            .all()
+    def roles_of_usernames(self, usernames: Collection[str]) -> list[tuple[str, RoleAssignment]]:
+        rows = self.session.execute(
+            select(Officer.username, RoleAssignment)
+            .join(RoleAssignment, RoleAssignment.officer_id == Officer.id)
+            .where(Officer.username.in_(list(usernames)))
         )
+        return [(username, assignment) for username, assignment in rows]
 
     def communes_of_province(self, province_code: str) -> frozenset[str]:
         return frozenset(

@@ -38,7 +38,7 @@ class OidcRepository:
                 OidcClient.client_id.in_(list(client_ids))
             )
         )
-        return dict(rows.tuples().all())
+        return {client_id: name for client_id, name in rows}  # noqa: C416
 
     def client_by_pk(self, pk: int) -> OidcClient | None:
         return self.session.get(OidcClient, pk)
