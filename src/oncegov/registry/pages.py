@@ -25,6 +25,7 @@ from oncegov.registry import service as registry
 from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
+from oncegov.registry.service import CommuneNames
 from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
@@ -166,28 +167,6 @@ def iso_birth(text: str) -> str:
     if match := _MY.fullmatch(text):
         return f"{match[2]}-{int(match[1]):02d}"
     return text
-
-
-class CommuneNames:
-    """Commune names looked up once per page."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[str, str | None] = {}
-
-    def name(self, code: str | None) -> str | None:
-        if not code:
-            return None
-        if code not in self.cache:
-            commune = registry.commune(self.session, code)
-            self.cache[code] = commune.name if commune else None
-        return self.cache[code]
-
-    def label(self, code: str | None) -> str:
-        if not code:
-            return "—"
-        name = self.name(code)
-        return f"{name} ({code})" if name else code
 
 
 def display_value(field_name: str, value: Any, communes: CommuneNames) -> str:

@@ -409,6 +409,30 @@ def commune(session: Session, code: str) -> Commune | None:
     return RegistryRepository(session).commune(code)
 
 
+class CommuneNames:
+    """Commune names for one page or report, each looked up once (codes are not personal
+    data, so these reads are not audited)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[str, str | None] = {}
+
+    def name(self, code: str | None) -> str | None:
+        if not code:
+            return None
+        if code not in self.cache:
+            found = commune(self.session, code)
+            self.cache[code] = found.name if found else None
+        return self.cache[code]
+
+    def label(self, code: str | None) -> str:
+        """``Phường Thục Phán (01273)``, the code alone if unknown, ``—`` if none."""
+        if not code:
+            return "—"
+        name = self.name(code)
+        return f"{name} ({code})" if name else code
+
+
 def province(session: Session, code: str) -> Province | None:
     return RegistryRepository(session).province(code)
 

@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.support import NullTranslations, Translations
 
 from oncegov.config import settings
@@ -43,3 +44,11 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for
 
 
 _ = gettext
+
+
+def country_name(code: str | None) -> str:
+    """A 2-letter country code in the current language (CLDR, via Babel): ``VN`` → ``Việt
+    Nam``; an unknown code is shown as it is."""
+    if not code:
+        return "—"
+    return str(Locale.parse(get_locale()).territories.get(code.upper(), code))

@@ -71,7 +71,8 @@ def test_my_identity_shows_the_record_read_only_and_is_audited(
         "1985",
         "Male",
         "Tày",
-        "Tổ 3, Phường Thục Phán (01273)",
+        "Vietnam",  # the country's name, not its code
+        "Tổ 3, Phường Thục Phán",
         "HK0401273001",
     ):
         assert text in record, text
@@ -81,6 +82,19 @@ def test_my_identity_shows_the_record_read_only_and_is_audited(
     (entry,) = audit_entries(db, "registry.read")
     assert (entry.actor_kind, entry.subject_personal_id) == ("citizen", citizen.personal_id)
     assert entry.purpose == service.OWN_RECORD_PURPOSE
+
+
+def test_my_identity_names_the_commune_once(
+    client: TestClient, db: Session, citizen: Citizen, account: EidAccount
+) -> None:
+    citizen.permanent_address = "Tổ 3, Phường Thục Phán, tỉnh Cao Bằng"
+    db.flush()
+    citizen_session(client, db, account)
+    client.cookies.set("oncegov_lang", "vi")
+    record = client.get("/me").text
+    assert "Tổ 3, Phường Thục Phán, tỉnh Cao Bằng" in record
+    assert record.count("Phường Thục Phán") == 1
+    assert "Việt Nam" in record
 
 
 def test_my_identity_needs_an_eid_session(client: TestClient) -> None:

@@ -27,6 +27,7 @@ from oncegov.identity.cards.rules import fee_for
 from oncegov.identity.cards.schemas import ApplicationOut, Intake
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
+from oncegov.registry.service import CommuneNames
 from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
@@ -79,22 +80,6 @@ INTAKE_FIELDS = (
     "client_token",
 )
 INTAKE_FLAGS = ("portrait_captured", "fingerprints_captured", "register_eid_level2")
-
-
-class CommuneNames:
-    """Commune names looked up once per page (through the registry service)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[str, str] = {}
-
-    def label(self, code: str | None) -> str:
-        if not code:
-            return "—"
-        if code not in self.cache:
-            commune = registry.commune(self.session, code)
-            self.cache[code] = f"{commune.name} ({code})" if commune else code
-        return self.cache[code]
 
 
 def _labels(mapping: dict[str, str]) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.errors import Conflict, OnceGovError, ValidationFailed
 from oncegov.identity.accounts import service as accounts
+from oncegov.kit.text import fold
 from oncegov.registry.corrections import service
 from oncegov.registry.corrections.schemas import (
     REPORTABLE_BY_KEY,
@@ -34,7 +35,6 @@ from oncegov.registry.corrections.schemas import (
 )
 from oncegov.registry.pages import (
     SEX_LABELS,
-    CommuneNames,
     display_birth,
     display_value,
     iso_birth,
@@ -42,7 +42,8 @@ from oncegov.registry.pages import (
 )
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
 from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
-from oncegov.web.i18n import N_, _
+from oncegov.registry.service import CommuneNames
+from oncegov.web.i18n import N_, _, country_name
 from oncegov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +89,12 @@ def _request_rows(requests: list[CorrectionOut]) -> list[dict[str, Any]]:
 
 
 def _residence(address: str | None, commune_code: str | None, communes: CommuneNames) -> str:
-    parts = [p for p in (address, communes.label(commune_code) if commune_code else None) if p]
+    """The address as written, with the commune's name added only when the address does not
+    already say it (registry addresses usually end with commune and province)."""
+    commune = communes.name(commune_code)
+    if address and (not commune or fold(commune) in fold(address)):
+        return address
+    parts = [p for p in (address, commune or commune_code) if p]
     return ", ".join(parts) or "—"
 
 
@@ -114,7 +120,8 @@ def _identity_rows(record: service.OwnRecord, communes: CommuneNames) -> list[di
         row(N_("Ethnicity"), display_value("ethnicity_code", c.ethnicity_code, communes),
             "ethnicity_code"),
         row(N_("Religion"), display_value("religion", c.religion, communes), "religion"),
-        row(N_("Nationality"), c.nationality, "nationality"),
+        row(N_("Nationality"), country_name(c.nationality),
+            "nationality"),
         row(N_("Hometown"), c.hometown or "—", "hometown"),
         row(N_("Permanent residence"),
             _residence(c.permanent_address, c.permanent_commune_code, communes),
