@@ -395,6 +395,7 @@ def _load_identity(
             row[SEX],
             row[FULL_NAME],
             address,
+            row[DATE_OF_DEATH],
         )
         for row in population.citizens
         for commune, address in (_residence(row, communes),)

@@ -59,6 +59,15 @@ def test_rates_look_like_a_province() -> None:
     assert max(per_citizen.values()) == 1
 
 
+def test_nobody_applies_after_their_death() -> None:
+    died = dt.date(2022, 3, 1)
+    people = [(*p[:4], "deceased", *p[5:], died) for p in _population(3_000, seed=5)]
+    rows = list(demo.generate(people, random.Random(2), TODAY))
+    received = demo.APPLICATION_COLUMNS.index("received_at")
+    assert rows  # those who turned 14 before 2022 had their first card
+    assert max(r[received].date() for r in rows) < died
+
+
 def test_the_generator_is_deterministic() -> None:
     people = _population(2_000)
     once = list(demo.generate(people, random.Random(9), TODAY))

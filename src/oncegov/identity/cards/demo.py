@@ -8,8 +8,8 @@ derives their step rows in SQL (one per timestamp column: the same rows the pipe
 tuple in ``APPLICATION_COLUMNS`` order; ``steps_of(row)`` gives its step rows (tuples in
 ``STEP_COLUMNS`` order) for callers that want them in Python. Input rows are
 ``(personal_id, birth_year, birth_month, birth_day, status, permanent_commune_code, sex)``,
-optionally followed by ``full_name`` and ``permanent_address`` (without them the card name is
-empty and no card goes by post).
+optionally followed by ``full_name``, ``permanent_address`` (without them the card name is
+empty and no card goes by post) and ``date_of_death`` (nobody applies after their death).
 
 Rates (Cao Bằng, 2021–2026):
 
@@ -132,7 +132,17 @@ def _first_issue_day(eligible: dt.date, today: dt.date, rng: random.Random) -> d
 
 
 class _Citizen:
-    __slots__ = ("address", "birth", "commune", "iso_birth", "name", "pid", "sex", "status")
+    __slots__ = (
+        "address",
+        "birth",
+        "commune",
+        "died",
+        "iso_birth",
+        "name",
+        "pid",
+        "sex",
+        "status",
+    )
 
     def __init__(self, row: Sequence[Any]) -> None:
         self.pid: str = row[0]
@@ -143,6 +153,13 @@ class _Citizen:
         self.sex: str = row[6]
         self.name: str = row[7] if len(row) > 7 and row[7] else ""
         self.address: str | None = row[8] if len(row) > 8 else None
+        self.died: dt.date | None = row[9] if len(row) > 9 else None
+
+    def horizon(self, today: dt.date) -> dt.date:
+        """The last day this citizen could have applied."""
+        if self.died is not None and self.died <= today:
+            return self.died - dt.timedelta(days=1)
+        return today
 
 
 class _Builder:
@@ -264,7 +281,8 @@ def generate(
     citizen ever has two in progress (the table's unique index would refuse them)."""
     builder = _Builder(rng, today, first_id)
     for row in citizens:
-        for application in _applications_of(_Citizen(row), builder, rng, today):
+        citizen = _Citizen(row)
+        for application in _applications_of(citizen, builder, rng, citizen.horizon(today)):
             yield application
             if application[3] in PIPELINE:
                 break
