@@ -17,7 +17,14 @@ from oncegov.registry.models import Citizen
 from tests.demo.conftest import SEED, SMALL
 
 runner = CliRunner()
-USERNAMES = ("pc06.demo", "xa.thucphan", "xa.nungtricao", "thanhtra.demo", "quantri.demo")
+USERNAMES = (
+    "pc06.demo",
+    "cccd.demo",
+    "xa.thucphan",
+    "xa.nungtricao",
+    "thanhtra.demo",
+    "quantri.demo",
+)
 
 
 def _invoke(*args: str) -> tuple[int, str]:

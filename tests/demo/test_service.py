@@ -128,7 +128,7 @@ def test_replace_deletes_the_demo_population_and_loads_a_new_one(demo_db: Sessio
     assert _count(demo_db, Citizen) == second.counts.citizens
     assert _count(demo_db, RegistryChange) == second.counts.changes
     # The accounts were created by the first load and kept by the second.
-    assert len(first.accounts_created) == 5
+    assert len(first.accounts_created) == 6
     assert second.accounts_created == []
     assert sorted(second.accounts_kept) == sorted(first.accounts_created)
 
@@ -147,6 +147,7 @@ def test_demo_accounts_have_derived_credentials_that_sign_in(demo_db: Session) -
     outcome = _load(demo_db, with_accounts=True)
     assert outcome.accounts_created == [
         "pc06.demo",
+        "cccd.demo",
         "xa.thucphan",
         "xa.nungtricao",
         "thanhtra.demo",
@@ -157,7 +158,8 @@ def test_demo_accounts_have_derived_credentials_that_sign_in(demo_db: Session) -
     assert accounts["pc06.demo"].totp_secret == derive_totp_secret(SEED, "pc06.demo")
     assert accounts["xa.thucphan"].roles == (("commune_officer", "commune", "01273"),)
     assert accounts["xa.nungtricao"].roles == (("commune_officer", "commune", "01279"),)
-    for username in ("pc06.demo", "xa.thucphan", "thanhtra.demo", "quantri.demo"):
+    assert accounts["cccd.demo"].roles == (("id_card_officer", "province", "04"),)
+    for username in ("pc06.demo", "cccd.demo", "xa.thucphan", "thanhtra.demo", "quantri.demo"):
         account = accounts[username]
         officer = auth.authenticate_officer(
             demo_db,

@@ -73,10 +73,12 @@ def commune_username(commune: CommuneInfo) -> str:
 def demo_accounts(
     province_code: str, communes: tuple[CommuneInfo, ...], seed: int
 ) -> list[DemoLogin]:
-    """The demo officers of a province: provincial police (PC06), a commune officer for each
-    of the first communes, an inspector (auditor) and an administrator."""
+    """The demo officers of a province: provincial police (PC06), the provincial ID-card and
+    eID desk, a commune officer for each of the first communes, an inspector (auditor) and an
+    administrator."""
     specs: list[tuple[str, str, tuple[tuple[str, str, str], ...]]] = [
         ("pc06.demo", "Hoàng Văn Thắng", (("provincial_officer", "province", province_code),)),
+        ("cccd.demo", "Lục Thị Mai", (("id_card_officer", "province", province_code),)),
     ]
     commune_names = ("Bế Thị Lan", "Lương Văn Dũng", "Nông Thị Hoa", "Đàm Văn Hùng")
     for commune, full_name in zip(communes[:COMMUNE_OFFICERS], commune_names, strict=False):
