@@ -200,3 +200,21 @@ def test_the_same_seed_and_day_give_the_same_accounts(demo_db: Session) -> None:
     assert demo_db.scalar(select(func.count()).select_from(IdCardApplication)) == (
         other.applications
     )
+
+
+def test_nothing_in_the_demo_happens_after_the_day_began(demo_db: Session) -> None:
+    """Loaded at any time on ``today``, no application step or account event is in the future:
+    everything lies before local midnight at the start of that day."""
+    _load(demo_db)
+    midnight = dt.datetime.combine(TODAY, dt.time(), dt.timezone(dt.timedelta(hours=7)))
+    app, account = IdCardApplication, EidAccount
+    columns = (
+        *(app.received_at, app.checked_at, app.sent_for_production_at, app.produced_at),
+        *(app.returned_at, app.delivered_at, app.rejected_at),
+        *(account.created_at, account.activated_at, account.locked_at, account.revoked_at),
+    )
+    latest = [demo_db.scalar(select(func.max(column))) for column in columns]
+    found = [m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in latest if m is not None]
+    assert len(found) >= 8
+    assert max(found) < midnight
+    assert max(found) > midnight - dt.timedelta(days=3)  # yet the demo reaches up to it

@@ -176,9 +176,9 @@ class _Builder:
     def __init__(self, rng: random.Random, today: dt.date, first_id: int) -> None:
         self.rng = rng
         self.today = today
-        # The end of today's office hours, as for the card applications (whose moments today
-        # fall before it): nothing here happens later.
-        self.now = _midnight_utc(today) + 17 * 3600
+        # A minute before local midnight at the start of ``today``, as for the card
+        # applications: whenever on that day the demo is loaded, nothing in it is in the future.
+        self.now = _midnight_utc(today) - 60
         self.next_id = first_id
         self.phones: set[str] = set()
 
@@ -293,8 +293,8 @@ def _account_of(
     eligible = max(_birthday(int(year), month, day, MIN_AGE), EID_START)
     if status == "deceased":
         return _revoked(citizen, builder, applications, eligible)
-    if status != "living" or eligible > today:
-        return None
+    if status != "living" or eligible >= today:
+        return None  # nothing in the demo happens on ``today`` itself (see _Builder.now)
     age = _age_on(int(year), month, day, today)
     roll = rng.random()
     active_share = _active_share(age)

@@ -156,10 +156,11 @@ class _Citizen:
         self.died: dt.date | None = row[9] if len(row) > 9 else None
 
     def horizon(self, today: dt.date) -> dt.date:
-        """The last day this citizen could have applied."""
-        if self.died is not None and self.died <= today:
+        """The last day this citizen could have applied: yesterday, or before their death."""
+        last = today - dt.timedelta(days=1)
+        if self.died is not None and self.died <= last:
             return self.died - dt.timedelta(days=1)
-        return today
+        return last
 
 
 class _Builder:
@@ -168,7 +169,9 @@ class _Builder:
     def __init__(self, rng: random.Random, today: dt.date, first_id: int) -> None:
         self.rng = rng
         self.next_id = first_id
-        self.now = _timestamp(today, rng)
+        # A minute before local midnight at the start of ``today``: whenever on that day the
+        # demo is loaded, none of its moments lies in the future (applications end yesterday).
+        self.now = (today.toordinal() - 719_163) * DAY - LOCAL_OFFSET - 60
         self.fees: dict[tuple[str, dt.date], int] = {}
 
     def fee(self, kind: str, day: dt.date) -> int:
