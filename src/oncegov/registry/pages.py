@@ -26,6 +26,7 @@ from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
 from oncegov.registry.service import CommuneNames
+from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
@@ -491,15 +492,6 @@ def edit_page(
     return _render_form(request, db, form)
 
 
-async def _form_data(request: Request) -> dict[str, str]:
-    """The posted form as plain text fields (read once; Starlette caches it)."""
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormData = Annotated[dict[str, str], Depends(_form_data)]
-
-
 def changed_fields(posted: dict[str, str]) -> dict[str, str | None]:
     """Only what the officer changed in the form, compared with the values the form showed,
     so a field someone else corrected meanwhile is not silently put back."""
@@ -529,7 +521,7 @@ def edit_submit(
     db: DbSession,
     authorized: Writer,
     personal_id: str,
-    posted: FormData,
+    posted: TextFields,
 ) -> Response:
     purpose = posted.get("purpose", "").strip() or _(EDIT_PURPOSE)
     reason = posted.get("reason", "")

@@ -28,6 +28,7 @@ from oncegov.identity.cards.schemas import ApplicationOut, Intake
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.registry.service import CommuneNames
+from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
@@ -88,14 +89,6 @@ def _labels(mapping: dict[str, str]) -> list[tuple[str, str]]:
 
 def display_birth(iso: str) -> str:
     return "/".join(reversed(iso.split("-")))
-
-
-async def _form_data(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormData = Annotated[dict[str, str], Depends(_form_data)]
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -267,7 +260,9 @@ def _intake_from(posted: dict[str, str]) -> Intake:
 
 
 @router.post("/new", response_class=HTMLResponse)
-def intake_submit(request: Request, db: DbSession, authorized: Desk, posted: FormData) -> Response:
+def intake_submit(
+    request: Request, db: DbSession, authorized: Desk, posted: TextFields
+) -> Response:
     values = {name: posted.get(name, "") for name in (*INTAKE_FIELDS, *INTAKE_FLAGS)}
     try:
         application = service.submit_application(
@@ -380,7 +375,7 @@ def detail_page(
 
 @router.post("/{application_id}/steps", response_class=HTMLResponse)
 def step_submit(
-    request: Request, db: DbSession, authorized: Desk, application_id: int, posted: FormData
+    request: Request, db: DbSession, authorized: Desk, application_id: int, posted: TextFields
 ) -> Response:
     try:
         service.advance(

@@ -43,6 +43,7 @@ from oncegov.registry.pages import (
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
 from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
 from oncegov.registry.service import CommuneNames
+from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.i18n import N_, _, country_name
 from oncegov.web.templating import render
 
@@ -57,19 +58,6 @@ FILTER_LABELS: dict[str, str] = {
     **STATUS_LABELS,
     service.ALL_FILTER: N_("Any status"),
 }
-
-
-async def form_data(request: Request) -> FormData:
-    """The submitted form (Starlette caches it; the CSRF check has read it already)."""
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _request_rows(requests: list[CorrectionOut]) -> list[dict[str, Any]]:
@@ -186,13 +174,13 @@ def report_page(request: Request, citizen: CurrentCitizen, field: str = "") -> H
 
 @router.post("/me/report", response_model=None)
 def report(
-    request: Request, db: DbSession, citizen: CurrentCitizen, form: Form
+    request: Request, db: DbSession, citizen: CurrentCitizen, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     chosen = [v for v in form.getlist("fields") if isinstance(v, str)]
     filing = CorrectionFiling(
         fields=chosen,
-        description=_text(form, "description"),
-        proposed_value=_text(form, "proposed_value") or None,
+        description=form_text(form, "description"),
+        proposed_value=form_text(form, "proposed_value") or None,
     )
     try:
         filed = service.file_request(
@@ -276,8 +264,8 @@ def corrections_from(form: FormData) -> dict[str, str | None]:
         if not name.startswith(FIX_PREFIX):
             continue
         column = name.removeprefix(FIX_PREFIX)
-        new = _text(form, name)
-        if new == _text(form, f"{WAS_PREFIX}{column}"):
+        new = form_text(form, name)
+        if new == form_text(form, f"{WAS_PREFIX}{column}"):
             continue
         updates[column] = (iso_birth(new) if column == "date_of_birth" else new) or None
     return updates
@@ -363,7 +351,7 @@ def take(
 
 @router.post("/registry/corrections/{request_id}/correct", response_model=None)
 def correct(
-    request: Request, db: DbSession, handler: Handler, request_id: int, form: Form
+    request: Request, db: DbSession, handler: Handler, request_id: int, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.resolve_corrected(
@@ -372,8 +360,8 @@ def correct(
             handler.scope,
             request_id,
             corrections_from(form),
-            note=_text(form, "note") or None,
-            legal_reference=_text(form, "legal_reference") or None,
+            note=form_text(form, "note") or None,
+            legal_reference=form_text(form, "legal_reference") or None,
         )
     except (ValidationFailed, Conflict) as exc:
         # Nothing was written (the change runs in a savepoint); show the form again.
@@ -383,10 +371,10 @@ def correct(
 
 @router.post("/registry/corrections/{request_id}/reject", response_model=None)
 def reject(
-    request: Request, db: DbSession, handler: Handler, request_id: int, form: Form
+    request: Request, db: DbSession, handler: Handler, request_id: int, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     try:
-        service.reject(db, handler.actor(), handler.scope, request_id, _text(form, "note"))
+        service.reject(db, handler.actor(), handler.scope, request_id, form_text(form, "note"))
     except (ValidationFailed, Conflict) as exc:
         return _request_page(request, db, handler, request_id, error=exc, submitted=form)
     return _back(request_id)

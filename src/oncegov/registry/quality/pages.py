@@ -25,6 +25,7 @@ from oncegov.registry.quality.rules import (
 )
 from oncegov.registry.quality.schemas import FindingFilters
 from oncegov.registry.schemas import CitizenOut
+from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.templating import render
 
 router = APIRouter(prefix="/quality")
@@ -54,19 +55,6 @@ SHOWN_FIELDS = (
     "status",
     "date_of_death",
 )
-
-
-async def form_data(request: Request) -> FormData:
-    """The submitted form (Starlette caches it; the CSRF check has read it already)."""
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def field_value(citizen: CitizenOut, field: str) -> str:
@@ -208,9 +196,9 @@ def finding(request: Request, db: DbSession, auth: Reader, finding_id: int) -> H
 
 @router.post("/findings/{finding_id}/resolve", response_model=None)
 def resolve(
-    request: Request, db: DbSession, auth: Resolver, finding_id: int, form: Form
+    request: Request, db: DbSession, auth: Resolver, finding_id: int, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
-    resolution = _text(form, "resolution")
+    resolution = form_text(form, "resolution")
     try:
         service.resolve(
             db,
@@ -218,10 +206,10 @@ def resolve(
             auth.scope,
             finding_id,
             resolution,
-            _text(form, "note"),
+            form_text(form, "note"),
             corrections=corrections_from(form) if resolution == "corrected" else None,
-            reason=_text(form, "reason") or None,
-            legal_reference=_text(form, "legal_reference") or None,
+            reason=form_text(form, "reason") or None,
+            legal_reference=form_text(form, "legal_reference") or None,
         )
     except ValidationFailed as exc:
         # Nothing was written (corrections run in a savepoint); show the form again.
