@@ -9,11 +9,14 @@ form with its error, not raised, so the request's transaction commits the counte
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
 from oncegov.auth.dependencies import CurrentCitizen, require
@@ -22,6 +25,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, OnceGovError, TooManyRequests, ValidationFailed
 from oncegov.identity.accounts import labels, service
+from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
 from oncegov.web.i18n import N_
@@ -128,30 +132,48 @@ def activate_page(request: Request, personal_id: str = "") -> HTMLResponse:
     return _form(request, "eid/activate.html", {"personal_id": personal_id})
 
 
-@router.post("/eid/activate", response_class=HTMLResponse)
-def activate(
-    request: Request,
-    db: DbSession,
-    personal_id: Annotated[str, Form()],
-    code: Annotated[str, Form()],
-    passcode: Annotated[str, Form()],
-    passcode_repeat: Annotated[str, Form()],
-    form_token: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    context: dict[str, Any] = {"personal_id": personal_id}
-    if not _form_ok(request, form_token):
-        return _form(request, "eid/activate.html", {**context, "error": FORM_EXPIRED}, 400)
+# A service step that takes the texted code and a new passcode (activation, reset).
+_CodeStep = Callable[..., EidAccount]
+
+
+@dataclass(frozen=True)
+class _CodeForm:
+    """The posted code-and-new-passcode form (the same fields on both pages)."""
+
+    personal_id: Annotated[str, Form()]
+    code: Annotated[str, Form()]
+    passcode: Annotated[str, Form()]
+    passcode_repeat: Annotated[str, Form()]
+    form_token: Annotated[str, Form()] = ""
+
+
+def _set_passcode(
+    request: Request, db: Session, posted: _CodeForm, template: str, step: _CodeStep
+) -> EidAccount | HTMLResponse:
+    """Run ``step``; the form again (with its error) when the token expired or it refused."""
+    context: dict[str, Any] = {"personal_id": posted.personal_id}
+    if not _form_ok(request, posted.form_token):
+        return _form(request, template, {**context, "error": FORM_EXPIRED}, 400)
     try:
-        account = service.activate(
+        return step(
             db,
-            personal_id=personal_id,
-            code=code,
-            passcode=passcode,
-            repeat=passcode_repeat,
+            personal_id=posted.personal_id,
+            code=posted.code,
+            passcode=posted.passcode,
+            repeat=posted.passcode_repeat,
             ip=_ip(request),
         )
     except (ValidationFailed, TooManyRequests) as exc:
-        return _form(request, "eid/activate.html", {**context, **_error_of(exc)}, exc.status)
+        return _form(request, template, {**context, **_error_of(exc)}, exc.status)
+
+
+@router.post("/eid/activate", response_class=HTMLResponse)
+def activate(
+    request: Request, db: DbSession, posted: Annotated[_CodeForm, Depends()]
+) -> HTMLResponse:
+    account = _set_passcode(request, db, posted, "eid/activate.html", service.activate)
+    if isinstance(account, HTMLResponse):
+        return account
     return render(request, "eid/activated.html", {"level": account.level})
 
 
@@ -345,28 +367,11 @@ def reset_confirm_page(request: Request, personal_id: str = "") -> HTMLResponse:
 
 @router.post("/eid/reset/confirm", response_class=HTMLResponse)
 def reset_confirm(
-    request: Request,
-    db: DbSession,
-    personal_id: Annotated[str, Form()],
-    code: Annotated[str, Form()],
-    passcode: Annotated[str, Form()],
-    passcode_repeat: Annotated[str, Form()],
-    form_token: Annotated[str, Form()] = "",
+    request: Request, db: DbSession, posted: Annotated[_CodeForm, Depends()]
 ) -> HTMLResponse:
-    context: dict[str, Any] = {"personal_id": personal_id}
-    if not _form_ok(request, form_token):
-        return _form(request, "eid/reset_confirm.html", {**context, "error": FORM_EXPIRED}, 400)
-    try:
-        service.confirm_reset(
-            db,
-            personal_id=personal_id,
-            code=code,
-            passcode=passcode,
-            repeat=passcode_repeat,
-            ip=_ip(request),
-        )
-    except (ValidationFailed, TooManyRequests) as exc:
-        return _form(request, "eid/reset_confirm.html", {**context, **_error_of(exc)}, exc.status)
+    done = _set_passcode(request, db, posted, "eid/reset_confirm.html", service.confirm_reset)
+    if isinstance(done, HTMLResponse):
+        return done
     response = render(request, "eid/reset_done.html", {})
     response.delete_cookie(settings.citizen_session_cookie)
     return response
