@@ -83,6 +83,26 @@ def _error_of(exc: OnceGovError) -> dict[str, Any]:
     return {"error": exc.message, "error_field": exc.field}
 
 
+@dataclass(frozen=True)
+class _IdentityForm:
+    """What a citizen declares to prove who they are (registration, passcode reset)."""
+
+    personal_id: Annotated[str, Form()]
+    full_name: Annotated[str, Form()]
+    date_of_birth: Annotated[str, Form()]
+    phone: Annotated[str, Form()]
+    form_token: Annotated[str, Form()] = ""
+
+    def values(self) -> dict[str, str]:
+        """The typed values, to show the form again as it was sent."""
+        return {
+            "personal_id": self.personal_id,
+            "full_name": self.full_name,
+            "date_of_birth": self.date_of_birth,
+            "phone": self.phone,
+        }
+
+
 # --- registration --------------------------------------------------------------------------
 
 
@@ -95,23 +115,16 @@ def register_page(request: Request) -> HTMLResponse:
 async def register(
     request: Request,
     db: DbSession,
-    personal_id: Annotated[str, Form()],
-    full_name: Annotated[str, Form()],
-    date_of_birth: Annotated[str, Form()],
-    phone: Annotated[str, Form()],
+    posted: Annotated[_IdentityForm, Depends()],
     portrait: UploadFile,
-    form_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    values = {
-        "personal_id": personal_id,
-        "full_name": full_name,
-        "date_of_birth": date_of_birth,
-        "phone": phone,
-    }
-    if not _form_ok(request, form_token):
+    values = posted.values()
+    if not _form_ok(request, posted.form_token):
         return _form(request, "eid/register.html", {"values": values, "error": FORM_EXPIRED}, 400)
     data = await portrait.read(service.MAX_PORTRAIT_BYTES + 1)
-    form = RegistrationForm(personal_id, full_name, date_of_birth, phone, data, "web")
+    form = RegistrationForm(
+        posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone, data, "web"
+    )
     try:
         service.register_level1(db, form, ip=_ip(request))
     except ValidationFailed as exc:
@@ -120,7 +133,7 @@ async def register(
     return _form(
         request,
         "eid/activate.html",
-        {"personal_id": personal_id.strip(), "notice": N_("We texted you a 6-digit code.")},
+        {"personal_id": posted.personal_id.strip(), "notice": N_("We texted you a 6-digit code.")},
     )
 
 
@@ -336,28 +349,19 @@ def reset_page(request: Request) -> HTMLResponse:
 
 @router.post("/eid/reset", response_class=HTMLResponse)
 def reset(
-    request: Request,
-    db: DbSession,
-    personal_id: Annotated[str, Form()],
-    full_name: Annotated[str, Form()],
-    date_of_birth: Annotated[str, Form()],
-    phone: Annotated[str, Form()],
-    form_token: Annotated[str, Form()] = "",
+    request: Request, db: DbSession, posted: Annotated[_IdentityForm, Depends()]
 ) -> HTMLResponse:
-    values = {
-        "personal_id": personal_id,
-        "full_name": full_name,
-        "date_of_birth": date_of_birth,
-        "phone": phone,
-    }
-    if not _form_ok(request, form_token):
+    values = posted.values()
+    if not _form_ok(request, posted.form_token):
         return _form(request, "eid/reset.html", {"values": values, "error": FORM_EXPIRED}, 400)
-    request_form = service.ResetRequest(personal_id, full_name, date_of_birth, phone)
+    request_form = service.ResetRequest(
+        posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone
+    )
     try:
         service.request_reset(db, request_form, ip=_ip(request))
     except (ValidationFailed, TooManyRequests) as exc:
         return _form(request, "eid/reset.html", {"values": values, **_error_of(exc)}, exc.status)
-    return _form(request, "eid/reset_confirm.html", {"personal_id": personal_id.strip()})
+    return _form(request, "eid/reset_confirm.html", {"personal_id": posted.personal_id.strip()})
 
 
 @router.get("/eid/reset/confirm", response_class=HTMLResponse)
