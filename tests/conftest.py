@@ -15,10 +15,11 @@ os.environ.setdefault("ONCEGOV_SECRET_KEY", "test-secret-key-0123456789abcdef")
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from oncegov import db as oncegov_db
 from oncegov.app import create_app
-from oncegov.db import get_db, get_engine
+from oncegov.db import get_db, get_engine, make_engine
 from oncegov.migrate import upgrade
 
 pytest_plugins = ["tests.fixtures"]
@@ -66,3 +67,26 @@ def app(db: Session) -> Iterator[object]:
 def client(app: object) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def cli_database() -> Iterator[str]:
+    """A migrated database of its own for one test module that drives the CLI, whose
+    commands commit (the rolled-back session cannot hold them)."""
+    url = new_database_url("cli")
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def cli_sessions(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[sessionmaker[Session]]:
+    """The CLI's sessions, pointed at ``cli_database``."""
+    engine = make_engine(cli_database)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    monkeypatch.setattr(oncegov_db, "get_sessionmaker", lambda: factory)
+    monkeypatch.setattr("oncegov.cli.common.get_sessionmaker", lambda: factory)
+    yield factory
+    engine.dispose()

@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from oncegov import db as oncegov_db
 from oncegov.cli.main import app
-from oncegov.db import make_engine
-from oncegov.migrate import upgrade
-from tests.dbsetup import drop_database, new_database_url
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def cli_database() -> Iterator[str]:
-    url = new_database_url("cli")
-    upgrade(url)
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture
-def cli_sessions(
-    cli_database: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(cli_database)
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    monkeypatch.setattr(oncegov_db, "get_sessionmaker", lambda: factory)
-    monkeypatch.setattr("oncegov.cli.common.get_sessionmaker", lambda: factory)
-    yield factory
-    engine.dispose()
 
 
 def test_users_create_list_and_token(cli_sessions: sessionmaker[Session]) -> None:

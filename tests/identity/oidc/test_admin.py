@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,14 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from oncegov import db as oncegov_db
 from oncegov.cli.main import app as cli
-from oncegov.db import make_engine
 from oncegov.identity.oidc import service
 from oncegov.identity.oidc.models import OidcClient, OidcSigningKey
 from oncegov.kit.crypto import hash_token
-from oncegov.migrate import upgrade
-from tests.dbsetup import drop_database, new_database_url
 from tests.fixtures import CAO_BANG, OfficerLogin, login, make_officer
 
 runner = CliRunner()
@@ -151,26 +146,6 @@ def test_api_lists_and_registers_clients(client: TestClient, oidc_admin: Officer
     listed = client.get("/api/v1/oidc/clients").json()
     assert any(c["name"] == "API RP" for c in listed)
     assert all("secret" not in c for c in listed)
-
-
-@pytest.fixture(scope="module")
-def cli_database() -> Iterator[str]:
-    url = new_database_url("oidccli")
-    upgrade(url)
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture
-def cli_sessions(
-    cli_database: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(cli_database)
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    monkeypatch.setattr(oncegov_db, "get_sessionmaker", lambda: factory)
-    monkeypatch.setattr("oncegov.cli.common.get_sessionmaker", lambda: factory)
-    yield factory
-    engine.dispose()
 
 
 def test_cli_clients_and_keys(cli_sessions: sessionmaker[Session], tmp_path: object) -> None:
