@@ -16,6 +16,7 @@ from oncegov.auth.dependencies import CurrentPrincipal
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import install_error_handlers
+from oncegov.health import api as health_api
 from oncegov.identity.accounts import api as eid_api
 from oncegov.identity.accounts import pages as eid_pages
 from oncegov.identity.cards import api as cards_api
@@ -86,9 +87,10 @@ def create_app() -> FastAPI:
     app.include_router(cards_api.router, prefix="/api/v1")
     app.include_router(eid_api.router, prefix="/api/v1")
     app.include_router(oidc_api.router, prefix="/api/v1")
+    app.include_router(health_api.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/", response_class=HTMLResponse)

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     login_lock_max_seconds: int = 3600
     ip_login_limit_per_minute: int = 30
     lookup_limit_per_minute: int = 120
+    service_token_cache_seconds: int = 10
 
     # Citizens (eID). Their session cookie is separate from the officers' one.
     citizen_session_cookie: str = "oncegov_eid_session"
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     otp_sends_per_hour: int = 5
     login_history_retention_days: int = 5 * 365
+    eid_qr_seconds: int = 120  # lifetime of the signed check-in QR on the eID page
 
     # SMS: only the local outbox exists here (the operator's gateway is not reachable).
     sms_backend: str = "local"
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     oidc_key_rotation_days: int = 90
     # Token-endpoint requests per client and minute (a stuck client cannot flood the provider).
     oidc_token_limit_per_minute: int = 600
+
+    # Health-insurance check-in at medical facilities.
+    # Check-ins per facility and minute (all its desks and its hospital system together).
+    health_checkin_limit_per_minute: int = 300
+    health_group_commit_max_batch: int = 256
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,12 +7,17 @@ every test back with one). PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
@@ -83,4 +88,135 @@ def get_db() -> Iterator[Session]:
 # success for a write that then failed to commit.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
-__all__ = ["Base", "DbSession", "MappedAsDataclass", "get_db", "get_engine", "make_engine"]
+
+def session_scope(app: FastAPI) -> AbstractContextManager[Session]:
+    """The request transaction (``get_db``, or the app's override of it) outside a request:
+    commits on leaving, rolls back on an exception. Used by work that runs beside the request
+    (group commit, cached credential loads) so tests' rolled-back session still applies."""
+    provider = app.dependency_overrides.get(get_db, get_db)
+    return contextmanager(provider)()
+
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+_log = logging.getLogger(__name__)
+
+
+class GroupCommitter(Generic[ItemT, ResultT]):
+    """Group commit: requests hand their write to one writer thread, which handles everything
+    that queued up while the previous transaction committed, in one transaction, then answers
+    each request. Every answer is sent only after its write is durable, and a busy desk costs
+    one commit per batch rather than one per request.
+
+    ``work(session, items)`` returns one outcome per item: a result, or a domain exception for
+    that item alone (rate limited, not found). If ``work`` itself raises, the batch rolls back
+    and each item is retried in a transaction of its own, so one bad item cannot sink others.
+    The thread stops after ``idle_seconds`` without work and starts again on the next item.
+    """
+
+    def __init__(
+        self,
+        work: Callable[[Session, Sequence[ItemT]], list[ResultT | Exception]],
+        scope: Callable[[], AbstractContextManager[Session]],
+        *,
+        max_batch: int = 256,
+        idle_seconds: float = 30.0,
+    ) -> None:
+        self._work = work
+        self._scope = scope
+        self._max_batch = max_batch
+        self._idle_seconds = idle_seconds
+        self._queue: queue.SimpleQueue[tuple[ItemT, asyncio.Future[ResultT]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.batches = 0  # observability: batches committed and items handled
+        self.items = 0
+
+    async def submit(self, item: ItemT) -> ResultT:
+        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
+        self._queue.put((item, future))
+        self._ensure_running()
+        return await future
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def _next_batch(self) -> list[tuple[ItemT, asyncio.Future[ResultT]]]:
+        first = self._queue.get(timeout=self._idle_seconds)
+        batch = [first]
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = self._next_batch()
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            self._handle(batch)
+
+    def _handle(self, batch: list[tuple[ItemT, asyncio.Future[ResultT]]]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            with self._scope() as session:
+                outcomes = self._work(session, items)
+        except Exception as exc:
+            if len(batch) == 1:
+                _log.exception("group commit: item failed")
+                outcomes = [_Failure(exc)]
+            else:
+                outcomes = [self._alone(item) for item in items]
+        self.batches += 1
+        self.items += len(batch)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            future.get_loop().call_soon_threadsafe(_settle, future, outcome)
+
+    def _alone(self, item: ItemT) -> ResultT | Exception:
+        try:
+            with self._scope() as session:
+                return self._work(session, [item])[0]
+        except Exception as exc:
+            _log.exception("group commit: item failed")
+            return _Failure(exc)
+
+
+class _Failure(Exception):
+    """An unexpected error of one item, re-raised in its request."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    if future.done():  # the request was cancelled (client went away); its write stands
+        return
+    if isinstance(outcome, _Failure):
+        future.set_exception(outcome.error)
+    elif isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+__all__ = [
+    "Base",
+    "DbSession",
+    "GroupCommitter",
+    "MappedAsDataclass",
+    "get_db",
+    "get_engine",
+    "make_engine",
+    "session_scope",
+]

@@ -3,6 +3,7 @@
 from oncegov.audit import models as audit_models
 from oncegov.auth import models as auth_models
 from oncegov.db import Base
+from oncegov.health import models as health_models
 from oncegov.identity.accounts import models as eid_models
 from oncegov.identity.cards import models as id_card_models
 from oncegov.identity.oidc import models as oidc_models
@@ -20,6 +21,7 @@ __all__ = [
     "bulk_models",
     "correction_models",
     "eid_models",
+    "health_models",
     "id_card_models",
     "integration_models",
     "metadata",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy import ColumnElement, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry, AuditHead
@@ -34,6 +35,27 @@ class AuditRepository:
             self.session.flush()
             return 1, GENESIS_HASH
         return int(row[0]), str(row[1])
+
+    def claim_seqs(self, count: int) -> tuple[int, str]:
+        """Advance the head by ``count`` entries at once: (first new seq, previous hash)."""
+        row = self.session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(last_seq=AuditHead.last_seq + count)
+            .returning(AuditHead.last_seq, AuditHead.last_hash)
+        ).one_or_none()
+        if row is None:
+            self.session.add(AuditHead(id=1, last_seq=count, last_hash=GENESIS_HASH))
+            self.session.flush()
+            return 1, GENESIS_HASH
+        return int(row[0]) - count + 1, str(row[1])
+
+    def append_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert prepared entries in one statement and move the head's hash to the last."""
+        self.session.execute(insert(AuditEntry), rows)
+        self.session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(last_hash=rows[-1]["hash"])
+        )
 
     def append(self, entry: AuditEntry) -> None:
         self.session.add(entry)

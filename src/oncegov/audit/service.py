@@ -81,6 +81,58 @@ def record(
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """One entry of a batch appended by ``record_many``."""
+
+    actor: Actor
+    action: str
+    purpose: str
+    subject_personal_id: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
+    """Append a batch of entries with one head update and one insert; returns their seqs.
+
+    Same chain, same hashes as ``record`` called once per entry (verification cannot tell the
+    difference); used where many reads are audited in one transaction (group-committed
+    check-ins)."""
+    if not entries:
+        return []
+    repo = AuditRepository(session)
+    first, prev_hash = repo.claim_seqs(len(entries))
+    moment = dt.datetime.now(dt.UTC)
+    rows: list[dict[str, Any]] = []
+    for offset, pending in enumerate(entries):
+        entry = AuditEntry(
+            seq=first + offset,
+            at=moment,
+            actor_kind=pending.actor.kind,
+            actor_id=pending.actor.id,
+            actor_name=pending.actor.name,
+            actor_agency=pending.actor.agency,
+            action=pending.action,
+            subject_personal_id=pending.subject_personal_id,
+            purpose=pending.purpose,
+            channel=pending.actor.channel,
+            detail=(
+                json.dumps(pending.detail, ensure_ascii=False, sort_keys=True)
+                if pending.detail
+                else ""
+            ),
+            prev_hash=prev_hash,
+            hash="",
+        )
+        entry.hash = prev_hash = entry_hash(prev_hash, entry)
+        rows.append({c: getattr(entry, c) for c in _ENTRY_COLUMNS})
+    repo.append_rows(rows)
+    return [row["seq"] for row in rows]
+
+
+_ENTRY_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     checked: int

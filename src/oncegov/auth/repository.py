@@ -88,5 +88,8 @@ class AuthRepository:
             )
         )
 
+    def service_token_by_name(self, name: str) -> ServiceToken | None:
+        return self.session.scalar(select(ServiceToken).where(ServiceToken.name == name))
+
     def throttle(self, key: str) -> Throttle | None:
         return self.session.get(Throttle, key)

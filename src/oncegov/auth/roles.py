@@ -16,6 +16,9 @@ EID_MANAGE = "identity.eid"  # verify citizens in person (level 2), lock and unl
 IDENTITY_STATS = "identity.stats"  # counts of applications and accounts
 OIDC_MANAGE = "oidc.manage"  # register relying parties of the OpenID Connect provider
 CORRECTIONS = "registry.corrections"  # handle citizens' reports of errors in their data
+# A medical facility's reception (staff or its hospital system): check one patient in at a time.
+HEALTH_CHECKIN = "health.checkin"
+HEALTH_STATS = "health.stats"  # check-in statistics of every facility of the province
 
 ROLES: dict[str, frozenset[str]] = {
     # Commune police: the citizens of their commune.
@@ -38,6 +41,10 @@ ROLES: dict[str, frozenset[str]] = {
             IDENTITY_STATS,
         }
     ),
+    # Reception of one medical facility (an agency-scoped role: the scope code is the facility).
+    "facility_receptionist": frozenset({HEALTH_CHECKIN}),
+    # Provincial health department and social insurance: statistics, never a patient's data.
+    "health_statistician": frozenset({HEALTH_STATS}),
     # Inspectors read the audit log and nothing else.
     "auditor": frozenset({AUDIT_READ}),
     "admin": frozenset({USERS_MANAGE, OIDC_MANAGE}),

@@ -34,6 +34,9 @@ class Principal:
     display_name: str
     permissions: frozenset[str]
     scopes: dict[str, UnitScope] = field(default_factory=dict)  # permission -> scope
+    # permission -> codes of the agencies it is held for (agency-scoped roles and tokens, e.g.
+    # a medical facility's reception); empty for unit-scoped permissions.
+    agencies: dict[str, frozenset[str]] = field(default_factory=dict)
     agency: str | None = None
     session_id: int | None = None
     csrf_token: str | None = None
@@ -43,6 +46,9 @@ class Principal:
 
     def scope_for(self, permission: str) -> UnitScope:
         return self.scopes.get(permission, UnitScope(frozenset()))
+
+    def agencies_for(self, permission: str) -> frozenset[str]:
+        return self.agencies.get(permission, frozenset())
 
     def actor(self, channel: str = "web") -> Actor:
         return Actor(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -164,10 +165,14 @@ def principal_for_officer(
 ) -> Principal:
     repo = AuthRepository(session)
     scopes: dict[str, UnitScope] = {}
+    agencies: dict[str, frozenset[str]] = {}
     for assignment in repo.roles_of(officer.id):
         scope = _scope_of(repo, assignment)
         for permission in ROLES.get(assignment.role, frozenset()):
             scopes[permission] = _merge(scopes.get(permission), scope)
+            if assignment.scope_kind == "agency":
+                held = agencies.get(permission, frozenset())
+                agencies[permission] = held | {assignment.scope_code}
     return Principal(
         kind="officer",
         id=officer.id,
@@ -175,6 +180,7 @@ def principal_for_officer(
         display_name=officer.full_name,
         permissions=frozenset(scopes),
         scopes=scopes,
+        agencies=agencies,
         session_id=web_session.id if web_session else None,
         csrf_token=web_session.csrf_token if web_session else None,
     )
@@ -200,6 +206,23 @@ def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int =
         raise TooManyRequests(
             N_("Too many requests; try again in a minute"), retry_after=window_seconds
         )
+
+
+def take_hits(session: Session, key: str, hits: int, limit: int, window_seconds: int = 60) -> int:
+    """Count ``hits`` at once on ``key`` (a group-committed batch); returns how many of them
+    fit under ``limit`` in the current window. The rest are refused by the caller."""
+    repo = AuthRepository(session)
+    moment = now()
+    throttle = repo.throttle(key)
+    if throttle is None:
+        repo.add(Throttle(key=key, window_start=moment, count=hits))
+        return min(hits, limit)
+    if moment - _aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
+        throttle.window_start = moment
+        throttle.count = 0
+    before = throttle.count
+    throttle.count = before + hits
+    return max(0, min(hits, limit - before))
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -417,6 +440,38 @@ def create_service_token(
     return token
 
 
+# Bearer tokens of busy machine clients (a hospital's reception system) are resolved from this
+# cache for a few seconds instead of one query per request. Revoking a token clears it here at
+# once; other worker processes notice within ``service_token_cache_seconds``.
+_service_cache: dict[str, tuple[float, Principal]] = {}
+
+
+def cached_service_principal(token: str) -> Principal | None:
+    """The principal of a token resolved recently in this process, or None (load it)."""
+    hit = _service_cache.get(hash_token(token))
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    return hit[1]
+
+
+def remember_service_principal(token: str, principal: Principal) -> None:
+    if len(_service_cache) > 10_000:  # bounded: forget everything rather than grow
+        _service_cache.clear()
+    expires = time.monotonic() + settings.service_token_cache_seconds
+    _service_cache[hash_token(token)] = (expires, principal)
+
+
+def revoke_service_token(session: Session, name: str) -> bool:
+    """Revoke a service client's token by name; False if there is no live token of that name."""
+    record = AuthRepository(session).service_token_by_name(name)
+    if record is None or record.revoked_at is not None:
+        return False
+    record.revoked_at = now()
+    session.flush()
+    _service_cache.clear()
+    return True
+
+
 def service_principal(session: Session, token: str) -> Principal:
     repo = AuthRepository(session)
     record = repo.service_token_by_hash(hash_token(token))
@@ -432,5 +487,10 @@ def service_principal(session: Session, token: str) -> Principal:
         display_name=record.name,
         permissions=permissions,
         scopes=dict.fromkeys(permissions, scope),
+        agencies=(
+            dict.fromkeys(permissions, frozenset({record.scope_code}))
+            if record.scope_kind == "agency"
+            else {}
+        ),
         agency=record.name,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -108,3 +109,19 @@ class CitizenCorrection(BaseModel):
     changes: dict[str, str | None]
     reason: str
     legal_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitIdentity:
+    """What a medical facility's reception may see of a citizen (``identities_for_visit``)."""
+
+    personal_id: str
+    full_name: str
+    birth_year: int
+    birth_month: int | None
+    birth_day: int | None
+    sex: str
+    status: str
+    old_id_number: str | None
+    permanent_address: str | None
+    permanent_commune_code: str | None

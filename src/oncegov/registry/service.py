@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from oncegov.registry.schemas import (
     CitizenOut,
     CitizenSummary,
     HouseholdOut,
+    VisitIdentity,
 )
 from oncegov.registry.validation import CitizenValidator, FieldError, format_birth
 from oncegov.web.i18n import N_
@@ -83,6 +85,46 @@ def get_citizen(
         raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
     audit.record(session, actor, "registry.read", purpose=purpose, subject_personal_id=personal_id)
     return to_out(citizen)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRead:
+    """One audited read for a medical visit: who, whose data, and what the audit entry says."""
+
+    actor: Actor
+    personal_id: str
+    action: str
+    detail: dict[str, Any]
+
+
+def identities_for_visits(
+    session: Session, reads: Sequence[VisitRead], *, purpose: str
+) -> list[tuple[VisitIdentity | None, int | None]]:
+    """Many people by personal ID in one query, for medical reception desks; each read that
+    finds its person is one audit entry (appended as one batch). Returns, per read, the
+    identity (None: no such person) and the seq of its audit entry."""
+    purpose = _require_purpose(purpose)
+    found = RegistryRepository(session).identities_for_visit([r.personal_id for r in reads])
+    hits = [r for r in reads if r.personal_id in found]
+    seqs = iter(
+        audit.record_many(
+            session,
+            [
+                audit.PendingEntry(
+                    actor=r.actor,
+                    action=r.action,
+                    purpose=purpose,
+                    subject_personal_id=r.personal_id,
+                    detail=r.detail,
+                )
+                for r in hits
+            ],
+        )
+    )
+    return [
+        (found[r.personal_id], next(seqs)) if r.personal_id in found else (None, None)
+        for r in reads
+    ]
 
 
 def parse_search(query: str) -> dict[str, Any]:

@@ -131,3 +131,24 @@ class LoginEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class EidQrKey(Base):
+    """A signing key for the check-in QR shown on a citizen's eID page (Ed25519, joserfc).
+
+    Facilities verify the QR offline with the published public keys. ``active_slot`` is 1 on the
+    single active key and NULL on retired ones (its unique index makes concurrent first-key
+    creation safe, as for the OIDC keys); a retired key stays published until every token it
+    signed has expired.
+    """
+
+    __tablename__ = "eid_qr_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    alg: Mapped[str] = mapped_column(String(10))
+    private_key_encrypted: Mapped[str] = mapped_column(String(2000))
+    public_jwk: Mapped[str] = mapped_column(String(2000))
+    active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -33,6 +33,14 @@ class AccountRepository:
             select(EidAccount).where(EidAccount.personal_id.in_(list(personal_ids)))
         ).all()
 
+    def statuses_by_personal_ids(self, personal_ids: Sequence[str]) -> dict[str, str]:
+        rows = self.session.execute(
+            select(EidAccount.personal_id, EidAccount.status).where(
+                EidAccount.personal_id.in_(sorted(set(personal_ids)))
+            )
+        ).all()
+        return {str(row[0]): str(row[1]) for row in rows}
+
     def unrevoked_personal_id_batches(self, size: int) -> Iterator[list[str]]:
         """Personal IDs of every account not revoked yet, in batches (keyset pagination)."""
         last = ""

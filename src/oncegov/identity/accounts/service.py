@@ -128,6 +128,11 @@ def account_of(session: Session, personal_id: str) -> EidAccount | None:
     return AccountRepository(session).account_by_personal_id(personal_id.strip())
 
 
+def statuses_of(session: Session, personal_ids: Sequence[str]) -> dict[str, str]:
+    """eID account status (pending, active, locked, revoked) per personal ID that has one."""
+    return AccountRepository(session).statuses_by_personal_ids(personal_ids)
+
+
 def is_usable(account: EidAccount) -> bool:
     """Whether the account may sign in or hold tokens (active; not pending, locked, revoked)."""
     return account.status == "active"

@@ -290,6 +290,15 @@ class CardRepository:
             cursor.close()
         return len(links)
 
+    def production_dates(self, personal_ids: Sequence[str]) -> list[tuple[str, dt.datetime]]:
+        app = IdCardApplication
+        rows = self.session.execute(
+            select(app.personal_id, app.produced_at).where(
+                app.personal_id.in_(sorted(set(personal_ids))), app.produced_at.is_not(None)
+            )
+        ).all()
+        return [(str(row[0]), row[1]) for row in rows if row[1] is not None]
+
     def cards_handed_over(self) -> dict[str, dt.datetime]:
         """personal_id → when the citizen's newest card was returned or delivered."""
         handed = func.max(

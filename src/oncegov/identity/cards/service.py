@@ -734,3 +734,14 @@ def cards_handed_over(session: Session) -> dict[str, dt.datetime]:
 def delete_all_applications(session: Session) -> int:
     """Remove every application and its steps (the demo loader's ``--replace``)."""
     return CardRepository(session).delete_all()
+
+
+def issue_dates_of(session: Session, personal_ids: Sequence[str]) -> dict[str, set[dt.date]]:
+    """The local dates on which chip ID cards were produced for these people (the date of
+    issue printed on a card and in its QR)."""
+    zone = ZoneInfo(settings.timezone)
+    dates: dict[str, set[dt.date]] = {}
+    for personal_id, produced_at in CardRepository(session).production_dates(personal_ids):
+        moment = produced_at if produced_at.tzinfo else produced_at.replace(tzinfo=dt.UTC)
+        dates.setdefault(personal_id, set()).add(moment.astimezone(zone).date())
+    return dates

@@ -1,0 +1,1 @@
+"""Health insurance at medical facilities: insurance cards, facilities, check-in, FHIR."""
