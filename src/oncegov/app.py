@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov.audit import api as audit_api
 from oncegov.audit import citizen_pages as audit_citizen_pages
@@ -41,21 +41,47 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-async def _locale_and_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    chosen = request.query_params.get("lang")
-    locale = chosen or request.cookies.get(LOCALE_COOKIE) or settings.default_locale
-    i18n.set_locale(locale)
-    response = await call_next(request)
-    if chosen in i18n.LOCALES:
-        response.set_cookie(LOCALE_COOKIE, chosen, samesite="lax", max_age=365 * 86400)
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")  # personal data: never cache
-    return response
+class LocaleAndHeaders:
+    """Pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` costs a task and two streams
+    per request): the request's locale from ``?lang=`` or its cookie, and the security headers
+    on every response (no-store on everything dynamic: personal data is never cached)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = request.query_params.get("lang")
+        i18n.set_locale(chosen or request.cookies.get(LOCALE_COOKIE) or settings.default_locale)
+        remember = chosen if chosen in i18n.LOCALES else None
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS:
+                    if name not in headers:
+                        headers[name] = value
+                if not static and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if remember:
+                    headers.append(
+                        "set-cookie",
+                        f"{LOCALE_COOKIE}={remember}; Max-Age={365 * 86400}; Path=/; SameSite=lax",
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+)
 
 
 def create_app() -> FastAPI:
@@ -68,7 +94,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.middleware("http")(_locale_and_headers)
+    app.add_middleware(LocaleAndHeaders)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
 
     app.include_router(auth_pages.router)

@@ -58,6 +58,7 @@ PUBLIC_EID: set[tuple[str, str]] = {
     ("GET", "/eid/reset/confirm"),
     ("POST", "/eid/reset/confirm"),
     ("GET", "/eid/sms"),
+    ("GET", "/eid/qr/jwks.json"),  # public keys of the check-in QR, for facilities
     ("POST", "/api/v1/eid/registrations"),
     ("POST", "/api/v1/eid/activations"),
     ("POST", "/api/v1/eid/passcode-resets"),

@@ -85,7 +85,12 @@ def test_warnings_card_expired_deceased_and_elsewhere_today(
 ) -> None:
     today = dt.date.today()
     citizen = make_citizen(db, status="deceased", date_of_death=today)
-    make_card(db, citizen, valid_to=today - dt.timedelta(days=1), valid_from=today - dt.timedelta(days=300))
+    make_card(
+        db,
+        citizen,
+        valid_to=today - dt.timedelta(days=1),
+        valid_from=today - dt.timedelta(days=300),
+    )
     _check_in(client, facility_token(db, STATION), citizen.personal_id)
     body = _check_in(client, facility_token(db, HOSPITAL), citizen.personal_id).json()
     codes = {w["code"] for w in body["warnings"]}

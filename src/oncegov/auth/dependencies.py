@@ -6,6 +6,7 @@ route and fails on any public one that is not meant to be.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from typing import Annotated
@@ -60,15 +61,27 @@ async def current_principal(request: Request, db: DbSession) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+_background: set[asyncio.Task[None]] = set()  # keeps refresh tasks referenced until done
 
 
 def _load_principal(request: Request, bearer: str | None, cookie: str | None) -> Principal:
     with session_scope(request.app) as session:
         if bearer:
-            principal = service.service_principal(session, bearer)
+            try:
+                principal = service.service_principal(session, bearer)
+            except NotAuthenticated:
+                service.remember_service_principal(bearer, None)
+                raise
             service.remember_service_principal(bearer, principal)
             return principal
         return service.officer_principal_from_session(session, cookie or "")
+
+
+async def _refresh_in_background(request: Request, bearer: str) -> None:
+    try:
+        await run_in_threadpool(_load_principal, request, bearer, None)
+    except NotAuthenticated:
+        pass  # revoked meanwhile: forgotten, the next request is refused
 
 
 async def principal_outside_request_session(request: Request) -> Principal:
@@ -80,7 +93,11 @@ async def principal_outside_request_session(request: Request) -> Principal:
         bearer = authorization[7:].strip()
         cached = service.cached_service_principal(bearer)
         if cached is not None:
-            return cached
+            if not cached.fresh and service.claim_refresh(bearer):
+                task = asyncio.create_task(_refresh_in_background(request, bearer))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+            return cached.principal
         return await run_in_threadpool(_load_principal, request, bearer, None)
     token = request.cookies.get(settings.session_cookie)
     if not token:

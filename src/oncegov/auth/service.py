@@ -444,21 +444,43 @@ def create_service_token(
 # cache for a few seconds instead of one query per request. Revoking a token clears it here at
 # once; other worker processes notice within ``service_token_cache_seconds``.
 _service_cache: dict[str, tuple[float, Principal]] = {}
+_refreshing: set[str] = set()
 
 
-def cached_service_principal(token: str) -> Principal | None:
+@dataclass(frozen=True, slots=True)
+class CachedPrincipal:
+    principal: Principal
+    fresh: bool  # False: past its time; still usable while one refresh runs (``claim_refresh``)
+
+
+def cached_service_principal(token: str) -> CachedPrincipal | None:
     """The principal of a token resolved recently in this process, or None (load it)."""
     hit = _service_cache.get(hash_token(token))
-    if hit is None or hit[0] < time.monotonic():
+    if hit is None:
         return None
-    return hit[1]
+    return CachedPrincipal(hit[1], fresh=hit[0] >= time.monotonic())
 
 
-def remember_service_principal(token: str, principal: Principal) -> None:
+def claim_refresh(token: str) -> bool:
+    """True for the one caller that should reload a stale entry (the others keep using it, so
+    a busy client's expiry never sends all its concurrent requests to the database at once)."""
+    key = hash_token(token)
+    if key in _refreshing:
+        return False
+    _refreshing.add(key)
+    return True
+
+
+def remember_service_principal(token: str, principal: Principal | None) -> None:
+    """Cache a loaded principal; None (the token no longer resolves) forgets the token."""
+    key = hash_token(token)
+    _refreshing.discard(key)
+    if principal is None:
+        _service_cache.pop(key, None)
+        return
     if len(_service_cache) > 10_000:  # bounded: forget everything rather than grow
         _service_cache.clear()
-    expires = time.monotonic() + settings.service_token_cache_seconds
-    _service_cache[hash_token(token)] = (expires, principal)
+    _service_cache[key] = (time.monotonic() + settings.service_token_cache_seconds, principal)
 
 
 def revoke_service_token(session: Session, name: str) -> bool:

@@ -7,10 +7,12 @@ from rich.table import Table
 
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import qr, service
 from oncegov.registry import service as registry
 
-app = typer.Typer(help="eID accounts: show, lock, unlock, sweeps.", no_args_is_help=True)
+app = typer.Typer(
+    help="eID accounts: show, lock, unlock, sweeps, check-in QR key.", no_args_is_help=True
+)
 REASON = typer.Option(..., "--reason", help="Why (recorded in the audit log).")
 
 
@@ -85,3 +87,12 @@ def outbox(phone: str) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+@app.command("qr-rotate")
+def qr_rotate() -> None:
+    """Make a new check-in QR signing key active; the old one stays published until its QRs
+    expire."""
+    with transaction() as session:
+        row = qr.rotate(session)
+    console.print(f"active check-in QR key: {row.kid}")

@@ -1,6 +1,6 @@
 """eID pages: registration, activation, sign-in (passcode, then SMS code for level 2), sign-out,
-passcode reset, the demo SMS outbox, the citizen's "My account" and "My login history", and
-the police desk page.
+passcode reset, the demo SMS outbox, the citizen's "My account", "My login history" and
+"Check-in QR" (with the QR keys' public JWKS), and the police desk page.
 
 Refusals that must be remembered (``CountedFailure``) and input problems are returned as the
 form with its error, not raised, so the request's transaction commits the counters.
@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import segno
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
@@ -23,12 +25,18 @@ from oncegov.auth.dependencies import CurrentCitizen, require
 from oncegov.auth.schemas import Authorized
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import NotAuthenticated, OnceGovError, TooManyRequests, ValidationFailed
-from oncegov.identity.accounts import labels, service
+from oncegov.errors import (
+    NotAuthenticated,
+    OnceGovError,
+    PermissionDenied,
+    TooManyRequests,
+    ValidationFailed,
+)
+from oncegov.identity.accounts import labels, qr, service
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
-from oncegov.web.i18n import N_
+from oncegov.web.i18n import N_, gettext
 from oncegov.web.templating import render
 
 router = APIRouter()
@@ -433,6 +441,42 @@ def my_logins(
 ) -> HTMLResponse:
     history = service.login_history(db, citizen.account_id, page)
     return render(request, "eid/logins.html", {"history": history, "labels": labels})
+
+
+# --- the check-in QR shown at a medical facility ---------------------------------------------
+
+
+def _qr_context(db: Session, citizen: CurrentCitizen) -> tuple[dict[str, Any], int]:
+    """A fresh QR (inline SVG, never a URL holding the token) or the reason there is none."""
+    account = service.get_account(db, citizen.account_id)
+    try:
+        issued = qr.issue_checkin_token(db, account)
+    except PermissionDenied as exc:
+        return {"error": exc.message, "account_status": account.status, "labels": labels}, 403
+    code = segno.make_qr(issued.token, error="m")
+    svg = code.svg_inline(scale=4, border=4, light="#fff", title=gettext("Check-in QR code"))
+    return {"svg": Markup(svg), "expires_at": issued.expires_at}, 200  # noqa: S704 - segno's SVG
+
+
+@router.get("/me/qr", response_class=HTMLResponse)
+def my_checkin_qr(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
+    context, status = _qr_context(db, citizen)
+    minutes = max(1, settings.eid_qr_seconds // 60)
+    return render(request, "eid/qr.html", {**context, "minutes": minutes}, status_code=status)
+
+
+@router.get("/me/qr/code", response_class=HTMLResponse)
+def my_checkin_qr_code(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
+    """The fragment the page polls (htmx): 200 even with a refusal, so htmx swaps it in."""
+    context, _status = _qr_context(db, citizen)
+    return render(request, "eid/_qr_code.html", context)
+
+
+@router.get("/eid/qr/jwks.json")
+def checkin_qr_jwks(db: DbSession) -> JSONResponse:
+    # Public keys only. Short public caching: a rotated key must reach facilities quickly (they
+    # also refetch on an unknown kid). Set here: the middleware only sets no-store by default.
+    return JSONResponse(qr.published_jwks(db), headers={"Cache-Control": "public, max-age=60"})
 
 
 # --- police desk ---------------------------------------------------------------------------

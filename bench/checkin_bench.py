@@ -1,0 +1,337 @@
+"""Health check-in benchmark: check-in by personal ID under load, against a bare JSON endpoint
+served by the same server in the same run.
+
+The portal runs as deployed (``oncegov serve``: uvicorn, one worker) on loopback against a
+registry of at least 1,000,000 citizens (the demo province at ``--scale 2``, built once into
+``var/bench/`` or a PostgreSQL database and reused; ``--rebuild`` builds it again). The load
+generator is wrk (Debian package ``wrk``) in a separate process: ``--connections`` (64) for
+``--seconds`` (30) each, first ``GET /healthz`` (the baseline), then
+``POST /api/v1/health/checkins`` with a facility system's bearer token and a personal ID drawn
+at random per request: 95% citizens of the registry, 5% well-formed numbers nobody holds.
+
+Prints throughput, p50/p99 latency and the ratio check-in / baseline throughput.
+Targets on SQLite: ratio >= 0.4 with p99 < 50 ms; the same figures are printed for PostgreSQL.
+
+    uv run python bench/checkin_bench.py                 # SQLite
+    uv run python bench/checkin_bench.py --pg            # PostgreSQL
+    uv run python bench/checkin_bench.py --seconds 10 --scale 0.2   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / "var" / "bench"
+DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+PG_DATABASE = "oncegov_bench_checkin"
+TARGET_RATIO = 0.4
+TARGET_P99_MS = 50.0
+MIN_CITIZENS = 1_000_000
+FACILITIES_IN_LOAD = 20  # the load comes from this many facilities' systems at once
+
+WRK_SCRIPT = """
+local ids = {}
+local tokens = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+local counts = {}
+local threads = {}
+math.randomseed(%(seed)d)
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  codes = {}
+end
+
+function request()
+  local id = ids[math.random(#ids)]
+  local token = tokens[math.random(#tokens)]
+  return wrk.format("POST", "/api/v1/health/checkins", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token,
+  }, '{"method":"personal_id","value":"' .. id .. '"}')
+end
+
+function response(status, headers, body)
+  codes[status] = (codes[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    local c = thread:get("codes")
+    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
+  end
+  for status, n in pairs(total) do io.write(string.format("STATUS %%d %%d\\n", status, n)) end
+  io.write(string.format("P50US %%d\\n", latency:percentile(50)))
+  io.write(string.format("P99US %%d\\n", latency:percentile(99)))
+end
+"""
+
+BASELINE_SCRIPT = """
+function done(summary, latency, requests)
+  io.write(string.format("P50US %d\\nP99US %d\\n", latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database_url(pg: bool, scale: float) -> str:
+    if pg:
+        server = os.environ.get("ONCEGOV_BENCH_PG_SERVER", DEFAULT_PG_SERVER)
+        return f"{server}/{PG_DATABASE}"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{BENCH_DIR / f'checkin-{scale:g}.db'}"
+
+
+def _env(url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["ONCEGOV_DATABASE_URL"] = url
+    env.setdefault("ONCEGOV_SECRET_KEY", "bench-secret-key-0123456789abcdef")
+    # The per-facility limit protects a real province; here 20 systems send thousands a second.
+    env["ONCEGOV_HEALTH_CHECKIN_LIMIT_PER_MINUTE"] = "100000000"
+    return env
+
+
+def _oncegov(url: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "oncegov.cli.main", *args], env=_env(url), check=True)
+
+
+def _recreate_pg_database(url: str) -> None:
+    import psycopg
+
+    server = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+
+
+def _citizen_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM citizens")).scalar() or 0)
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def build(url: str, scale: float, rebuild: bool, pg: bool) -> None:
+    if not rebuild and _citizen_count(url) >= MIN_CITIZENS * min(1.0, scale / 2):
+        print(f"registry: reusing {url}")
+        return
+    print(f"registry: building the demo province at scale {scale} into {url} …")
+    started = time.perf_counter()
+    if pg:
+        _recreate_pg_database(url)
+    else:
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+    _oncegov(url, "migrate")
+    _oncegov(url, "demo", "--scale", str(scale))
+    print(f"registry: built in {time.perf_counter() - started:.0f} s")
+
+
+def prepare(url: str, workdir: Path, seed: int) -> tuple[int, Path, Path]:
+    """Facility tokens and the personal IDs to send (95% in the registry, 5% unknown)."""
+    os.environ.update(_env(url))
+    from sqlalchemy import create_engine, delete, select
+    from sqlalchemy.orm import Session
+
+    from oncegov.auth import service as auth
+    from oncegov.auth.models import ServiceToken
+    from oncegov.auth.roles import HEALTH_CHECKIN
+    from oncegov.health.models import CheckIn, MedicalFacility
+    from oncegov.kit import personal_id as pid
+    from oncegov.registry.models import Citizen
+
+    engine = create_engine(url)
+    rng = random.Random(seed)
+    with Session(engine) as session:
+        known = list(session.scalars(select(Citizen.personal_id)))
+        facilities = list(session.scalars(select(MedicalFacility.code).limit(FACILITIES_IN_LOAD)))
+        if not facilities:
+            raise SystemExit("the bench database has no medical facilities: run with --rebuild")
+        session.execute(delete(CheckIn))  # every run starts with no visit today
+        session.execute(delete(ServiceToken).where(ServiceToken.name.like("bench-%")))
+        tokens = [
+            auth.create_service_token(
+                session,
+                name=f"bench-{code}",
+                permissions=[HEALTH_CHECKIN],
+                scope_kind="agency",
+                scope_code=code,
+            )
+            for code in facilities
+        ]
+        session.commit()
+    engine.dispose()
+    taken = set(known)
+    sample = rng.sample(known, 95_000)
+    unknown: list[str] = []
+    while len(unknown) < 5_000:
+        number = f"004{rng.choice('0123')}{rng.randint(0, 99):02d}{rng.randint(0, 999_999):06d}"
+        if number not in taken and pid.is_valid(number):
+            unknown.append(number)
+    ids = sample + unknown
+    rng.shuffle(ids)
+    ids_file = workdir / "ids.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    tokens_file = workdir / "tokens.txt"
+    tokens_file.write_text("\n".join(tokens) + "\n")
+    return len(known), ids_file, tokens_file
+
+
+@contextmanager
+def served(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    log = (Path(tempfile.gettempdir()) / "checkin_bench_server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "oncegov.cli.main", "serve", "--port", str(port)],
+        env=_env(url),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not start; see " + log.name)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    figures: dict[str, float] = {"rps": requests}
+    for key, value in re.findall(r"^(P50US|P99US) (\d+)$", out, re.MULTILINE):
+        figures[key] = int(value) / 1000
+    for status, count in re.findall(r"^STATUS (\d+) (\d+)$", out, re.MULTILINE):
+        figures[f"status_{status}"] = int(count)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if errors:
+        print("  wrk socket errors:", errors.group(1))
+    return figures
+
+
+def warm(base: str, tokens_file: Path, ids_file: Path) -> None:
+    """A few requests so both endpoints are past first-use costs (imports, caches, keys)."""
+    import httpx
+
+    token = tokens_file.read_text().split()[0]
+    number = ids_file.read_text().split()[0]
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for _ in range(20):
+            client.get("/healthz")
+            client.post(
+                "/api/v1/health/checkins",
+                json={"method": "personal_id", "value": number},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--scale", type=float, default=2.0, help="demo scale (2 ≈ 1.08M)")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rebuild", action="store_true", help="build the registry again")
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (Debian package)")
+    sys.path.insert(0, str(ROOT / "src"))
+    url = _database_url(args.pg, args.scale)
+    build(url, args.scale, args.rebuild, args.pg)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        citizens, ids_file, tokens_file = prepare(url, workdir, args.seed)
+        script = workdir / "checkin.lua"
+        script.write_text(WRK_SCRIPT % {"ids": ids_file, "tokens": tokens_file, "seed": args.seed})
+        baseline_script = workdir / "baseline.lua"
+        baseline_script.write_text(BASELINE_SCRIPT)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        database = "PostgreSQL" if args.pg else "SQLite"
+        print(
+            f"{database}: {citizens:,} citizens; wrk -t1 -c{args.connections} "
+            f"-d{args.seconds}s per endpoint; 95% known / 5% unknown personal IDs"
+        )
+        with served(url, port):
+            warm(base, tokens_file, ids_file)
+            baseline = wrk(f"{base}/healthz", baseline_script, args.connections, args.seconds)
+            checkin = wrk(base, script, args.connections, args.seconds)
+    ratio = checkin["rps"] / baseline["rps"]
+    print()
+    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(
+        f"{'GET /healthz (baseline)':<28}{baseline['rps']:>10.0f}"
+        f"{baseline['P50US']:>10.1f}{baseline['P99US']:>10.1f}"
+    )
+    print(
+        f"{'POST check-in by ID':<28}{checkin['rps']:>10.0f}"
+        f"{checkin['P50US']:>10.1f}{checkin['P99US']:>10.1f}"
+    )
+    statuses = {k[7:]: int(v) for k, v in checkin.items() if k.startswith("status_")}
+    print(f"check-in answers by status: {json.dumps(statuses)}")
+    verdict_ratio = "meets" if ratio >= TARGET_RATIO else "misses"
+    verdict_p99 = "meets" if checkin["P99US"] < TARGET_P99_MS else "misses"
+    print(
+        f"ratio check-in / baseline: {ratio:.2f}x ({verdict_ratio} the {TARGET_RATIO}x target); "
+        f"p99 {checkin['P99US']:.1f} ms ({verdict_p99} the {TARGET_P99_MS:.0f} ms target)"
+    )
+
+
+if __name__ == "__main__":
+    main()
