@@ -17,6 +17,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import install_error_handlers
 from oncegov.health import api as health_api
+from oncegov.health import pages as health_pages
 from oncegov.identity.accounts import api as eid_api
 from oncegov.identity.accounts import pages as eid_pages
 from oncegov.identity.cards import api as cards_api
@@ -107,6 +108,7 @@ def create_app() -> FastAPI:
     app.include_router(eid_pages.router)
     app.include_router(oidc_protocol.router)
     app.include_router(oidc_pages.router)
+    app.include_router(health_pages.router)
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(quality_api.router, prefix="/api/v1")
     app.include_router(audit_api.router, prefix="/api/v1")
