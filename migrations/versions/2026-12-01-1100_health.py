@@ -70,9 +70,7 @@ def upgrade() -> None:
         sa.Column("initial_care_here", sa.Boolean(), nullable=False),
         sa.Column("warnings", sa.String(length=300), nullable=False),
         sa.Column("audit_seq", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "method IN ('personal_id', 'chip_qr', 'eid_qr')", name="method_known"
-        ),
+        sa.CheckConstraint("method IN ('personal_id', 'chip_qr', 'eid_qr')", name="method_known"),
         sa.ForeignKeyConstraint(["facility_code"], ["medical_facilities.code"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("facility_code", "personal_id", "day", name="uq_checkin_per_day"),

@@ -17,6 +17,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import install_error_handlers
 from oncegov.health import api as health_api
+from oncegov.health import fhir as health_fhir
 from oncegov.health import pages as health_pages
 from oncegov.identity.accounts import api as eid_api
 from oncegov.identity.accounts import pages as eid_pages
@@ -116,6 +117,7 @@ def create_app() -> FastAPI:
     app.include_router(eid_api.router, prefix="/api/v1")
     app.include_router(oidc_api.router, prefix="/api/v1")
     app.include_router(health_api.router, prefix="/api/v1")
+    app.include_router(health_fhir.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

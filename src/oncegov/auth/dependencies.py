@@ -7,6 +7,7 @@ route and fails on any public one that is not meant to be.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Callable
 from typing import Annotated
@@ -78,10 +79,9 @@ def _load_principal(request: Request, bearer: str | None, cookie: str | None) ->
 
 
 async def _refresh_in_background(request: Request, bearer: str) -> None:
-    try:
+    # Revoked meanwhile: the token is forgotten and the next request is refused.
+    with contextlib.suppress(NotAuthenticated):
         await run_in_threadpool(_load_principal, request, bearer, None)
-    except NotAuthenticated:
-        pass  # revoked meanwhile: forgotten, the next request is refused
 
 
 async def principal_outside_request_session(request: Request) -> Principal:
