@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.fixtures import CAO_BANG, COMMUNE_A, login, make_officer
+from tests.health.factories import HOSPITAL, make_facility
 
 SECTIONS = {
     "/registry/search",
@@ -18,6 +19,8 @@ SECTIONS = {
     "/identity/cards",
     "/identity/eid",
     "/admin/oidc/clients",
+    "/health/reception",
+    "/health/statistics",
 }
 
 
@@ -35,11 +38,14 @@ def _nav_links(html: str) -> set[str]:
                                                      "/identity/eid"}),
         ("auditor", ("province", CAO_BANG), {"/audit"}),
         ("admin", ("province", CAO_BANG), {"/admin/oidc/clients"}),
+        ("facility_receptionist", ("agency", HOSPITAL), {"/health/reception"}),
+        ("health_statistician", ("province", CAO_BANG), {"/health/statistics"}),
     ],
 )  # fmt: skip
 def test_each_role_sees_its_sections(
     client: TestClient, db: Session, role: str, scope: tuple[str, str], expected: set[str]
 ) -> None:
+    make_facility(db, HOSPITAL)
     officer = make_officer(db, f"nav.{role}", (role, *scope))
     login(client, officer)
     links = _nav_links(client.get("/").text) & SECTIONS
