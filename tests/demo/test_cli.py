@@ -24,6 +24,8 @@ USERNAMES = (
     "xa.nungtricao",
     "thanhtra.demo",
     "quantri.demo",
+    "letan.demo",
+    "yte.demo",
 )
 
 

@@ -21,6 +21,7 @@ STAGES = {
     "load": "loading rows",
     "cards": "ID-card applications",
     "eid": "eID accounts",
+    "health": "health-insurance cards",
 }
 
 
@@ -79,13 +80,14 @@ def demo(
         False,
         "--replace",
         help="If the registry has citizens, delete the earlier demo population (rows created "
-        "by this command) with every chip ID-card application and eID account, and load a "
-        "new one. Existing demo officer accounts are kept.",
+        "by this command) with every chip ID-card application, eID account and "
+        "health-insurance card, and load a new one. Existing demo officer accounts are kept.",
     ),
 ) -> None:
     """Generate and load a synthetic population of the configured province with its chip
-    ID-card applications and eID accounts, create the demo officer accounts and print the
-    sign-ins (officers, and citizens at eID level 1 and 2).
+    ID-card applications, eID accounts, medical facilities and health-insurance cards, create
+    the demo officer accounts and print the sign-ins (officers, and citizens at eID level 1
+    and 2).
 
     Same seed and scale, same data. Without --if-empty or --replace the command refuses to
     touch a registry that already holds citizens. Refused when ONCEGOV_ENVIRONMENT=production.
@@ -130,7 +132,8 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
         console.print(
             f"deleted the earlier demo population: {deleted.citizens:,} citizens, "
             f"{deleted.households:,} households, {deleted.applications:,} ID-card "
-            f"applications, {deleted.eid_accounts:,} eID accounts"
+            f"applications, {deleted.eid_accounts:,} eID accounts, "
+            f"{outcome.deleted_insurance_cards:,} health-insurance cards"
         )
     total = outcome.generation_seconds + outcome.load_seconds
     console.print(
@@ -147,6 +150,12 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
         f"({outcome.application_steps:,} steps) in {outcome.cards_seconds:.1f} s, "
         f"{outcome.eid_accounts:,} eID accounts ({outcome.eid_at_intake:,} level 2 registered "
         f"with a card application) in {outcome.eid_seconds:.1f} s"
+    )
+    console.print(
+        f"[green]loaded[/green] {outcome.facilities:,} medical facilities "
+        f"({outcome.facilities_created:,} new), {outcome.insurance_cards:,} health-insurance "
+        f"cards ({outcome.insured_share:.1%} of living residents insured) in "
+        f"{outcome.health_seconds:.1f} s"
     )
     faults = ", ".join(
         f"{len(keys)} {kind.replace('_', ' ')}" for kind, keys in outcome.faults.items()

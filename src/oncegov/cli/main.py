@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oncegov.cli import audit, bulk, citizens, demo, eid, oidc, quality, users
+from oncegov.cli import audit, bulk, citizens, demo, eid, health, oidc, quality, users
 
 app = typer.Typer(
     name="oncegov",
@@ -21,6 +21,7 @@ app.add_typer(bulk.export_app, name="export")
 app.add_typer(demo.app, name="demo")
 app.add_typer(eid.app, name="eid")
 app.add_typer(oidc.app, name="oidc")
+app.add_typer(health.app, name="health")
 
 
 @app.command()

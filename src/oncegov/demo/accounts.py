@@ -19,6 +19,7 @@ from oncegov.auth.service import current_totp
 from oncegov.config import settings
 from oncegov.demo.profiles import CommuneInfo
 from oncegov.errors import ValidationFailed
+from oncegov.health import service as health
 from oncegov.identity.accounts import service as eid
 
 # No look-alike characters (0/o, 1/l/i): the password is read off a terminal and typed.
@@ -74,8 +75,9 @@ def demo_accounts(
     province_code: str, communes: tuple[CommuneInfo, ...], seed: int
 ) -> list[DemoLogin]:
     """The demo officers of a province: provincial police (PC06), the provincial ID-card and
-    eID desk, a commune officer for each of the first communes, an inspector (auditor) and an
-    administrator."""
+    eID desk, a commune officer for each of the first communes, an inspector (auditor), an
+    administrator, the reception of the provincial general hospital and a statistician of
+    the provincial health department."""
     specs: list[tuple[str, str, tuple[tuple[str, str, str], ...]]] = [
         ("pc06.demo", "Hoàng Văn Thắng", (("provincial_officer", "province", province_code),)),
         ("cccd.demo", "Lục Thị Mai", (("id_card_officer", "province", province_code),)),
@@ -88,6 +90,12 @@ def demo_accounts(
     specs += [
         ("thanhtra.demo", "Đàm Thị Hương", (("auditor", "province", province_code),)),
         ("quantri.demo", "Nông Đức Minh", (("admin", "province", province_code),)),
+        (
+            "letan.demo",
+            "Nông Thị Thu",
+            (("facility_receptionist", "agency", health.demo_hospital_code(province_code)),),
+        ),
+        ("yte.demo", "Hoàng Văn Phúc", (("health_statistician", "province", province_code),)),
     ]
     return [
         DemoLogin(

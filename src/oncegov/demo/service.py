@@ -32,7 +32,9 @@ from oncegov.demo.rows import (
     BIRTH_YEAR,
     CURRENT_COMMUNE,
     DATE_OF_DEATH,
+    ETHNICITY,
     FULL_NAME,
+    HOUSEHOLD,
     PERMANENT_ADDRESS,
     PERMANENT_COMMUNE,
     PHONE,
@@ -41,13 +43,15 @@ from oncegov.demo.rows import (
     STATUS,
 )
 from oncegov.errors import Conflict, PermissionDenied, ValidationFailed
+from oncegov.health import service as health
 from oncegov.identity.accounts import service as eid
 from oncegov.identity.cards import service as cards
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 
 Mode = Literal["refuse", "if_empty", "replace"]
-# (stage "generate" | "load" | "cards" | "eid", done, total); the last two count citizens.
+# (stage "generate" | "load" | "cards" | "eid" | "health", done, total); the last three count
+# citizens.
 Progress = Callable[[str, int, int], None]
 MAX_SCALE = 4.0  # beyond this the six-digit personal-ID sequences would run short
 PROGRESS_EVERY = 20_000  # citizens between two progress reports of the cards and eID stages
@@ -72,6 +76,12 @@ class DemoOutcome:
     eid_at_intake: int = 0  # level-2 accounts registered with a card application
     cards_seconds: float = 0.0  # generation and load of the applications
     eid_seconds: float = 0.0  # generation and load of the eID accounts
+    facilities: int = 0  # medical facilities in the database after the load
+    facilities_created: int = 0
+    insurance_cards: int = 0
+    insured_share: float = 0.0  # of the living residents
+    health_seconds: float = 0.0  # facilities and health-insurance cards
+    deleted_insurance_cards: int = 0  # --replace
     accounts_created: list[str] = field(default_factory=list)
     accounts_kept: list[str] = field(default_factory=list)
     citizen_logins: list[CitizenLogin] = field(default_factory=list)
@@ -238,7 +248,9 @@ def run_demo(
         )
     if existing and mode == "replace":
         try:
-            # Applications refer to accounts, both to citizens: delete in that order.
+            # Applications refer to accounts, both (and health-insurance cards) to citizens:
+            # delete in that order.
+            outcome.deleted_insurance_cards = health.delete_all_cards(session)
             deleted_applications = cards.delete_all_applications(session)
             deleted_accounts = eid.delete_all_accounts(session)
             outcome.deleted = dataclasses.replace(
@@ -292,6 +304,15 @@ def run_demo(
         with_logins=with_accounts,
         on_progress=on_progress,
     )
+    _load_health(
+        session,
+        population,
+        province,
+        outcome,
+        seed=seed,
+        today=today or cards.today(),
+        on_progress=on_progress,
+    )
     if with_accounts:
         accounts = demo_accounts(province.code, province.communes, seed)
         outcome.accounts_created, outcome.accounts_kept = create_accounts(session, accounts)
@@ -308,6 +329,8 @@ def run_demo(
             "households": outcome.counts.households,
             "id_card_applications": outcome.applications,
             "eid_accounts": outcome.eid_accounts,
+            "medical_facilities": outcome.facilities,
+            "insurance_cards": outcome.insurance_cards,
             "accounts_created": outcome.accounts_created,
         },
     )
@@ -443,3 +466,52 @@ def _load_identity(
             for login in citizen_logins(seed)
             if login.phone == phone
         ]
+
+
+def _load_health(
+    session: Session,
+    population: Population,
+    province: ProvinceInfo,
+    outcome: DemoOutcome,
+    *,
+    seed: int,
+    today: dt.date,
+    on_progress: Progress | None,
+) -> None:
+    """The province's medical facilities (those not stored yet), then health-insurance cards
+    for the living residents, counted where they live in the province."""
+    started = time.perf_counter()
+    communes = [(c.code, c.name, c.division_type) for c in province.communes]
+    outcome.facilities_created, outcome.facilities = health.load_demo_facilities(
+        session,
+        province.code,
+        province.name,
+        communes,
+        random.Random(f"oncegov-demo:facilities:{seed}"),
+    )
+    in_province = frozenset(c.code for c in province.communes)
+    rows = (
+        (
+            row[PID],
+            row[BIRTH_YEAR],
+            row[BIRTH_MONTH],
+            row[BIRTH_DAY],
+            row[STATUS],
+            _residence(row, in_province)[0],
+            row[ETHNICITY],
+            row[HOUSEHOLD],
+            row[SEX],
+        )
+        for row in population.citizens
+    )
+    counts = health.load_demo_cards(
+        session,
+        _counted(rows, len(population.citizens), "health", on_progress),
+        random.Random(f"oncegov-demo:health:{seed}"),
+        today,
+        province_code=province.code,
+        communes=communes,
+    )
+    outcome.insurance_cards = counts.cards
+    outcome.insured_share = counts.insured_share
+    outcome.health_seconds = time.perf_counter() - started

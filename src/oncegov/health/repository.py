@@ -4,13 +4,14 @@ committed batch) and select plain columns, not ORM objects: they are the hot pat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from oncegov.health.models import CheckIn, InsuranceCard, MedicalFacility
+from oncegov.registry.bulk.repository import BulkRepository
 
 
 class HealthRepository:
@@ -113,3 +114,34 @@ class HealthRepository:
             )
             or 0
         )
+
+    # --- demo bulk loads ----------------------------------------------------------------------
+
+    def facility_rows(self) -> list[tuple[str, str, str]]:
+        """(code, level, commune) of every facility, by code."""
+        f = MedicalFacility
+        rows = self.session.execute(select(f.code, f.level, f.commune_code).order_by(f.code))
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def bulk_insert_facilities(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        table: Table = MedicalFacility.__table__  # type: ignore[assignment]
+        return BulkRepository(self.session).insert_rows(table, columns, rows)
+
+    def next_card_id(self) -> int:
+        return int(self.session.scalar(select(func.max(InsuranceCard.id))) or 0) + 1
+
+    def bulk_insert_cards(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert card tuples fast in the caller's transaction (COPY on PostgreSQL,
+        executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
+        table: Table = InsuranceCard.__table__  # type: ignore[assignment]
+        bulk = BulkRepository(self.session)
+        with bulk.larger_cache():  # the two unique indexes of a province's cards
+            inserted = bulk.insert_rows(table, columns, rows)
+        bulk.advance_sequence(table)
+        return inserted
+
+    def delete_all_cards(self) -> int:
+        result = self.session.execute(
+            delete(InsuranceCard).execution_options(preserve_rowcount=True)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

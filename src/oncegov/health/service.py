@@ -10,19 +10,29 @@ the reception page and FHIR pass a batch of one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oncegov.audit import service as audit
 from oncegov.auth import service as auth
 from oncegov.auth.roles import HEALTH_CHECKIN
 from oncegov.auth.schemas import Principal
 from oncegov.config import settings
-from oncegov.errors import NotFound, OnceGovError, PermissionDenied, TooManyRequests
-from oncegov.health import chip_qr
+from oncegov.errors import (
+    Conflict,
+    NotFound,
+    OnceGovError,
+    PermissionDenied,
+    TooManyRequests,
+    ValidationFailed,
+)
+from oncegov.health import chip_qr, demo
 from oncegov.health.chip_qr import ChipQr
 from oncegov.health.models import CHECKIN_METHODS, MedicalFacility
 from oncegov.health.repository import HealthRepository
@@ -625,3 +635,131 @@ def statistics(
         active_facilities=repo.count_active_facilities(),
         facilities_by_chip_card=using,
     )
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def demo_hospital_code(province_code: str) -> str:
+    """The demo province's general hospital (the first facility the demo generates)."""
+    return f"{province_code}001"
+
+
+def _demo_refused() -> None:
+    if settings.environment == "production":
+        raise PermissionDenied("Demo health data is not allowed in production", field="environment")
+
+
+def load_demo_facilities(
+    session: Session,
+    province_code: str,
+    province_name: str,
+    communes: Sequence[tuple[str, str, str]],
+    rng: random.Random,
+) -> tuple[int, int]:
+    """Insert the demo network of medical facilities (``health.demo``) that is not there yet
+    (by code; facilities already stored are kept as they are). ``communes`` are the province's
+    ``(code, name, division_type)``. Returns (inserted, total)."""
+    _demo_refused()
+    repo = HealthRepository(session)
+    existing = {code for code, _, _ in repo.facility_rows()}
+    now = _now()
+    rows = [
+        (*facility.row(), True, now)
+        for facility in demo.generate_facilities(
+            province_code, province_name, [demo.Commune(*c) for c in communes], rng
+        )
+        if facility.code not in existing
+    ]
+    inserted = repo.bulk_insert_facilities(
+        (*demo.FACILITY_COLUMNS, "is_active", "created_at"), rows
+    )
+    forget_facilities()
+    return inserted, len(existing) + inserted
+
+
+def load_demo_cards(
+    session: Session,
+    citizens: Iterable[Sequence[Any]],
+    rng: random.Random,
+    today: dt.date,
+    *,
+    province_code: str,
+    communes: Sequence[tuple[str, str, str]],
+    batch_size: int = 50_000,
+) -> demo.CardCounts:
+    """Generate and bulk-insert demo health-insurance cards for ``citizens`` (rows as
+    ``health.demo`` describes) in the caller's transaction, numbered after those already
+    stored, their initial-care facilities among the stored ones. Refused in production."""
+    _demo_refused()
+    repo = HealthRepository(session)
+    units = [demo.Commune(*c) for c in communes]
+    network = demo.Network.of(province_code, repo.facility_rows(), units)
+    if not network.fallback:
+        raise ValidationFailed(
+            "No medical facilities: load the demo facilities first", field="facilities"
+        )
+    generator = demo.CardGenerator(network, rng, today, province_code, first_id=repo.next_card_id())
+    batch: list[tuple[Any, ...]] = []
+    for row in generator.rows(citizens):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            repo.bulk_insert_cards(demo.CARD_COLUMNS, batch)
+            batch.clear()
+    repo.bulk_insert_cards(demo.CARD_COLUMNS, batch)
+    return generator.counts
+
+
+def delete_all_cards(session: Session) -> int:
+    """Remove every health-insurance card (the demo loader's ``--replace``: cards refer to
+    the citizens it deletes). Check-ins stay: they are the facilities' records."""
+    _demo_refused()
+    return HealthRepository(session).delete_all_cards()
+
+
+# --- facility system tokens -------------------------------------------------------------------
+
+
+def issue_facility_token(session: Session, actor: Actor, facility_code: str, name: str) -> str:
+    """A bearer token for one active facility's hospital system (permission
+    ``health.checkin``, scope that facility); the plain token is returned once. Audited."""
+    found = facility(session, facility_code)
+    if not found.is_active:
+        raise ValidationFailed(N_("This medical facility is not active"), field="facility_code")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(N_("A token needs a name"), field="name")
+    try:
+        with session.begin_nested():
+            token = auth.create_service_token(
+                session,
+                name=name,
+                permissions=[HEALTH_CHECKIN],
+                scope_kind="agency",
+                scope_code=found.code,
+            )
+    except IntegrityError as exc:
+        raise Conflict(N_("A service token with this name already exists"), field="name") from exc
+    audit.record(
+        session,
+        actor,
+        "health.token.issue",
+        purpose="Issue a facility system token",
+        detail={"facility": found.code, "name": name},
+    )
+    return token
+
+
+def revoke_facility_token(session: Session, actor: Actor, name: str) -> bool:
+    """Revoke a service token by name at once; False if there is no live token of that name.
+    Audited when one was revoked."""
+    revoked = auth.revoke_service_token(session, name)
+    if revoked:
+        audit.record(
+            session,
+            actor,
+            "health.token.revoke",
+            purpose="Revoke a facility system token",
+            detail={"name": name},
+        )
+    return revoked
