@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from oncegov.app import create_app
-from oncegov.auth.models import Officer
+from oncegov.auth.models import Officer, ServiceToken
 from oncegov.db import get_db
 from oncegov.demo import service as demo_service
 from oncegov.demo.generator import Population
@@ -322,6 +322,9 @@ def test_demo_loads_facilities_and_cards_and_a_facility_token_checks_in(
         assert 0.93 * living <= cards <= 0.97 * living
         officers = set(session.scalars(select(Officer.username)))
         assert {"letan.demo", "yte.demo"} <= officers
+        # every facility's hospital system has its demo token
+        systems = set(session.scalars(select(ServiceToken.scope_code)))
+        assert len(systems) == 184
         patient = session.scalar(
             select(InsuranceCard.personal_id)
             .where(InsuranceCard.status == "active", InsuranceCard.valid_to >= dt.date.today())
@@ -334,17 +337,26 @@ def test_demo_loads_facilities_and_cards_and_a_facility_token_checks_in(
     assert code == 0, output
     assert re.search(r"letan\.demo\s*│\s*facility_receptionist\s+04001", output), output
     assert re.search(r"yte\.demo\s*│\s*health_statistician\s+04", output), output
+    demo_token = re.search(r"his-04001\s*│\s*(og_[A-Za-z0-9_-]+)", output)
+    assert demo_token, output
+    demo_headers = {"Authorization": f"Bearer {demo_token[1]}"}
+    response = checkin_client.post(
+        "/api/v1/health/checkins",
+        json={"method": "personal_id", "value": patient},
+        headers=demo_headers,
+    )
+    assert response.status_code == 200, response.text
 
     code, output = _invoke("health", "facilities")
     assert code == 0, output
     assert "Bệnh viện Đa khoa tỉnh Cao Bằng" in output and "04184" in output
 
     code, output = _invoke("health", "token", "04001", "--name", "his-04001")
+    assert code == 1 and "already exists" in output  # the demo's own
+    code, output = _invoke("health", "token", "04001", "--name", "his-04001-lab")
     assert code == 0, output
     token = re.search(r"og_[A-Za-z0-9_-]+", output)
     assert token, output
-    code, output = _invoke("health", "token", "04001", "--name", "his-04001")
-    assert code == 1 and "already exists" in output
     code, output = _invoke("health", "token", "04999", "--name", "his-04999")
     assert code == 1 and "No medical facility" in output
 
@@ -357,9 +369,9 @@ def test_demo_loads_facilities_and_cards_and_a_facility_token_checks_in(
     assert body["facility_code"] == "04001"
     assert body["coverage"]["valid_today"] is True
 
-    code, output = _invoke("health", "revoke", "his-04001")
+    code, output = _invoke("health", "revoke", "his-04001-lab")
     assert code == 0, output
-    code, output = _invoke("health", "revoke", "his-04001")
+    code, output = _invoke("health", "revoke", "his-04001-lab")
     assert code == 1
     response = checkin_client.post(
         "/api/v1/health/checkins", json={"method": "personal_id", "value": patient}, headers=headers

@@ -420,14 +420,21 @@ def officer_principal_from_session(session: Session, token: str) -> Principal:
 
 
 def create_service_token(
-    session: Session, *, name: str, permissions: list[str], scope_kind: str, scope_code: str
+    session: Session,
+    *,
+    name: str,
+    permissions: list[str],
+    scope_kind: str,
+    scope_code: str,
+    token: str | None = None,
 ) -> str:
-    """Create a bearer token for another system; the plain token is returned once only."""
+    """Create a bearer token for another system; the plain token is returned once only.
+    ``token`` is for demo credentials derived from the demo seed; otherwise it is random."""
     all_permissions = frozenset().union(*ROLES.values())
     unknown = [p for p in permissions if p not in all_permissions]
     if unknown:
         raise ValidationFailed(f"Unknown permissions: {', '.join(unknown)}", field="permissions")
-    token = "og_" + new_token()
+    token = token or "og_" + new_token()
     AuthRepository(session).add(
         ServiceToken(
             name=name,
@@ -481,6 +488,10 @@ def remember_service_principal(token: str, principal: Principal | None) -> None:
     if len(_service_cache) > 10_000:  # bounded: forget everything rather than grow
         _service_cache.clear()
     _service_cache[key] = (time.monotonic() + settings.service_token_cache_seconds, principal)
+
+
+def service_token_exists(session: Session, name: str) -> bool:
+    return AuthRepository(session).service_token_by_name(name) is not None
 
 
 def revoke_service_token(session: Session, name: str) -> bool:

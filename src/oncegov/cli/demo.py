@@ -66,6 +66,19 @@ def citizen_logins_table(logins: list[CitizenLogin]) -> Table:
     return table
 
 
+def facility_logins_table(logins: list[demo_service.FacilityLogin]) -> Table:
+    """Two demo facilities' hospital-system tokens (every facility has one, derived alike)."""
+    table = Table(
+        title="Demo hospital-system tokens (Authorization: Bearer …, POST /api/v1/health/checkins)"
+    )
+    table.add_column("facility", overflow="fold")
+    table.add_column("token name", no_wrap=True)
+    table.add_column("token", no_wrap=True)
+    for login in logins:
+        table.add_row(f"{login.code} {login.name}", login.token_name, login.token)
+    return table
+
+
 @app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
@@ -111,6 +124,7 @@ def demo(
             )
             accounts = demo_service.logins(session, seed=seed)
             citizens = demo_service.logins_of_citizens(session, seed=seed)
+            facilities = demo_service.facility_logins(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
     if outcome.skipped:
@@ -122,6 +136,7 @@ def demo(
         _print_summary(outcome)
     console.print(logins_table(accounts))
     console.print(citizen_logins_table(citizens))
+    console.print(facility_logins_table(facilities))
 
 
 def _print_summary(outcome: demo_service.DemoOutcome) -> None:
@@ -177,7 +192,9 @@ def logins(seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP)) -> None:
         with transaction() as session:
             accounts = demo_service.logins(session, seed=seed)
             citizens = demo_service.logins_of_citizens(session, seed=seed)
+            facilities = demo_service.facility_logins(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
     console.print(logins_table(accounts))
     console.print(citizen_logins_table(citizens))
+    console.print(facility_logins_table(facilities))

@@ -56,6 +56,16 @@ def derive_password(seed: int, username: str) -> str:
     return "-".join(letters[i : i + 4] for i in range(0, 16, 4))
 
 
+def derive_facility_token(seed: int, facility_code: str) -> str:
+    """The demo bearer token of a facility's hospital system (``og_`` + 43 characters)."""
+    digest = _derive(seed, "facility-token", facility_code)
+    return "og_" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def facility_token_name(facility_code: str) -> str:
+    return f"his-{facility_code}"
+
+
 def derive_totp_secret(seed: int, username: str) -> str:
     """A 160-bit base32 TOTP secret (RFC 4226 recommends 160 bits)."""
     return base64.b32encode(_derive(seed, "totp", username)[:20]).decode()

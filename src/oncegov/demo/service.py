@@ -21,7 +21,14 @@ from oncegov.audit import service as audit
 from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.demo import profiles
-from oncegov.demo.accounts import CitizenLogin, DemoLogin, citizen_logins, demo_accounts
+from oncegov.demo.accounts import (
+    CitizenLogin,
+    DemoLogin,
+    citizen_logins,
+    demo_accounts,
+    derive_facility_token,
+    facility_token_name,
+)
 from oncegov.demo.generator import DEFAULT_SEED, Population, generate
 from oncegov.demo.loader import LoadCounts, load, rows_to_load
 from oncegov.demo.profiles import CommuneInfo, ProvinceInfo
@@ -81,6 +88,7 @@ class DemoOutcome:
     insurance_cards: int = 0
     insured_share: float = 0.0  # of the living residents
     health_seconds: float = 0.0  # facilities and health-insurance cards
+    facility_tokens: int = 0  # hospital-system tokens created for the demo facilities
     deleted_insurance_cards: int = 0  # --replace
     accounts_created: list[str] = field(default_factory=list)
     accounts_kept: list[str] = field(default_factory=list)
@@ -140,6 +148,35 @@ def logins(
     refuse_in_production()
     province = province_info(session, province_code or settings.province_code)
     return demo_accounts(province.code, province.communes, seed)
+
+
+@dataclass(frozen=True)
+class FacilityLogin:
+    code: str
+    name: str
+    level: str
+    token_name: str
+    token: str
+
+
+def facility_logins(session: Session, *, seed: int = DEFAULT_SEED) -> list[FacilityLogin]:
+    """The demo tokens of two facilities' hospital systems (the provincial general hospital
+    and the first commune health station); every facility has one, derived the same way."""
+    refuse_in_production()
+    chosen: list[FacilityLogin] = []
+    for level in ("provincial_hospital", "commune_health_station"):
+        found = next((f for f in health.facilities(session) if f.level == level), None)
+        if found is not None:
+            chosen.append(
+                FacilityLogin(
+                    found.code,
+                    found.name,
+                    level,
+                    facility_token_name(found.code),
+                    derive_facility_token(seed, found.code),
+                )
+            )
+    return chosen
 
 
 def logins_of_citizens(session: Session, *, seed: int = DEFAULT_SEED) -> list[CitizenLogin]:
@@ -488,6 +525,11 @@ def _load_health(
         province.name,
         communes,
         random.Random(f"oncegov-demo:facilities:{seed}"),
+    )
+    codes = [facility.code for facility in health.facilities(session)]
+    outcome.facility_tokens = health.ensure_demo_facility_tokens(
+        session,
+        {code: (facility_token_name(code), derive_facility_token(seed, code)) for code in codes},
     )
     in_province = frozenset(c.code for c in province.communes)
     rows = (

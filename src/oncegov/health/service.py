@@ -678,6 +678,26 @@ def load_demo_facilities(
     return inserted, len(existing) + inserted
 
 
+def ensure_demo_facility_tokens(session: Session, tokens: dict[str, tuple[str, str]]) -> int:
+    """Give every demo facility its hospital system's token, ``{code: (name, token)}``, unless
+    a token of that name exists. Returns how many were created."""
+    _demo_refused()
+    created = 0
+    for code, (name, token) in tokens.items():
+        if auth.service_token_exists(session, name):
+            continue
+        auth.create_service_token(
+            session,
+            name=name,
+            permissions=[HEALTH_CHECKIN],
+            scope_kind="agency",
+            scope_code=code,
+            token=token,
+        )
+        created += 1
+    return created
+
+
 def load_demo_cards(
     session: Session,
     citizens: Iterable[Sequence[Any]],
