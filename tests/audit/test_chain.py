@@ -94,3 +94,30 @@ def test_recomputed_hashes_do_not_hide_an_alteration_from_the_head(db: Session) 
     )
     result = audit.verify(db)
     assert (result.first_bad_seq, result.problem) == (3, "altered")
+
+
+def test_a_batch_appended_at_once_chains_like_single_appends(db: Session) -> None:
+    _fill(db, 2)
+    seqs = audit.record_many(
+        db,
+        [
+            audit.PendingEntry(
+                ACTOR,
+                "health.checkin",
+                purpose="medical examination",
+                subject_personal_id=f"004090{i:06d}",
+                detail={"facility": "04001", "method": "personal_id"},
+            )
+            for i in range(4)
+        ],
+    )
+    audit.record(db, ACTOR, "registry.read", purpose="after the batch")
+    db.flush()
+    assert seqs == [3, 4, 5, 6]
+    result = audit.verify(db)
+    assert result.ok and result.checked == 7
+    _drop_protection(db)
+    db.execute(text("UPDATE audit_entries SET purpose = 'changed' WHERE seq = 5"))
+    db.expire_all()
+    broken = audit.verify(db)
+    assert (broken.ok, broken.first_bad_seq, broken.problem) == (False, 5, "altered")
