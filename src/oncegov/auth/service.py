@@ -208,21 +208,35 @@ def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int =
         )
 
 
-def take_hits(session: Session, key: str, hits: int, limit: int, window_seconds: int = 60) -> int:
-    """Count ``hits`` at once on ``key`` (a group-committed batch); returns how many of them
-    fit under ``limit`` in the current window. The rest are refused by the caller."""
+def take_hits(
+    session: Session, hits: dict[str, int], limit: int, window_seconds: int = 60
+) -> dict[str, int]:
+    """Count many hits on many keys at once (a group-committed batch of check-ins from several
+    facilities): one query and at most two statements. Returns, per key, how many of its hits
+    fit under ``limit`` in the current window; the caller refuses the rest.
+
+    Two workers creating the same new key at once on PostgreSQL: one insert fails, its batch
+    rolls back and is retried item by item, which then finds the row."""
     repo = AuthRepository(session)
     moment = now()
-    throttle = repo.throttle(key)
-    if throttle is None:
-        repo.add(Throttle(key=key, window_start=moment, count=hits))
-        return min(hits, limit)
-    if moment - _aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
-        throttle.window_start = moment
-        throttle.count = 0
-    before = throttle.count
-    throttle.count = before + hits
-    return max(0, min(hits, limit - before))
+    window = dt.timedelta(seconds=window_seconds)
+    current = repo.throttles_for_update(hits.keys())
+    updates: list[dict[str, object]] = []
+    inserts: list[dict[str, object]] = []
+    allowed: dict[str, int] = {}
+    for key, count in hits.items():
+        found = current.get(key)
+        if found is not None and moment - _aware(found[0]) < window:
+            start, before = found[0], found[1]
+        else:
+            start, before = moment, 0
+        allowed[key] = max(0, min(count, limit - before))
+        if found is None:
+            inserts.append({"key": key, "window_start": start, "count": before + count})
+        else:
+            updates.append({"k": key, "start": start, "n": before + count})
+    repo.write_throttles(updates, inserts)
+    return allowed
 
 
 # --- login ------------------------------------------------------------------------------------

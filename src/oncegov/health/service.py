@@ -304,12 +304,14 @@ def _apply_rate_limits(
 ) -> None:
     by_facility: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
-        by_facility.setdefault(request.desk.facility_code, []).append(index)
-    for code, indexes in by_facility.items():
-        allowed = auth.take_hits(
-            session, f"health:{code}", len(indexes), settings.health_checkin_limit_per_minute
-        )
-        for index in indexes[allowed:]:
+        by_facility.setdefault(f"health:{request.desk.facility_code}", []).append(index)
+    allowed = auth.take_hits(
+        session,
+        {key: len(indexes) for key, indexes in by_facility.items()},
+        settings.health_checkin_limit_per_minute,
+    )
+    for key, indexes in by_facility.items():
+        for index in indexes[allowed[key] :]:
             outcomes[index] = _rate_limited()
 
 
