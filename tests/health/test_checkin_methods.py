@@ -221,3 +221,48 @@ def test_a_revoked_token_is_refused(client: TestClient, db: Session, token: str)
     name = db.query(ServiceToken).filter(ServiceToken.scope_code == HOSPITAL).one().name
     assert auth.revoke_service_token(db, name)
     assert _post(client, token, "personal_id", citizen.personal_id).status_code == 401
+
+
+def test_remaining_warnings_missing_person_revoked_eid_and_qr_fields(
+    client: TestClient, db: Session, token: str
+) -> None:
+    from oncegov.identity.cards.models import IdCardApplication
+
+    citizen = make_citizen(db, status="missing", sex="F", birth_year=1985)
+    make_card(db, citizen)
+    make_eid_account(db, citizen, status="revoked")
+    card = db.query(IdCardApplication).filter_by(personal_id=citizen.personal_id).first()
+    assert card is None  # no card on record: the date of issue cannot be checked, no warning
+    qr = _qr_of(citizen, date_of_birth=dt.date(1985, 5, 18), sex="M")
+    body = _post(client, token, "chip_qr", qr).json()
+    assert {w["code"] for w in body["warnings"]} == {
+        "missing",
+        "eid_revoked",
+        "qr_date_of_birth",
+        "qr_sex",
+    }
+
+
+def test_a_date_of_issue_that_matches_no_produced_card_is_a_warning(db: Session) -> None:
+    from oncegov.health.chip_qr import parse
+    from oncegov.health.service import _qr_mismatches
+    from oncegov.registry.schemas import VisitIdentity
+
+    citizen = make_citizen(db)
+    qr = parse(_qr_of(citizen), today=dt.date.today())
+    identity = VisitIdentity(
+        citizen.personal_id,
+        citizen.full_name,
+        citizen.birth_year,
+        citizen.birth_month,
+        citizen.birth_day,
+        citizen.sex,
+        citizen.status,
+        citizen.old_id_number,
+        citizen.permanent_address,
+        citizen.permanent_commune_code,
+    )
+    # cards produced on other days: the QR's date of issue fits none of them
+    assert _qr_mismatches(qr, identity, {dt.date(2023, 1, 2)}) == ["qr_date_of_issue"]
+    assert _qr_mismatches(qr, identity, {qr.date_of_issue}) == []
+    assert _qr_mismatches(qr, identity, None) == []  # no card on record: nothing to compare
