@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # Token-endpoint requests per client and minute (a stuck client cannot flood the provider).
     oidc_token_limit_per_minute: int = 600
 
+    # Set by ``oncegov serve``: tune the long-running server process (garbage-collector
+    # thresholds, frozen start-up objects, SQLite checkpoints in a background thread).
+    server_tuning: bool = False
+    gc_gen0_threshold: int = 50_000
+
     # Health-insurance check-in at medical facilities.
     # Check-ins per facility and minute (all its desks and its hospital system together).
     health_checkin_limit_per_minute: int = 300

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -35,6 +36,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        if _checkpoints.running:
+            # The background checkpointer copies the WAL back; commits never stop to do it.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -43,6 +47,73 @@ def _configure_sqlite(engine: Engine) -> None:
         # citizens are audited), and a deferred transaction that reads first and writes later
         # fails outright (SQLITE_BUSY_SNAPSHOT) when another writer committed in between.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _BackgroundCheckpoints:
+    """SQLite WAL checkpoints in a thread of their own, for the web server.
+
+    By default SQLite checkpoints inside the commit that pushes the WAL past 1,000 pages, so
+    every so often one request's commit (under group commit: a whole batch of check-ins) also
+    copies the WAL back into the database and syncs it. Here the server's connections turn
+    that off and this thread runs a PASSIVE checkpoint (never blocks writers or readers) every
+    ``interval`` seconds; sqlite3 releases the GIL while it works. Commands (imports, demo)
+    keep SQLite's own checkpoints.
+    """
+
+    def __init__(self) -> None:
+        self.running = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0  # checkpoints done (observability, tests)
+
+    def start(self, engine: Engine, interval: float) -> None:
+        if self.running:
+            return
+        self.running = True
+        self._stop.clear()
+        engine.dispose()  # connections opened before now keep autocheckpoint: start afresh
+        self._thread = threading.Thread(
+            target=self._run, args=(engine, interval), name="sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.running = False
+
+    def _run(self, engine: Engine, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                # On the driver connection: outside SQLAlchemy's transaction (our BEGIN
+                # IMMEDIATE would make SQLite refuse to checkpoint).
+                raw = engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
+                self.runs += 1
+            except Exception:  # a busy or closing database: try again next time
+                _log.warning("background WAL checkpoint failed", exc_info=True)
+
+
+_checkpoints = _BackgroundCheckpoints()
+
+
+def start_background_checkpoints(interval: float = 1.0) -> bool:
+    """Move SQLite's WAL checkpoints out of commits (web server only); False on PostgreSQL."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return False
+    _checkpoints.start(engine, interval)
+    return True
+
+
+def stop_background_checkpoints() -> None:
+    _checkpoints.stop()
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

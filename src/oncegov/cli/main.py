@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from oncegov.cli import audit, bulk, citizens, demo, eid, health, oidc, quality, users
+from oncegov.config import settings
 
 app = typer.Typer(
     name="oncegov",
@@ -40,7 +41,13 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
 ) -> None:
     """Run the portal (uvicorn)."""
+    import os
+
     import uvicorn
+
+    # Worker processes read their settings from the environment.
+    os.environ["ONCEGOV_SERVER_TUNING"] = "true"
+    settings.server_tuning = True
 
     uvicorn.run(
         "oncegov.app:create_app",
