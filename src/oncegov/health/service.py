@@ -37,6 +37,7 @@ from oncegov.health.chip_qr import ChipQr
 from oncegov.health.models import CHECKIN_METHODS, MedicalFacility
 from oncegov.health.repository import HealthRepository
 from oncegov.identity.accounts import service as eid
+from oncegov.identity.accounts.qr import EidQrRejected, verify_checkin_token
 from oncegov.identity.cards import service as id_cards
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
@@ -285,8 +286,6 @@ def _verify_eid_tokens(
         if outcomes[index] is not None:
             numbers.append(None)
         elif ident.method == "eid_qr":
-            from oncegov.identity.accounts.qr import EidQrRejected, verify_checkin_token
-
             try:
                 numbers.append(
                     verify_checkin_token(session, ident.eid_token or "", now).personal_id
