@@ -1,0 +1,1 @@
+"""Record linkage: match sector extracts (social insurance, health, …) to the registry."""
