@@ -266,3 +266,28 @@ def test_a_date_of_issue_that_matches_no_produced_card_is_a_warning(db: Session)
     assert _qr_mismatches(qr, identity, {dt.date(2023, 1, 2)}) == ["qr_date_of_issue"]
     assert _qr_mismatches(qr, identity, {qr.date_of_issue}) == []
     assert _qr_mismatches(qr, identity, None) == []  # no card on record: nothing to compare
+
+
+def test_a_wrong_token_repeated_is_refused_without_a_query(
+    client: TestClient, db: Session, token: str
+) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    wrong = "og_" + "x" * 43
+    first = _post(client, wrong, "personal_id", "004085000001")
+    assert first.status_code == 401
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        for _ in range(5):
+            again = _post(client, wrong, "personal_id", "004085000001")
+            assert again.status_code == 401
+            assert again.json()["error"]["code"] == "invalid_token"
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert statements == []

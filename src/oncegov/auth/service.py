@@ -466,6 +466,9 @@ def create_service_token(
 # once; other worker processes notice within ``service_token_cache_seconds``.
 _service_cache: dict[str, tuple[float, Principal]] = {}
 _refreshing: set[str] = set()
+# Tokens that just failed: refused again from memory for a few seconds, so a client (or an
+# attacker) repeating a wrong or revoked token costs no database query per request.
+_refused: dict[str, float] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,8 +478,15 @@ class CachedPrincipal:
 
 
 def cached_service_principal(token: str) -> CachedPrincipal | None:
-    """The principal of a token resolved recently in this process, or None (load it)."""
-    hit = _service_cache.get(hash_token(token))
+    """The principal of a token resolved recently in this process, or None (load it).
+    Raises NotAuthenticated for a token refused in the last few seconds."""
+    key = hash_token(token)
+    refused_until = _refused.get(key)
+    if refused_until is not None:
+        if refused_until > time.monotonic():
+            raise NotAuthenticated(N_("Invalid service token"), code="invalid_token")
+        del _refused[key]
+    hit = _service_cache.get(key)
     if hit is None:
         return None
     return CachedPrincipal(hit[1], fresh=hit[0] >= time.monotonic())
@@ -498,6 +508,9 @@ def remember_service_principal(token: str, principal: Principal | None) -> None:
     _refreshing.discard(key)
     if principal is None:
         _service_cache.pop(key, None)
+        if len(_refused) > 10_000:
+            _refused.clear()
+        _refused[key] = time.monotonic() + settings.service_token_cache_seconds
         return
     if len(_service_cache) > 10_000:  # bounded: forget everything rather than grow
         _service_cache.clear()
