@@ -18,6 +18,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
 from oncegov.config import settings
@@ -156,6 +157,30 @@ def get_db() -> Iterator[Session]:
 # scope="function": commit happens before the response is sent, so a client never sees
 # success for a write that then failed to commit.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+RowT = TypeVar("RowT")
+
+
+def create_once(
+    session: Session, find: Callable[[], RowT | None], make: Callable[[], RowT]
+) -> RowT:
+    """The row ``find`` returns, or a new one from ``make`` inserted in a savepoint. When two
+    workers race to create it, a unique index lets only one insert succeed; the loser's
+    savepoint rolls back and it returns the winner's row (e.g. the first signing key)."""
+    found = find()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            row = make()
+            session.add(row)
+        return row
+    except IntegrityError:
+        winner = find()
+        if winner is None:  # pragma: no cover - the unique index guarantees a winner
+            raise
+        return winner
 
 
 def session_scope(app: FastAPI) -> AbstractContextManager[Session]:

@@ -31,7 +31,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,13 +39,13 @@ from joserfc.errors import JoseError
 from joserfc.jwa import EdDSAAlgorithm
 from joserfc.jwk import OKPKey
 from joserfc.jws import JWSRegistry
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
+from oncegov.db import create_once
 from oncegov.errors import PermissionDenied, ValidationFailed
 from oncegov.identity.accounts.models import EidAccount, EidQrKey
+from oncegov.identity.accounts.repository import QrKeyRepository
 from oncegov.kit.crypto import decrypt_field, encrypt_field, new_token
 from oncegov.web.i18n import N_
 
@@ -132,25 +131,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 # --- keys ----------------------------------------------------------------------------------
 
 
-class _QrKeyRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def active_key(self) -> EidQrKey | None:
-        return self.session.scalar(select(EidQrKey).where(EidQrKey.active_slot == 1))
-
-    def published_keys(self, retired_after: dt.datetime) -> Sequence[EidQrKey]:
-        return self.session.scalars(
-            select(EidQrKey)
-            .where(or_(EidQrKey.retired_at.is_(None), EidQrKey.retired_at > retired_after))
-            .order_by(EidQrKey.id.desc())
-        ).all()
-
-    def add(self, row: EidQrKey) -> None:
-        self.session.add(row)
-        self.session.flush()
-
-
 class _PublicKeys:
     """The parsed published keys by ``kid`` and when they were loaded (monotonic clock). The
     dict is replaced as a whole, never changed in place, so readers need no lock."""
@@ -187,25 +167,12 @@ def _new_key_row() -> EidQrKey:
 
 def active_key(session: Session) -> EidQrKey:
     """The active signing key, created on first use (see the module docstring on the race)."""
-    repo = _QrKeyRepository(session)
-    found = repo.active_key()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            row = _new_key_row()
-            session.add(row)
-        return row
-    except IntegrityError:
-        winner = repo.active_key()
-        if winner is None:  # pragma: no cover - the unique index guarantees a winner
-            raise
-        return winner
+    return create_once(session, QrKeyRepository(session).active_key, _new_key_row)
 
 
 def rotate(session: Session) -> EidQrKey:
     """Retire the active key (it stays published until its QRs expire); make a new one active."""
-    repo = _QrKeyRepository(session)
+    repo = QrKeyRepository(session)
     current = repo.active_key()
     if current is not None:
         current.active_slot = None
@@ -228,7 +195,7 @@ def published(session: Session) -> list[EidQrKey]:
     """Keys a verifier must know: the active one and those retired less than a QR lifetime
     (plus the clock skew verifiers allow) ago."""
     lifetime = dt.timedelta(seconds=settings.eid_qr_seconds + CLOCK_SKEW_SECONDS)
-    return list(_QrKeyRepository(session).published_keys(_now() - lifetime))
+    return list(QrKeyRepository(session).published_keys(_now() - lifetime))
 
 
 def published_jwks(session: Session) -> dict[str, Any]:

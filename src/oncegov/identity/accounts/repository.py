@@ -6,10 +6,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode, PendingLogin
+from oncegov.identity.accounts.models import (
+    EidAccount,
+    EidQrKey,
+    LoginEvent,
+    OneTimeCode,
+    PendingLogin,
+)
 from oncegov.registry.bulk.repository import BulkRepository
 
 
@@ -159,3 +165,24 @@ class AccountRepository:
         with them (ON DELETE CASCADE)."""
         result = self.session.execute(delete(EidAccount).execution_options(preserve_rowcount=True))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class QrKeyRepository:
+    """The check-in QR's signing keys (``identity.accounts.qr``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active_key(self) -> EidQrKey | None:
+        return self.session.scalar(select(EidQrKey).where(EidQrKey.active_slot == 1))
+
+    def published_keys(self, retired_after: dt.datetime) -> Sequence[EidQrKey]:
+        return self.session.scalars(
+            select(EidQrKey)
+            .where(or_(EidQrKey.retired_at.is_(None), EidQrKey.retired_at > retired_after))
+            .order_by(EidQrKey.id.desc())
+        ).all()
+
+    def add(self, row: EidQrKey) -> None:
+        self.session.add(row)
+        self.session.flush()

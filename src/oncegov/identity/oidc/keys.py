@@ -14,10 +14,10 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
+from oncegov.db import create_once
 from oncegov.identity.oidc.models import OidcSigningKey
 from oncegov.identity.oidc.repository import OidcRepository
 from oncegov.kit.crypto import decrypt_field, encrypt_field, new_token
@@ -51,20 +51,7 @@ def _new_key_row() -> OidcSigningKey:
 def active_key(session: Session) -> OidcSigningKey:
     """The active signing key, created on first use. Two workers racing here both try to insert
     into the unique ``active_slot``; the loser's savepoint rolls back and it reads the winner's."""
-    repo = OidcRepository(session)
-    found = repo.active_key()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            row = _new_key_row()
-            session.add(row)
-        return row
-    except IntegrityError:
-        winner = repo.active_key()
-        if winner is None:  # pragma: no cover - the unique index guarantees a winner
-            raise
-        return winner
+    return create_once(session, OidcRepository(session).active_key, _new_key_row)
 
 
 def rotate(session: Session) -> OidcSigningKey:
