@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,21 +97,23 @@ class FacilityDesk:
     actor: Actor
 
 
-_facility_cache: dict[
-    str, tuple[str, bool]
-] = {}  # code -> (name, active); facilities rarely change
+# code -> (valid until (monotonic), name, active). Facilities rarely change; a deactivated one
+# is refused within ``service_token_cache_seconds``, like a revoked token.
+_facility_cache: dict[str, tuple[float, str, bool]] = {}
 
 
 def _facility_row(session: Session | None, code: str) -> tuple[str, bool] | None:
     cached = _facility_cache.get(code)
-    if cached is None:
-        if session is None:
-            return None
-        facility = HealthRepository(session).facility(code)
-        if facility is None:
-            return None
-        cached = _facility_cache[code] = (facility.name, facility.is_active)
-    return cached
+    if cached is not None and cached[0] >= time.monotonic():
+        return cached[1], cached[2]
+    if session is None:
+        return None
+    facility = HealthRepository(session).facility(code)
+    if facility is None:
+        return None
+    expires = time.monotonic() + settings.service_token_cache_seconds
+    _facility_cache[code] = (expires, facility.name, facility.is_active)
+    return facility.name, facility.is_active
 
 
 def forget_facilities() -> None:
@@ -120,7 +123,7 @@ def forget_facilities() -> None:
 def cached_desk(principal: Principal, channel: str) -> FacilityDesk | None:
     """``desk_for`` without a database session when the facility is already known."""
     codes = principal.agencies_for(HEALTH_CHECKIN)
-    if len(codes) != 1 or next(iter(codes)) not in _facility_cache:
+    if len(codes) != 1 or _facility_row(None, next(iter(codes))) is None:
         return None
     return desk_for(None, principal, channel)
 
