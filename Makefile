@@ -42,6 +42,7 @@ run: setup
 	$(RUN) oncegov migrate
 	$(RUN) oncegov demo --if-empty --scale $(DEMO_SCALE)
 	$(RUN) oncegov quality run
+	$(RUN) oncegov link demo --if-empty
 	@echo "Portal: http://127.0.0.1:8000 — fresh authenticator codes: .venv/bin/oncegov demo logins"
 	$(RUN) oncegov serve --host 127.0.0.1 --port 8000
 

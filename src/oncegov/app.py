@@ -31,6 +31,10 @@ from oncegov.identity.cards import pages as cards_pages
 from oncegov.identity.oidc import api as oidc_api
 from oncegov.identity.oidc import pages as oidc_pages
 from oncegov.identity.oidc import protocol as oidc_protocol
+from oncegov.linkage.report import api as linkage_report_api
+from oncegov.linkage.report import pages as linkage_report_pages
+from oncegov.linkage.review import api as linkage_review_api
+from oncegov.linkage.review import pages as linkage_review_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry import service as registry
@@ -131,6 +135,8 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(health_api.router, prefix="/api/v1")
+    app.include_router(linkage_report_api.router, prefix="/api/v1")
+    app.include_router(linkage_review_api.router, prefix="/api/v1")
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(quality_pages.router)
@@ -142,6 +148,8 @@ def create_app() -> FastAPI:
     app.include_router(oidc_protocol.router)
     app.include_router(oidc_pages.router)
     app.include_router(health_pages.router)
+    app.include_router(linkage_report_pages.router)
+    app.include_router(linkage_review_pages.router)
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(quality_api.router, prefix="/api/v1")
     app.include_router(audit_api.router, prefix="/api/v1")

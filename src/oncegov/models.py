@@ -8,6 +8,7 @@ from oncegov.identity.accounts import models as eid_models
 from oncegov.identity.cards import models as id_card_models
 from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
+from oncegov.linkage import models as linkage_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
 from oncegov.registry.corrections import models as correction_models
@@ -24,6 +25,7 @@ __all__ = [
     "health_models",
     "id_card_models",
     "integration_models",
+    "linkage_models",
     "metadata",
     "oidc_models",
     "quality_models",

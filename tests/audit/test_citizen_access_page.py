@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -335,3 +336,29 @@ def test_correction_requests_are_labelled_and_filed_under_changes(
     assert shown[0].what == "Your request to correct your record: taken up (no. 7)"
     assert shown[0].purpose == "Handling your correction request no. 7"
     assert (shown[1].kind, shown[1].who) == ("you", "You")
+
+
+def test_a_link_from_a_sector_database_shows_as_a_use_of_my_data(
+    client: TestClient, db: Session, me: Citizen, tmp_path: Path
+) -> None:
+    from oncegov.linkage import service as linkage
+
+    extract = tmp_path / "bhxh.csv"
+    extract.write_text(
+        "MA_SO_BHXH,HO_TEN,NGAY_SINH,GIOI_TINH,DIA_CHI,SO_CMND,SO_DDCN,DIEN_THOAI\n"
+        f"BHXH0001,NONG THI ANH,17/05/1990,0,,,{me.personal_id},\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "bhxh.yaml"
+    mapping.write_text(linkage.SYNTHETIC_MAPPING, encoding="utf-8")
+    linkage.run_linkage(
+        db,
+        Actor.system("cli:bhxh"),
+        source="social-insurance",
+        extract_path=extract,
+        mapping_path=mapping,
+    )
+    shown = rows(client.get("/me/access?category=sector").text)
+    assert len(shown) == 1
+    assert shown[0].what.startswith("A record of yours in a sector database")
+    assert shown[0].purpose == linkage.PURPOSE

@@ -26,6 +26,7 @@ USERNAMES = (
     "quantri.demo",
     "letan.demo",
     "yte.demo",
+    "doisoat.demo",
 )
 
 

@@ -128,7 +128,7 @@ def test_replace_deletes_the_demo_population_and_loads_a_new_one(demo_db: Sessio
     assert _count(demo_db, Citizen) == second.counts.citizens
     assert _count(demo_db, RegistryChange) == second.counts.changes
     # The accounts were created by the first load and kept by the second.
-    assert len(first.accounts_created) == 8
+    assert len(first.accounts_created) == 9
     assert second.accounts_created == []
     assert sorted(second.accounts_kept) == sorted(first.accounts_created)
 
@@ -154,6 +154,7 @@ def test_demo_accounts_have_derived_credentials_that_sign_in(demo_db: Session) -
         "quantri.demo",
         "letan.demo",
         "yte.demo",
+        "doisoat.demo",
     ]
     accounts = {a.username: a for a in service.logins(demo_db, seed=SEED)}
     assert accounts["pc06.demo"].password == derive_password(SEED, "pc06.demo")

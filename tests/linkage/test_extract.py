@@ -457,3 +457,9 @@ def test_date_format_hint_first() -> None:
     assert parse_birth_date("03/05/1990", ("%m/%d/%Y",), today=TODAY) == (1990, 3, 5)
     assert parse_birth_date("Mar 1990", ("%b %Y",), today=TODAY) == (1990, 3, None)
     assert parse_birth_date("25/12/1990", ("%m/%d/%Y",), today=TODAY) == (1990, 12, 25)
+
+
+def test_a_month_first_date_is_read_when_the_day_cannot_be_a_month() -> None:
+    assert parse_birth_date("05/17/1990") == (1990, 5, 17)
+    assert parse_birth_date("17/05/1990") == (1990, 5, 17)
+    assert parse_birth_date("13/13/1990") is None

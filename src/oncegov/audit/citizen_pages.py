@@ -46,12 +46,14 @@ CATEGORY_LABELS = {
     "eid": N_("Your eID account"),
     "id_card": N_("Chip ID card applications"),
     "shared": N_("Data shared with online services"),
+    "sector": N_("Medical visits and sector databases"),
     "inspection": N_("Inspections of this log"),
 }
 ROLE_LABELS = {
     "commune_officer": N_("Commune police"),
     "id_card_officer": N_("ID card and eID desk"),
     "provincial_officer": N_("Provincial police (PC06)"),
+    "linkage_clerk": N_("Sector data synchronisation clerk"),
     "auditor": N_("Inspector"),
     "admin": N_("Administrator"),
 }
@@ -84,6 +86,11 @@ ACTION_LABELS = {
     "identity.cards.read": N_("Your chip ID card application: viewed"),
     "identity.cards.step": N_("Your chip ID card application: moved to the next step"),
     "oidc.claims_released": N_("Data released to an online service"),
+    "health.checkin": N_("A check-in at a medical facility with your health-insurance card"),
+    "linkage.link": N_(
+        "A record of yours in a sector database (such as social insurance) linked to your "
+        "personal ID"
+    ),
     "audit.read": N_("Entries of this log about you (an inspection)"),
 }
 CLAIM_LABELS = {
@@ -129,6 +136,8 @@ KNOWN_PURPOSES = (
     N_("deceased"),
     N_("Citizen viewing their own record"),
     N_("Citizen reporting an error in their record"),
+    N_("medical examination"),
+    N_("sector data synchronisation"),
 )
 _RELEASE_PURPOSE = re.compile(r"Data released to (?P<name>.+) with the citizen's consent")
 _HANDLING_PURPOSE = re.compile(r"Handling correction request #(?P<id>\d+)")

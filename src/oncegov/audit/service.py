@@ -220,6 +220,7 @@ ACCESS_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "eid": ((), ("eid.",)),
     "id_card": ((), ("identity.cards.",)),
     "shared": ((), ("oidc.",)),
+    "sector": ((), ("health.", "linkage.")),
     "inspection": ((), ("audit.",)),
 }
 

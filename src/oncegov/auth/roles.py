@@ -19,6 +19,9 @@ CORRECTIONS = "registry.corrections"  # handle citizens' reports of errors in th
 # A medical facility's reception (staff or its hospital system): check one patient in at a time.
 HEALTH_CHECKIN = "health.checkin"
 HEALTH_STATS = "health.stats"  # check-in statistics of every facility of the province
+# Decide the sector records that record linkage could not link with confidence.
+LINKAGE_REVIEW = "linkage.review"
+LINKAGE_REPORT = "linkage.report"  # sync rates of the sector databases (counts, no person)
 
 ROLES: dict[str, frozenset[str]] = {
     # Commune police: the citizens of their commune.
@@ -39,12 +42,15 @@ ROLES: dict[str, frozenset[str]] = {
             BULK_EXPORT,
             CORRECTIONS,
             IDENTITY_STATS,
+            LINKAGE_REPORT,
         }
     ),
     # Reception of one medical facility (an agency-scoped role: the scope code is the facility).
     "facility_receptionist": frozenset({HEALTH_CHECKIN}),
     # Provincial health department and social insurance: statistics, never a patient's data.
     "health_statistician": frozenset({HEALTH_STATS}),
+    # Provincial police and social-insurance staff who clear the linkage review queue.
+    "linkage_clerk": frozenset({LINKAGE_REVIEW, LINKAGE_REPORT}),
     # Inspectors read the audit log and nothing else.
     "auditor": frozenset({AUDIT_READ}),
     "admin": frozenset({USERS_MANAGE, OIDC_MANAGE}),

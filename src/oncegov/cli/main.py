@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oncegov.cli import audit, bulk, citizens, demo, eid, health, oidc, quality, users
+from oncegov.cli import audit, bulk, citizens, demo, eid, health, link, oidc, quality, users
 from oncegov.config import settings
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(eid.app, name="eid")
 app.add_typer(oidc.app, name="oidc")
 app.add_typer(health.app, name="health")
+app.add_typer(link.app, name="link")
 
 
 @app.command()

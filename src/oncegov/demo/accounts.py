@@ -86,8 +86,8 @@ def demo_accounts(
 ) -> list[DemoLogin]:
     """The demo officers of a province: provincial police (PC06), the provincial ID-card and
     eID desk, a commune officer for each of the first communes, an inspector (auditor), an
-    administrator, the reception of the provincial general hospital and a statistician of
-    the provincial health department."""
+    administrator, the reception of the provincial general hospital, a statistician of
+    the provincial health department and a clerk of the record-linkage review queue."""
     specs: list[tuple[str, str, tuple[tuple[str, str, str], ...]]] = [
         ("pc06.demo", "Hoàng Văn Thắng", (("provincial_officer", "province", province_code),)),
         ("cccd.demo", "Lục Thị Mai", (("id_card_officer", "province", province_code),)),
@@ -106,6 +106,7 @@ def demo_accounts(
             (("facility_receptionist", "agency", health.demo_hospital_code(province_code)),),
         ),
         ("yte.demo", "Hoàng Văn Phúc", (("health_statistician", "province", province_code),)),
+        ("doisoat.demo", "Triệu Thị Bình", (("linkage_clerk", "province", province_code),)),
     ]
     return [
         DemoLogin(

@@ -58,7 +58,7 @@ COMMON_FAMILY_NAMES: frozenset[str] = frozenset(
         # Kinh, nationally common
         "nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui",
         "do", "ho", "ngo", "duong", "ly", "truong", "dinh", "luong", "trinh", "doan", "dao",
-        "cao", "lam", "mai", "ta", "quach", "kieu", "lai", "chu", "ha", "tong",
+        "cao", "lam", "mai", "ta", "quach", "kieu", "lai", "chu", "ha", "tong", "luu",
         # Tày, Nùng, Sán Chay
         "nong", "be", "ma", "luc", "lo", "trieu", "hua", "dam", "sam", "vi", "lang", "mong",
         "lanh", "ninh", "hau",

@@ -341,8 +341,9 @@ def parse_birth_date(
     """(year, month, day) from a date of birth as sector databases write it, or None.
 
     ``formats`` (strptime) are tried first, then: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy,
-    yyyy-mm-dd, ddmmyyyy (else yyyymmdd), mm/yyyy (partial) and yyyy (partial). Day-first
-    throughout, as Vietnamese records are written.
+    yyyy-mm-dd, ddmmyyyy (else yyyymmdd), mm/yyyy (partial) and yyyy (partial). Day-first,
+    as Vietnamese records are written, unless the second number cannot be a month
+    (``05/17/1990`` is 17 May).
     """
     today = today or dt.date.today()
     text = _TIME_SUFFIX.sub("", text.strip())
@@ -351,6 +352,8 @@ def parse_birth_date(
             return found
     if match := _DMY.fullmatch(text):
         day, month, year = (int(g) for g in match.groups())
+        if month > 12 and day <= 12:  # written month-first: 05/17/1990
+            day, month = month, day
         return _checked(year, month, day, today)
     if match := _YMD.fullmatch(text):
         year, month, day = (int(g) for g in match.groups())

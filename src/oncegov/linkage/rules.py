@@ -36,6 +36,8 @@ class RegistryPerson:
     birth_day: int | None
     sex: str
     old_id_number: str | None = None
+    commune_code: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class RuleOutcome:
     method: str  # PERSONAL_ID | OLD_ID
     personal_id: str | None
     review: str | None = None  # name_differs | birth_differs | old_id_shared
+    holders: tuple[str, ...] = ()  # the registry holders of the ID found (review candidates)
 
 
 def _name_keys(name: str) -> set[str]:
@@ -79,11 +82,12 @@ def births_agree(record: SectorRecord, person: RegistryPerson) -> bool:
 
 
 def _validated(record: SectorRecord, person: RegistryPerson, method: str) -> RuleOutcome:
+    holders = (person.personal_id,)
     if not names_agree(record.full_name, person.full_name):
-        return RuleOutcome(method, None, review="name_differs")
+        return RuleOutcome(method, None, review="name_differs", holders=holders)
     if not births_agree(record, person):
-        return RuleOutcome(method, None, review="birth_differs")
-    return RuleOutcome(method, person.personal_id)
+        return RuleOutcome(method, None, review="birth_differs", holders=holders)
+    return RuleOutcome(method, person.personal_id, holders=holders)
 
 
 def apply_rules(
@@ -97,6 +101,7 @@ def apply_rules(
     if record.old_id_number and record.old_id_number in by_old_id:
         holders = by_old_id[record.old_id_number]
         if len(holders) > 1:
-            return RuleOutcome(OLD_ID, None, review="old_id_shared")
+            shared = tuple(p.personal_id for p in holders)
+            return RuleOutcome(OLD_ID, None, review="old_id_shared", holders=shared)
         return _validated(record, holders[0], OLD_ID)
     return None

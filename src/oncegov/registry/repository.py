@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from oncegov.registry.models import (
     Province,
     RegistryChange,
 )
-from oncegov.registry.schemas import VisitIdentity
+from oncegov.registry.schemas import LinkageIdentity, VisitIdentity
 
 
 def citizen_in_scope(scope: UnitScope) -> ColumnElement[bool]:
@@ -147,6 +147,32 @@ class RegistryRepository:
                 )
             )
         return found
+
+    def identities_for_linkage(
+        self, scope: UnitScope, chunk: int = 50_000
+    ) -> Iterator[list[LinkageIdentity]]:
+        """Every citizen in scope, in chunks of plain tuples: a linkage run reads the whole
+        registry, so neither ORM objects nor one giant list."""
+        c = Citizen
+        statement = (
+            select(
+                c.personal_id,
+                c.full_name,
+                c.birth_year,
+                c.birth_month,
+                c.birth_day,
+                c.sex,
+                c.old_id_number,
+                func.coalesce(c.current_commune_code, c.permanent_commune_code),
+                c.phone,
+                c.status,
+            )
+            .where(citizen_in_scope(scope))
+            .order_by(c.id)
+        )
+        result = self.session.execute(statement.execution_options(yield_per=chunk))
+        for rows in result.partitions(chunk):
+            yield [LinkageIdentity._make(row) for row in rows]
 
     def identities_for_visit(self, personal_ids: Sequence[str]) -> dict[str, VisitIdentity]:
         """The few fields a medical reception needs, for many people in one query (no ORM

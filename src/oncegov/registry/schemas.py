@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -125,3 +125,19 @@ class VisitIdentity:
     old_id_number: str | None
     permanent_address: str | None
     permanent_commune_code: str | None
+
+
+class LinkageIdentity(NamedTuple):
+    """What record linkage compares of a citizen (``identities_for_linkage``): a plain tuple,
+    because a run reads the whole registry."""
+
+    personal_id: str
+    full_name: str
+    birth_year: int
+    birth_month: int | None
+    birth_day: int | None
+    sex: str
+    old_id_number: str | None
+    commune_code: str | None  # where they live now, else their permanent residence
+    phone: str | None
+    status: str

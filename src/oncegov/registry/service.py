@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from oncegov.registry.schemas import (
     CitizenOut,
     CitizenSummary,
     HouseholdOut,
+    LinkageIdentity,
     VisitIdentity,
 )
 from oncegov.registry.validation import CitizenValidator, FieldError, format_birth
@@ -125,6 +126,22 @@ def identities_for_visits(
         (found[r.personal_id], next(seqs)) if r.personal_id in found else (None, None)
         for r in reads
     ]
+
+
+def identities_for_linkage(
+    session: Session,
+    actor: Actor,
+    *,
+    purpose: str,
+    detail: dict[str, Any],
+    scope: UnitScope = EVERYWHERE,
+) -> tuple[int, Iterator[list[LinkageIdentity]]]:
+    """The whole registry (within scope), for linking a sector database to it: one audit entry
+    for the bulk read (its seq is returned), not one per person, since no officer sees these
+    rows; the links a run makes are audited per citizen by linkage itself."""
+    purpose = _require_purpose(purpose)
+    entry = audit.record(session, actor, "registry.bulk_read", purpose=purpose, detail=detail)
+    return entry.seq, RegistryRepository(session).identities_for_linkage(scope)
 
 
 def parse_search(query: str) -> dict[str, Any]:

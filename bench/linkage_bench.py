@@ -1,0 +1,368 @@
+"""Record-linkage benchmark: a 200,000-record social-insurance extract against a registry of
+1,000,000 citizens, the whole ``oncegov link run`` against a deterministic baseline measured
+on the same data in the same run.
+
+The registry is the demo province at ``--scale 1.8`` (1,010,670 citizens), built once into
+``var/bench/linkage-1.8.db`` (or a PostgreSQL database with ``--pg``) and reused. The extract is
+drawn from it by ``oncegov link sample-extract`` (labelled: a truth file says whom each record
+really belongs to; 2% are people absent from the registry) and also reused. Each run starts
+from no links and no decisions, so it is the first synchronisation of the province.
+
+The linkage run is ``oncegov link run`` in its own process (wall time and peak RSS of that
+process, as an operator would see them). The baseline links a record when its exact
+normalised name (accent-folded) and full birth date are held by exactly one registry citizen.
+
+Prints, for both: auto-link precision and recall, recall of auto-link + review (a review
+record counts when the true person is among its candidates), the review band's share, pairs
+compared per second, wall time and peak memory. Targets: precision >= 0.999, auto-link +
+review recall >= 0.99, review <= 3% of records, under 5 minutes and 8 GB.
+
+    uv run python bench/linkage_bench.py                      # SQLite, 200,000 records
+    uv run python bench/linkage_bench.py --records 20000      # a quick look
+    uv run python bench/linkage_bench.py --pg
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / "var" / "bench"
+DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+PG_DATABASE = "oncegov_bench_linkage"
+MIN_CITIZENS = 1_000_000
+SCALE = 1.8
+LINKAGE_TABLES = (
+    "linkage_candidates",
+    "linkage_results",
+    "linkage_decisions",
+    "sector_links",
+    "linkage_runs",
+)
+TARGETS = {"precision": 0.999, "recall_with_review": 0.99, "review_share": 0.03}
+TARGET_SECONDS = 300
+TARGET_GB = 8.0
+
+
+def _database_url(pg: bool) -> str:
+    if pg:
+        server = os.environ.get("ONCEGOV_BENCH_PG_SERVER", DEFAULT_PG_SERVER)
+        return f"{server}/{PG_DATABASE}"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{BENCH_DIR / f'linkage-{SCALE:g}.db'}"
+
+
+def _env(url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["ONCEGOV_DATABASE_URL"] = url
+    env.setdefault("ONCEGOV_SECRET_KEY", "bench-secret-key-0123456789abcdef")
+    return env
+
+
+def _oncegov(url: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "oncegov.cli.main", *args], env=_env(url), check=True)
+
+
+def _engine(url: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(url)
+
+
+def _citizen_count(url: str) -> int:
+    from sqlalchemy import text
+
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM citizens")).scalar() or 0)
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def build(url: str, pg: bool, rebuild: bool) -> None:
+    if not rebuild and _citizen_count(url) >= MIN_CITIZENS:
+        print(f"registry: reusing {url}")
+        _oncegov(url, "migrate")
+        return
+    print(f"registry: building the demo province at scale {SCALE} into {url} …")
+    started = time.perf_counter()
+    if pg:
+        import psycopg
+
+        server = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    else:
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+    _oncegov(url, "migrate")
+    _oncegov(url, "demo", "--scale", str(SCALE))
+    print(f"registry: built in {time.perf_counter() - started:.0f} s")
+
+
+def _clear_linkage(url: str) -> None:
+    from sqlalchemy import text
+
+    engine = _engine(url)
+    with engine.begin() as conn:
+        for table in LINKAGE_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+def _extract(url: str, records: int, pg: bool) -> Path:
+    out = BENCH_DIR / f"linkage-extract-{'pg' if pg else 'sqlite'}-{records}.csv"
+    if not out.exists():
+        print(f"extract: drawing {records:,} labelled records from the registry …")
+        _oncegov(url, "link", "sample-extract", "--out", str(out), "--size", str(records))
+    return out
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scores:
+    name: str
+    records: int
+    auto_links: int
+    auto_correct: int
+    review: int
+    review_with_truth: int
+    in_registry: int
+    pairs: int
+    seconds: float
+    peak_gb: float
+
+    @property
+    def precision(self) -> float:
+        return self.auto_correct / self.auto_links if self.auto_links else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.auto_correct / self.in_registry if self.in_registry else 0.0
+
+    @property
+    def recall_with_review(self) -> float:
+        found = self.auto_correct + self.review_with_truth
+        return found / self.in_registry if self.in_registry else 0.0
+
+    @property
+    def review_share(self) -> float:
+        return self.review / self.records if self.records else 0.0
+
+
+def _truth(extract: Path) -> dict[str, str]:
+    with extract.with_suffix(".truth.csv").open(encoding="utf-8") as handle:
+        return {row["record_key"]: row["personal_id"] for row in csv.DictReader(handle)}
+
+
+def _review_candidates(url: str) -> dict[str, set[str]]:
+    from sqlalchemy import text
+
+    engine = _engine(url)
+    found: dict[str, set[str]] = defaultdict(set)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.record_key, c.personal_id FROM linkage_candidates c "
+                "JOIN linkage_results r ON r.id = c.result_id"
+            )
+        )
+        for key, pid in rows:
+            found[key].add(pid)
+    engine.dispose()
+    return found
+
+
+def _run_counts(url: str) -> dict[str, object]:
+    import json
+
+    from sqlalchemy import text
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        counts = conn.execute(text("SELECT counts FROM linkage_runs ORDER BY id DESC")).scalar()
+    engine.dispose()
+    return json.loads(counts) if isinstance(counts, str) else dict(counts or {})
+
+
+def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Counter[str]]:
+    """``oncegov link run`` in a child process, scored against the truth file."""
+    out = extract.with_suffix(".linked.csv")
+    mapping = extract.with_suffix(".mapping.yaml")
+    log = extract.with_suffix(".run.log")
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as handle:
+        child = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "oncegov.cli.main", "link", "run"),
+                *("--source", "social-insurance", "--extract", str(extract)),
+                *("--mapping", str(mapping), "--out", str(out)),
+            ],
+            env=_env(url),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        # wait4, not wait: the child's own peak RSS, not that of earlier children.
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    output = log.read_text(encoding="utf-8")
+    if child.returncode:
+        print(output)
+        raise SystemExit(f"oncegov link run failed ({child.returncode})")
+    print("\n".join(line for line in output.splitlines() if "│" in line or "wrote" in line))
+    peak_kb = usage.ru_maxrss
+    truth = _truth(extract)
+    candidates = _review_candidates(url)
+    counts = _run_counts(url)
+    misses: Counter[str] = Counter()
+    auto = correct = review = review_truth = 0
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        key, true_pid = row["record_key"], truth[row["record_key"]]
+        if row["band"] == "auto_link" and row["personal_id"]:
+            auto += 1
+            correct += row["personal_id"] == true_pid
+            if row["personal_id"] != true_pid:
+                misses[f"wrong link ({row['method']})"] += 1
+        elif row["band"] == "review":
+            review += 1
+            if true_pid and true_pid in candidates.get(key, ()):
+                review_truth += 1
+            elif true_pid:
+                misses[f"review without the true person ({row['reason']})"] += 1
+        elif true_pid:
+            misses[f"no match ({row['reason']})"] += 1
+    scores = Scores(
+        name="linkage (rules + Splink model)",
+        records=len(rows),
+        auto_links=auto,
+        auto_correct=correct,
+        review=review,
+        review_with_truth=review_truth,
+        in_registry=sum(1 for pid in truth.values() if pid),
+        pairs=int(counts.get("pairs_compared", 0) or 0),  # type: ignore[call-overload]
+        seconds=seconds,
+        peak_gb=peak_kb / 1024 / 1024,
+    )
+    return scores, counts, misses
+
+
+def baseline(url: str, extract: Path) -> Scores:
+    """Exact normalised name + full birth date, linked when exactly one citizen holds it."""
+    from sqlalchemy import text
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from oncegov.kit.text import fold
+    from oncegov.linkage.extract import load_mapping, read_extract
+
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    engine = _engine(url)
+    holders: dict[tuple[str, int | None, int | None, int | None], list[str]] = defaultdict(list)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT personal_id, full_name, birth_year, birth_month, birth_day FROM citizens")
+        )
+        for pid, name, year, month, day in rows:
+            holders[(fold(name), year, month, day)].append(pid)
+    engine.dispose()
+    read = read_extract(extract, load_mapping(extract.with_suffix(".mapping.yaml")))
+    truth = _truth(extract)
+    auto = correct = pairs = 0
+    for record in read.records:
+        found = holders.get(
+            (fold(record.full_name), record.birth_year, record.birth_month, record.birth_day), []
+        )
+        pairs += len(found)
+        if len(found) == 1:
+            auto += 1
+            correct += found[0] == truth[record.record_key]
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return Scores(
+        name="baseline (exact name + birth date)",
+        records=len(read.records),
+        auto_links=auto,
+        auto_correct=correct,
+        review=0,
+        review_with_truth=0,
+        in_registry=sum(1 for pid in truth.values() if pid),
+        pairs=pairs,
+        seconds=seconds,
+        peak_gb=max(peak_kb - before_kb, 0) / 1024 / 1024,
+    )
+
+
+def _print(scores: list[Scores]) -> None:
+    header = (
+        f"{'':38} {'precision':>10} {'recall':>8} {'+review':>8} {'review':>8} "
+        f"{'pairs/s':>10} {'wall s':>8} {'peak GB':>8}"
+    )
+    print(header)
+    for s in scores:
+        rate = s.pairs / s.seconds if s.seconds else 0.0
+        print(
+            f"{s.name:38} {s.precision:>10.5f} {s.recall:>8.4f} {s.recall_with_review:>8.4f} "
+            f"{s.review_share:>8.2%} {rate:>10,.0f} {s.seconds:>8.1f} {s.peak_gb:>8.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--rebuild", action="store_true", help="build the registry again")
+    args = parser.parse_args()
+    url = _database_url(args.pg)
+    build(url, args.pg, args.rebuild)
+    extract = _extract(url, args.records, args.pg)
+    _clear_linkage(url)
+    print(f"linkage: {args.records:,} records × {_citizen_count(url):,} citizens …")
+    linked, counts, misses = linkage(url, extract)
+    base = baseline(url, extract)
+    print()
+    _print([linked, base])
+    print()
+    stage_seconds: dict[str, float] = dict(counts.get("stage_seconds", {}))  # type: ignore[call-overload]
+    model_seconds = sum(stage_seconds.get(k, 0.0) for k in ("model_train", "model_predict"))
+    print(
+        f"pairs compared by the model: {linked.pairs:,} "
+        f"({linked.pairs / model_seconds:,.0f}/s over train + predict, {model_seconds:.1f} s)"
+        if model_seconds
+        else f"pairs compared by the model: {linked.pairs:,}"
+    )
+    print(f"stage seconds: {counts.get('stage_seconds')}")
+    print(f"records the model scored: {counts.get('model_records')}")
+    print(f"what the run missed or got wrong: {dict(misses.most_common())}")
+    checks = {
+        "auto-link precision >= 0.999": linked.precision >= TARGETS["precision"],
+        "auto-link + review recall >= 0.99": linked.recall_with_review
+        >= TARGETS["recall_with_review"],
+        "review <= 3% of records": linked.review_share <= TARGETS["review_share"],
+        "whole run < 5 min": linked.seconds < TARGET_SECONDS,
+        "peak memory < 8 GB": linked.peak_gb < TARGET_GB,
+    }
+    for label, ok in checks.items():
+        print(f"  {'met ' if ok else 'MISSED'}  {label}")
+    ratio = linked.recall_with_review / base.recall if base.recall else float("inf")
+    print(f"recall with review vs baseline recall: {ratio:.2f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""The sync report page: ``/linkage/report?source=social-insurance``.
+
+Counts only (never a record or a person): the latest run's records linked to a registry
+personal ID, by method, the review backlog, the unmatched by reason, per commune (worst sync
+rate first), and the sync rate over the source's successive runs as a server-rendered SVG bar
+chart with the same figures in a table (no chart library, nothing inline that the CSP refuses).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from babel.numbers import format_decimal, format_percent
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from oncegov.auth.dependencies import require
+from oncegov.auth.roles import LINKAGE_REPORT
+from oncegov.auth.schemas import Authorized
+from oncegov.db import DbSession
+from oncegov.linkage.models import METHODS
+from oncegov.linkage.report import service
+from oncegov.linkage.report.service import SyncReport
+from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.templating import local_time, render
+
+router = APIRouter(prefix="/linkage/report", include_in_schema=False)
+Report = Annotated[Authorized, Depends(require(LINKAGE_REPORT))]
+
+DEFAULT_SOURCE = "social-insurance"
+SOURCE_LABELS: dict[str, str] = {
+    "social-insurance": N_("Social insurance"),
+}
+METHOD_LABELS: dict[str, str] = {
+    "deterministic": N_("Same ID number (deterministic)"),
+    "model": N_("Probabilistic model"),
+    "clerical": N_("Clerical review"),
+    service.UNSPECIFIED: N_("Method not recorded"),
+}
+REASON_LABELS: dict[str, str] = {
+    "uncertain": N_("Best candidate is uncertain"),
+    "ambiguous": N_("Several likely candidates"),
+    "conflict": N_("Personal ID already linked to another record"),
+    "name_differs": N_("ID number held by someone of another name"),
+    "birth_differs": N_("ID number held by someone of another birth date"),
+    "old_id_shared": N_("Old ID number shared by several citizens"),
+    "no_candidate": N_("No candidate in the registry"),
+    "low_probability": N_("Best candidate too unlikely"),
+    "rejected_in_review": N_("Rejected in review"),
+    "incomplete_record": N_("Record without name or birth year"),
+    service.UNSPECIFIED: N_("No reason recorded"),
+}
+BAR_COLOUR = "#5c6bc0"  # an SVG presentation attribute: the CSP refuses inline styles
+
+
+def _number(value: int) -> str:
+    return format_decimal(value, locale=get_locale())
+
+
+def _percent(value: float) -> str:
+    return format_percent(value, format="#,##0.0%", locale=get_locale())
+
+
+def _source_label(source: str) -> str:
+    return _(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+
+
+def _reason_label(code: str) -> str:
+    return _(REASON_LABELS[code]) if code in REASON_LABELS else code
+
+
+# --- chart ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunBar:
+    run_id: int
+    label: str  # dd/mm/yyyy of the run's end
+    rate: float
+    rate_text: str
+    records: str
+    linked: str
+    x: float
+    y: float
+    width: float
+    height: float
+    summary: str  # the bar's accessible text
+
+
+@dataclass
+class RateChart:
+    width: int = 960
+    height: int = 280
+    left: int = 56
+    right: int = 12
+    top: int = 16
+    bottom: int = 44
+    bars: list[RunBar] = field(default_factory=list)
+    y_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    colour: str = BAR_COLOUR
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def plot_right(self) -> int:
+        return self.width - self.right
+
+
+def _day(moment: dt.datetime) -> str:
+    return local_time(moment)[:10]
+
+
+def build_chart(report: SyncReport) -> RateChart:
+    """One bar per run, oldest left, its height the share of its records linked (0–100 %)."""
+    chart = RateChart()
+    plot_height = chart.plot_bottom - chart.top
+    slot = (chart.plot_right - chart.left) / max(len(report.trend), 1)
+    bar = min(max(slot * 0.6, 0.5), 80)
+    chart.y_ticks = [
+        (
+            round(chart.plot_bottom - share * plot_height, 2),
+            format_percent(share, locale=get_locale()),
+        )
+        for share in (0.0, 0.25, 0.5, 0.75, 1.0)
+    ]
+    for index, point in enumerate(report.trend):
+        height = point.rate * plot_height
+        x = chart.left + index * slot + (slot - bar) / 2
+        label = _day(point.finished_at)
+        summary = _("Run %(run)s, %(day)s: %(rate)s linked (%(linked)s of %(records)s)") % {
+            "run": point.run_id,
+            "day": label,
+            "rate": _percent(point.rate),
+            "linked": _number(point.linked),
+            "records": _number(point.records),
+        }
+        chart.bars.append(
+            RunBar(
+                run_id=point.run_id,
+                label=label,
+                rate=round(point.rate, 4),
+                rate_text=_percent(point.rate),
+                records=_number(point.records),
+                linked=_number(point.linked),
+                x=round(x, 2),
+                y=round(chart.plot_bottom - height, 2),
+                width=round(bar, 2),
+                height=round(height, 2),
+                summary=summary,
+            )
+        )
+        chart.x_labels.append((round(chart.left + index * slot + slot / 2, 2), label[:5]))
+    return chart
+
+
+# --- page -------------------------------------------------------------------------------------
+
+
+def _report_context(report: SyncReport) -> dict[str, Any]:
+    run = report.run
+    counters = run.at_run_time
+    return {
+        "run": {
+            "id": run.id,
+            "extract_name": run.extract_name,
+            "settings_version": run.settings_version,
+            "started_at": local_time(run.started_at),
+            "finished_at": local_time(run.finished_at),
+            "seconds": format_decimal(round(run.seconds, 1), locale=get_locale()),
+            "actor": run.actor,
+        },
+        "figures": {
+            "total": _number(report.total),
+            "linked": _number(report.linked),
+            "rate": _percent(report.rate),
+            "backlog": _number(report.backlog),
+            "unmatched": _number(report.unmatched),
+        },
+        "by_method": [
+            {
+                "code": code,
+                "label": _(METHOD_LABELS.get(code, code)),
+                "count": _number(count),
+                "share": _percent(service.rate(count, report.total)),
+            }
+            for code, count in report.by_method.items()
+            if code in METHODS or count
+        ],
+        "at_run_time": [
+            (_("Records"), _number(counters.records)),
+            (_(METHOD_LABELS["deterministic"]), _number(counters.linked_deterministic)),
+            (_(METHOD_LABELS["model"]), _number(counters.linked_model)),
+            (_(METHOD_LABELS["clerical"]), _number(counters.linked_clerical)),
+            (_("Sent to review"), _number(counters.review)),
+            (_("Unmatched"), _number(counters.unmatched)),
+        ],
+        "unmatched_reasons": [
+            {
+                "code": code,
+                "label": _reason_label(code),
+                "count": _number(count),
+                "share": _percent(service.rate(count, report.unmatched)),
+            }
+            for code, count in report.unmatched_by_reason.items()
+        ],
+        "backlog_reasons": [
+            {"code": code, "label": _reason_label(code), "count": _number(count)}
+            for code, count in report.backlog_by_reason.items()
+        ],
+        "communes": [
+            {
+                "code": row.code or "",
+                "name": row.name or (row.code if row.code else _("Commune unknown")),
+                "known": row.code is not None,
+                "total": _number(row.total),
+                "linked": _number(row.linked),
+                "rate": _percent(row.rate),
+                "rate_value": round(row.rate, 4),
+                "backlog": _number(row.backlog),
+            }
+            for row in report.communes
+        ],
+        "chart": build_chart(report),
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def report_page(
+    request: Request, db: DbSession, _authorized: Report, source: str = ""
+) -> HTMLResponse:
+    known = service.sources(db)
+    chosen = source.strip()[:40]
+    if not chosen:
+        chosen = DEFAULT_SOURCE if DEFAULT_SOURCE in known or not known else known[0]
+    report = service.sync_report(db, chosen) if chosen in known else None
+    context: dict[str, Any] = {
+        "source": chosen,
+        "source_label": _source_label(chosen),
+        "sources": [(s, _source_label(s)) for s in known],
+        "report": report,
+    }
+    if report is not None:
+        context |= _report_context(report)
+    # A source asked for by name that has no run is not found; no run at all is an empty state.
+    status = 404 if report is None and source.strip() else 200
+    return render(request, "linkage/report/report.html", context, status_code=status)

@@ -1,0 +1,128 @@
+"""All SQL of a linkage run: previous decisions and links, and storing the run's results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from oncegov.linkage.models import (
+    LinkageCandidate,
+    LinkageDecision,
+    LinkageResult,
+    LinkageRun,
+    SectorLink,
+)
+
+# Bound parameters per statement stay well under SQLite's limit (32,766) and PostgreSQL's.
+CHUNK = 5_000
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class LinkageRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def decisions(self, source: str) -> dict[str, dict[str, tuple[str, str, dt.datetime]]]:
+        """record key → {personal ID: (decision, officer name, when)} of every decided pair."""
+        rows = self.session.execute(
+            select(
+                LinkageDecision.record_key,
+                LinkageDecision.personal_id,
+                LinkageDecision.decision,
+                LinkageDecision.officer_name,
+                LinkageDecision.decided_at,
+            ).where(LinkageDecision.source == source)
+        )
+        found: dict[str, dict[str, tuple[str, str, dt.datetime]]] = {}
+        for key, pid, decision, officer, at in rows:
+            found.setdefault(key, {})[pid] = (decision, officer, at)
+        return found
+
+    def links(self, source: str) -> dict[str, str]:
+        """record key → personal ID of the source's current links."""
+        rows = self.session.execute(
+            select(SectorLink.record_key, SectorLink.personal_id).where(SectorLink.source == source)
+        )
+        # dict(result) would take the Result for a mapping (it has keys()).
+        return {key: pid for key, pid in rows}  # noqa: C416
+
+    def has_runs(self, source: str) -> bool:
+        found = self.session.scalar(
+            select(LinkageRun.id).where(LinkageRun.source == source).limit(1)
+        )
+        return found is not None
+
+    def add_run(self, run: LinkageRun) -> LinkageRun:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def add_results(self, rows: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self.session.execute(insert(LinkageResult), list(chunk))
+
+    def add_review_results(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert results that carry candidates; record key → new result id."""
+        ids: dict[str, int] = {}
+        for chunk in _chunks(rows, 1_000):
+            returned = self.session.execute(
+                insert(LinkageResult).returning(LinkageResult.id, LinkageResult.record_key),
+                list(chunk),
+            )
+            ids.update({key: rid for rid, key in returned})
+        return ids
+
+    def add_candidates(self, rows: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self.session.execute(insert(LinkageCandidate), list(chunk))
+
+    def drop_links(self, source: str, record_keys: Sequence[str]) -> None:
+        for chunk in _chunks(record_keys):
+            self.session.execute(
+                delete(SectorLink).where(
+                    SectorLink.source == source, SectorLink.record_key.in_(list(chunk))
+                )
+            )
+
+    def add_links(self, rows: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self.session.execute(insert(SectorLink), list(chunk))
+
+    def results(
+        self, run_id: int
+    ) -> list[tuple[str, str | None, str, float | None, str | None, str | None]]:
+        """(record key, personal ID, band, probability, method, reason) in record order."""
+        rows = self.session.execute(
+            select(
+                LinkageResult.record_key,
+                LinkageResult.personal_id,
+                LinkageResult.band,
+                LinkageResult.probability,
+                LinkageResult.method,
+                LinkageResult.reason,
+            )
+            .where(LinkageResult.run_id == run_id)
+            .order_by(LinkageResult.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def pairs_exist(self, source: str, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (record key, personal ID) pairs are linked now."""
+        found: set[tuple[str, str]] = set()
+        for chunk in _chunks(pairs, 1_000):
+            rows = self.session.execute(
+                select(SectorLink.record_key, SectorLink.personal_id).where(
+                    SectorLink.source == source,
+                    tuple_(SectorLink.record_key, SectorLink.personal_id).in_(list(chunk)),
+                )
+            )
+            found.update((key, pid) for key, pid in rows)
+        return found
