@@ -153,9 +153,7 @@ def test_sample_extract_writes_extract_mapping_and_truth(
     assert out.with_suffix(".mapping.yaml").read_text(encoding="utf-8").startswith("#")
 
 
-def test_link_demo_links_a_sample_once(
-    cli_sessions: sessionmaker[Session], tmp_path: Path
-) -> None:
+def test_link_demo_links_a_sample_once(cli_sessions: sessionmaker[Session], tmp_path: Path) -> None:
     _citizens(cli_sessions)
     first = runner.invoke(app, ["link", "demo", "--directory", str(tmp_path), "--size", "2"])
     assert first.exit_code == 0, first.output

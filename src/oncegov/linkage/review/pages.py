@@ -71,11 +71,36 @@ def weight_text(value: float) -> str:
     return f"+{number}" if value >= 0 else f"\u2212{number}"
 
 
+# The comparison levels of the linkage settings (their ``label``s), as officers read them.
+LEVEL_LABELS: dict[str, str] = {
+    "exact with diacritics": N_("exact with diacritics"),
+    "same without diacritics or order": N_("same without diacritics or order"),
+    "same words, other order": N_("same words, other order"),
+    "one typo": N_("one typo"),
+    "one typo as written": N_("one typo as written"),
+    "two typos or typo and other order": N_("two typos or typo and other order"),
+    "same family and given name": N_("same family and given name"),
+    "same given name": N_("same given name"),
+    "exact date": N_("exact date"),
+    "day and month swapped": N_("day and month swapped"),
+    "same year, date partial": N_("same year, date partial"),
+    "same year and month, day unknown": N_("same year and month, day unknown"),
+    "same year and month": N_("same year and month"),
+    "same year": N_("same year"),
+    "same day and month, year differs": N_("same day and month, year differs"),
+    "same sex": N_("same sex"),
+    "same commune": N_("same commune"),
+    "same phone": N_("same phone"),
+    "same old ID": N_("same old ID"),
+    "All other comparisons": N_("different"),
+}
+
+
 def _contribution_view(c: Contribution) -> dict[str, Any]:
     favours = c.match_weight >= 0
     return {
         "field": c.field,
-        "level": c.level,
+        "level": _(LEVEL_LABELS[c.level]) if c.level in LEVEL_LABELS else c.level,
         "weight": weight_text(c.match_weight),
         "css": "weight-for card-ok" if favours else "weight-against card-bad",
         "meaning": _("evidence for the same person") if favours else _("evidence against"),
