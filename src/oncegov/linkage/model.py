@@ -13,6 +13,7 @@ training step cannot run) the starting values of the settings are used.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -28,6 +29,7 @@ import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
+import sqlglot
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.blocking_rule_library import CustomRule
@@ -526,3 +528,48 @@ def _collect(
             )
         )
     return candidates
+
+
+# --- other backends (Spark at national scale: docs/operations.md) ------------------------------
+
+
+def train(
+    linker: Linker, settings: LinkageSettings, registry_size: int, extract_size: int
+) -> dict[str, str]:
+    """Train a Linker on any backend with the settings' steps (u sampling, the EM sessions,
+    then the m floors), as ``run_model`` does; returns each step's outcome ("trained" or why
+    the starting values stand). A job on another backend must check every step trained."""
+    outcome = _train(linker, settings, registry_size, extract_size)
+    _sane_model(linker, settings)
+    return outcome
+
+
+def prior(settings: LinkageSettings, registry_size: int) -> float:
+    """The probability that two random records match, for a registry of this size."""
+    return _prior(settings, registry_size)
+
+
+def trained_model_for(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A run's stored model (Splink's model JSON, written by DuckDB) with its SQL translated
+    to ``dialect`` (e.g. ``"spark"``).
+
+    Splink does not translate a saved model: DuckDB quotes identifiers with ``"…"``, which
+    Spark reads as string literals, so the JSON as stored either fails or, worse, silently
+    finds no pairs on Spark. sqlglot (Splink's own translator) rewrites every blocking rule
+    and level condition."""
+    source = str(trained.get("sql_dialect", "duckdb"))
+
+    def translated(sql: str) -> str:
+        return str(sqlglot.transpile(sql, read=source, write=dialect)[0])
+
+    model = copy.deepcopy(trained)
+    model["sql_dialect"] = dialect
+    for rule in model.get("blocking_rules_to_generate_predictions", []):
+        rule["blocking_rule"] = translated(rule["blocking_rule"])
+        rule["sql_dialect"] = dialect
+    for comparison in model.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            condition = str(level.get("sql_condition", ""))
+            if condition.strip().upper() != "ELSE":
+                level["sql_condition"] = translated(condition)
+    return model
