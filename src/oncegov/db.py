@@ -8,16 +8,18 @@ every test back with one). PostgreSQL goes through psycopg 3.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, Table, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
@@ -300,3 +302,108 @@ __all__ = [
     "make_engine",
     "session_scope",
 ]
+
+
+# --- bulk inserts: COPY on PostgreSQL, the driver's executemany on SQLite ----------------------
+
+_NOTHING = object()
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    # What SQLAlchemy's SQLite DateTime stores (``YYYY-MM-DD HH:MM:SS.ffffff``), at a fraction
+    # of its processor's cost, which matters with millions of generated timestamps.
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _bind_processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The processor SQLAlchemy itself applies to this column's values on this dialect (a
+    cheaper equivalent for SQLite datetimes and booleans)."""
+    column_type = table.c[column].type
+    if dialect.name == "sqlite":
+        try:
+            python_type = column_type.python_type
+        except NotImplementedError:
+            python_type = None
+        if python_type is dt.datetime:
+            return _sqlite_datetime
+        if python_type is bool:
+            return int
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _remember_last(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bulk load stamps every row with the same timestamp object: convert it once."""
+    last: list[Any] = [_NOTHING, None]
+
+    def process(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return process
+
+
+def _processed(row: Sequence[Any], processors: list[tuple[int, Any]]) -> list[Any]:
+    values = list(row)
+    for index, processor in processors:
+        value = values[index]
+        if value is not None:
+            values[index] = processor(value)
+    return values
+
+
+def bulk_insert(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert tuples (in ``columns`` order) inside the session's transaction, the fastest way
+    each database offers; values are stored exactly as the ORM stores them."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy(session, table, columns, rows)
+    return _executemany(session, table, columns, rows)
+
+
+def _executemany(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """pysqlite's ``executemany`` on the session's connection, with each column's own
+    SQLAlchemy bind processor applied (dates, datetimes, JSON are stored exactly as the ORM
+    stores them) but without building a parameter dict per row."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    processors = [
+        (index, _remember_last(processor))
+        for index, column in enumerate(columns)
+        if (processor := _bind_processor(table, column, dialect)) is not None
+    ]
+    batch = [_processed(row, processors) for row in rows] if processors else list(rows)
+    if not batch:
+        return 0
+    # Names come from our own table metadata (quoted); values are bound.
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(statement, batch)
+    finally:
+        cursor.close()
+    return len(batch)
+
+
+def _copy(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    # The ORM session's own connection, so COPY joins the surrounding transaction.
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    count = 0
+    column_list = ", ".join(columns)
+    statement = f"COPY {table.name} ({column_list}) FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            # COPY's text format takes JSON as its text form.
+            copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
+            count += 1
+    return count

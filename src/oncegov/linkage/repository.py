@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from oncegov.db import bulk_insert
 from oncegov.linkage.models import (
     LinkageCandidate,
     LinkageDecision,
@@ -24,6 +25,14 @@ CHUNK = 5_000
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _bulk(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Rows given as dicts with the same keys, inserted in one bulk statement."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    bulk_insert(session, model.__table__, columns, ([row[c] for c in columns] for row in rows))
 
 
 class LinkageRepository:
@@ -66,8 +75,8 @@ class LinkageRepository:
         return run
 
     def add_results(self, rows: Sequence[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
-            self.session.execute(insert(LinkageResult), list(chunk))
+        """Results without candidates: most of a run, so COPY / executemany."""
+        _bulk(self.session, LinkageResult, rows)
 
     def add_review_results(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Insert results that carry candidates; record key → new result id."""
@@ -81,8 +90,7 @@ class LinkageRepository:
         return ids
 
     def add_candidates(self, rows: Sequence[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
-            self.session.execute(insert(LinkageCandidate), list(chunk))
+        _bulk(self.session, LinkageCandidate, rows)
 
     def drop_links(self, source: str, record_keys: Sequence[str]) -> None:
         for chunk in _chunks(record_keys):
@@ -93,8 +101,7 @@ class LinkageRepository:
             )
 
     def add_links(self, rows: Sequence[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
-            self.session.execute(insert(SectorLink), list(chunk))
+        _bulk(self.session, SectorLink, rows)
 
     def results(
         self, run_id: int

@@ -6,68 +6,21 @@ export's keyset pages below); everything else goes through ``oncegov.registry.re
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
+from oncegov.db import bulk_insert
 from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import citizen_in_scope
-
-_NOTHING = object()
-
 
 # SQLite page cache for one bulk statement (negative: KiB, SQLite's convention): the index pages
 # of a province's half a million rows do not fit the default 2 MB; 256 MB halves the time.
 BULK_CACHE_KIB = -262_144
-
-
-def _sqlite_datetime(value: dt.datetime) -> str:
-    # What SQLAlchemy's SQLite DateTime stores (``YYYY-MM-DD HH:MM:SS.ffffff``), at a fraction
-    # of its processor's cost, which matters with millions of generated timestamps.
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _bind_processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The processor SQLAlchemy itself applies to this column's values on this dialect (a
-    cheaper equivalent for SQLite datetimes and booleans)."""
-    column_type = table.c[column].type
-    if dialect.name == "sqlite":
-        try:
-            python_type = column_type.python_type
-        except NotImplementedError:
-            python_type = None
-        if python_type is dt.datetime:
-            return _sqlite_datetime
-        if python_type is bool:
-            return int
-    return column_type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _remember_last(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A bulk load stamps every row with the same timestamp object: convert it once."""
-    last: list[Any] = [_NOTHING, None]
-
-    def process(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, processor(value)
-        return last[1]
-
-    return process
-
-
-def _processed(row: Sequence[Any], processors: list[tuple[int, Any]]) -> list[Any]:
-    values = list(row)
-    for index, processor in processors:
-        value = values[index]
-        if value is not None:
-            values[index] = processor(value)
-    return values
 
 
 # Column order of version rows written in bulk (demo load, imports).
@@ -96,9 +49,7 @@ class BulkRepository:
         self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> int:
         """Insert tuples (in ``columns`` order) inside the session's transaction."""
-        if self.is_postgres:
-            return self._copy(table, columns, rows)
-        return self._executemany(table, columns, rows)
+        return bulk_insert(self.session, table, columns, rows)
 
     @contextmanager
     def larger_cache(self) -> Iterator[None]:
@@ -124,49 +75,6 @@ class BulkRepository:
                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
                 )
             )
-
-    def _executemany(
-        self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int:
-        """pysqlite's ``executemany`` on the session's connection, with each column's own
-        SQLAlchemy bind processor applied (dates, datetimes, JSON are stored exactly as the ORM
-        stores them) but without building a parameter dict per row."""
-        dialect = self.session.get_bind().dialect
-        quote = dialect.identifier_preparer.quote
-        processors = [
-            (index, _remember_last(processor))
-            for index, column in enumerate(columns)
-            if (processor := _bind_processor(table, column, dialect)) is not None
-        ]
-        batch = [_processed(row, processors) for row in rows] if processors else list(rows)
-        if not batch:
-            return 0
-        # Names come from our own table metadata (quoted); values are bound.
-        names = ", ".join(quote(c) for c in columns)
-        marks = ", ".join("?" for _ in columns)
-        statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
-        dbapi = self.session.connection().connection.driver_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        try:
-            cursor.executemany(statement, batch)
-        finally:
-            cursor.close()
-        return len(batch)
-
-    def _copy(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        # The ORM session's own connection, so COPY joins the surrounding transaction.
-        dbapi = self.session.connection().connection.driver_connection
-        assert dbapi is not None
-        count = 0
-        column_list = ", ".join(columns)
-        statement = f"COPY {table.name} ({column_list}) FROM STDIN"
-        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                # COPY's text format takes JSON as its text form.
-                copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
-                count += 1
-        return count
 
     def insert_citizens(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         return self.insert_rows(Citizen.__table__, columns, rows)  # type: ignore[arg-type]
