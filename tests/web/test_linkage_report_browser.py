@@ -7,16 +7,13 @@ Set ``ONCEGOV_SCREENSHOTS`` to a folder to keep a PNG of the page.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from tests.fixtures import CAO_BANG, COMMUNE_A, COMMUNE_B, OfficerLogin, make_officer
 from tests.linkage.report_factories import Fixture, seed_two_runs
+from tests.web.browser import screenshot, sign_in, watch
 from tests.web.conftest import LiveApp
 
 
@@ -29,41 +26,13 @@ def seeded(live_app: LiveApp) -> tuple[OfficerLogin, Fixture]:
     return clerk, runs
 
 
-def _sign_in(page: Page, live_app: LiveApp, officer: OfficerLogin) -> None:
-    page.goto(live_app.base_url + "/login")
-    page.fill("#username", officer.username)
-    page.fill("#password", officer.password)
-    page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(live_app.base_url + "/")
-
-
-def _watch(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return problems
-
-
-def _screenshot(page: Page, name: str) -> None:
-    folder = os.environ.get("ONCEGOV_SCREENSHOTS")
-    if folder:
-        # caret="initial": hiding the caret would inject a style sheet, which the CSP refuses.
-        page.screenshot(path=str(Path(folder) / name), full_page=True, caret="initial")
-
-
 @pytest.mark.browser
 def test_clerk_sees_the_sync_rate_chart_and_the_communes(
     page: Page, live_app: LiveApp, seeded: tuple[OfficerLogin, Fixture]
 ) -> None:
     clerk, runs = seeded
-    problems = _watch(page)
-    _sign_in(page, live_app, clerk)
+    problems = watch(page)
+    sign_in(page, live_app.base_url, clerk)
     page.click("header.top nav a[href='/linkage/report']")
     expect(page).to_have_url(live_app.base_url + "/linkage/report")
     expect(page.locator("h1")).to_have_text("Sector data sync")
@@ -97,5 +66,5 @@ def test_clerk_sees_the_sync_rate_chart_and_the_communes(
     expect(page.locator("#reason-table tr[data-reason='incomplete_record']")).to_contain_text(
         "Record without name or birth year"
     )
-    _screenshot(page, "linkage-report.png")
+    screenshot(page, "linkage-report.png")
     assert problems == []

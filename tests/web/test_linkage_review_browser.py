@@ -8,12 +8,9 @@ Set ``ONCEGOV_SCREENSHOTS`` to a folder to keep a PNG of each page.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -22,6 +19,7 @@ from sqlalchemy.orm import Session
 from oncegov.linkage.models import LinkageDecision, LinkageResult, SectorLink
 from tests.fixtures import CAO_BANG, OfficerLogin, make_citizen, make_officer
 from tests.linkage.review_factories import SOURCE, make_review_item, make_run, sector_record
+from tests.web.browser import screenshot, sign_in, watch
 from tests.web.conftest import LiveApp
 
 
@@ -60,46 +58,19 @@ def queue(live_app: LiveApp) -> Queue:
         )
 
 
-def _sign_in(page: Page, live_app: LiveApp, officer: OfficerLogin) -> None:
-    page.goto(live_app.base_url + "/login")
-    page.fill("#username", officer.username)
-    page.fill("#password", officer.password)
-    page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(live_app.base_url + "/")
-
-
-def _watch(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return problems
-
-
-def _screenshot(page: Page, name: str) -> None:
-    folder = os.environ.get("ONCEGOV_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / name), full_page=True, caret="initial")
-
-
 @pytest.mark.browser
 def test_clerk_accepts_one_candidate_then_rejects_all_of_another_record(
     page: Page, live_app: LiveApp, queue: Queue
 ) -> None:
-    problems = _watch(page)
-    _sign_in(page, live_app, queue.clerk)
+    problems = watch(page)
+    sign_in(page, live_app.base_url, queue.clerk)
     page.click("header.top nav a[href='/linkage/review']")
     expect(page.locator("h1")).to_have_text("Linkage review")
     expect(page.locator("#total")).to_have_text("3 records waiting")
     rows = page.locator("#review-queue tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.first).to_contain_text("BHXH-001")
-    _screenshot(page, "linkage-queue.png")
+    screenshot(page, "linkage-queue.png")
 
     # The most likely record: two candidates side by side.
     rows.first.locator("a").click()
@@ -116,7 +87,7 @@ def test_clerk_accepts_one_candidate_then_rejects_all_of_another_record(
     expect(page.locator(f"#probabilities td[data-personal-id='{queue.a}']")).to_contain_text(
         "82.0%"
     )
-    _screenshot(page, "linkage-item.png")
+    screenshot(page, "linkage-item.png")
     page.click(f"button.accept[data-personal-id='{queue.a}']")
 
     # Straight to the next open record, with a notice of the link.

@@ -9,12 +9,9 @@ Set ``ONCEGOV_SCREENSHOTS`` to a folder to keep a PNG of each page.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
@@ -25,6 +22,7 @@ from oncegov.health.service import FacilityDesk
 from oncegov.kit.actor import Actor
 from tests.fixtures import CAO_BANG, OfficerLogin, make_citizen, make_officer
 from tests.health.factories import HOSPITAL, STATION, make_card, make_facility, receptionist
+from tests.web.browser import screenshot, sign_in, watch
 from tests.web.conftest import LiveApp
 
 UNKNOWN_ID = "004190000000"
@@ -104,40 +102,12 @@ def _earlier_visits(session: Session, now: dt.datetime) -> None:
         health.check_in_one(session, desks[n % 2], ident, now=now - dt.timedelta(days=1 + n // 2))
 
 
-def _sign_in(page: Page, live_app: LiveApp, officer: OfficerLogin) -> None:
-    page.goto(live_app.base_url + "/login")
-    page.fill("#username", officer.username)
-    page.fill("#password", officer.password)
-    page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(live_app.base_url + "/")
-
-
-def _watch(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return problems
-
-
-def _screenshot(page: Page, name: str) -> None:
-    folder = os.environ.get("ONCEGOV_SCREENSHOTS")
-    if folder:
-        # caret="initial": hiding the caret would inject a style sheet, which the CSP refuses.
-        page.screenshot(path=str(Path(folder) / name), full_page=True, caret="initial")
-
-
 @pytest.mark.browser
 def test_receptionist_scans_a_chip_card_then_an_unknown_id(
     page: Page, live_app: LiveApp, reception: Reception
 ) -> None:
-    problems = _watch(page)
-    _sign_in(page, live_app, reception.desk)
+    problems = watch(page)
+    sign_in(page, live_app.base_url, reception.desk)
     page.click("header.top nav a[href='/health/reception']")
     expect(page.locator("h1")).to_contain_text("Bệnh viện Đa khoa tỉnh Cao Bằng")
     scan = page.locator("#scan")
@@ -160,7 +130,7 @@ def test_receptionist_scans_a_chip_card_then_an_unknown_id(
     expect(page.locator("#scan")).to_have_value("")
     expect(page.locator("#scan")).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True
-    _screenshot(page, "reception.png")
+    screenshot(page, "reception.png")
 
     # The next scan: a personal ID nobody has.
     page.locator("#scan").fill(UNKNOWN_ID)
@@ -173,7 +143,7 @@ def test_receptionist_scans_a_chip_card_then_an_unknown_id(
     expect(page.locator("#scan")).to_be_focused()
     assert page.evaluate("document.getElementById('scan').selectionEnd") == len(UNKNOWN_ID)
     assert page.evaluate("window.__sameDocument") is True
-    _screenshot(page, "reception-not-found.png")
+    screenshot(page, "reception-not-found.png")
     assert problems == []
 
 
@@ -181,8 +151,8 @@ def test_receptionist_scans_a_chip_card_then_an_unknown_id(
 def test_statistician_sees_the_check_in_on_the_chart(
     page: Page, live_app: LiveApp, reception: Reception
 ) -> None:
-    problems = _watch(page)
-    _sign_in(page, live_app, reception.statistician)
+    problems = watch(page)
+    sign_in(page, live_app.base_url, reception.statistician)
     page.click("header.top nav a[href='/health/statistics']")
     expect(page.locator("h1")).to_have_text("Check-in statistics")
     expect(page.locator("#daily-chart g.day")).to_have_count(30)
@@ -199,5 +169,5 @@ def test_statistician_sees_the_check_in_on_the_chart(
     expect(page.locator("#chip-share-detail")).to_contain_text("2 of 2 active facilities")
     box = page.locator("#daily-chart").bounding_box()
     assert box is not None and box["width"] > 600 and box["height"] > 150
-    _screenshot(page, "statistics.png")
+    screenshot(page, "statistics.png")
     assert problems == []

@@ -1,19 +1,24 @@
-"""JSON out of the sync report API (counts only, never a record or a person)."""
+"""JSON out of the sync report API (counts only, never a record or a person), read straight
+from the service's report objects."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from oncegov.linkage.report.service import CommuneRow, RunInfo, RunRate, SyncReport
+from oncegov.linkage.report.service import SyncReport
+
+# A share of records, to four decimals (0.9981).
+Rate = Annotated[float, AfterValidator(lambda value: round(value, 4))]
 
 
-def _rate(value: float) -> float:
-    return round(value, 4)
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
 
 
-class RunCountersOut(BaseModel):
+class RunCountersOut(_Out):
     records: int
     linked_deterministic: int
     linked_model: int
@@ -22,7 +27,7 @@ class RunCountersOut(BaseModel):
     unmatched: int
 
 
-class RunOut(BaseModel):
+class RunOut(_Out):
     id: int
     source: str
     extract_name: str
@@ -33,73 +38,30 @@ class RunOut(BaseModel):
     actor: str
     at_run_time: RunCountersOut
 
-    @classmethod
-    def of(cls, run: RunInfo) -> RunOut:
-        counters = run.at_run_time
-        return cls(
-            id=run.id,
-            source=run.source,
-            extract_name=run.extract_name,
-            settings_version=run.settings_version,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            seconds=run.seconds,
-            actor=run.actor,
-            at_run_time=RunCountersOut(
-                records=counters.records,
-                linked_deterministic=counters.linked_deterministic,
-                linked_model=counters.linked_model,
-                linked_clerical=counters.linked_clerical,
-                review=counters.review,
-                unmatched=counters.unmatched,
-            ),
-        )
 
-
-class CommuneOut(BaseModel):
-    commune_code: str | None
-    commune_name: str | None
+class CommuneOut(_Out):
+    commune_code: str | None = Field(validation_alias="code")
+    commune_name: str | None = Field(validation_alias="name")
     total: int
     linked: int
-    rate: float
+    rate: Rate
     backlog: int
 
-    @classmethod
-    def of(cls, row: CommuneRow) -> CommuneOut:
-        return cls(
-            commune_code=row.code,
-            commune_name=row.name,
-            total=row.total,
-            linked=row.linked,
-            rate=_rate(row.rate),
-            backlog=row.backlog,
-        )
 
-
-class RunRateOut(BaseModel):
+class RunRateOut(_Out):
     run_id: int
     finished_at: dt.datetime
     records: int
     linked: int
-    rate: float
-
-    @classmethod
-    def of(cls, point: RunRate) -> RunRateOut:
-        return cls(
-            run_id=point.run_id,
-            finished_at=point.finished_at,
-            records=point.records,
-            linked=point.linked,
-            rate=_rate(point.rate),
-        )
+    rate: Rate
 
 
-class SyncReportOut(BaseModel):
+class SyncReportOut(_Out):
     source: str
     run: RunOut
     total: int
     linked: int
-    rate: float
+    rate: Rate
     by_method: dict[str, int]
     backlog: int
     backlog_by_reason: dict[str, int]
@@ -110,17 +72,4 @@ class SyncReportOut(BaseModel):
 
     @classmethod
     def of(cls, report: SyncReport) -> SyncReportOut:
-        return cls(
-            source=report.source,
-            run=RunOut.of(report.run),
-            total=report.total,
-            linked=report.linked,
-            rate=_rate(report.rate),
-            by_method=report.by_method,
-            backlog=report.backlog,
-            backlog_by_reason=report.backlog_by_reason,
-            unmatched=report.unmatched,
-            unmatched_by_reason=report.unmatched_by_reason,
-            communes=[CommuneOut.of(row) for row in report.communes],
-            trend=[RunRateOut.of(point) for point in report.trend],
-        )
+        return cls.model_validate(report)
