@@ -35,6 +35,7 @@ from oncegov.health import service
 from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
+from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _, get_locale
 from oncegov.web.templating import local_time, render
@@ -233,25 +234,9 @@ class DayColumn:
     summary: str  # the bar's accessible text
 
 
-@dataclass
-class Chart:
-    width: int = 960
-    height: int = 300
-    left: int = 56
-    right: int = 12
-    top: int = 12
-    bottom: int = 44
+@dataclass(kw_only=True)
+class Chart(ChartFrame):
     columns: list[DayColumn] = field(default_factory=list)
-    y_ticks: list[tuple[float, str]] = field(default_factory=list)
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
-
-    @property
-    def plot_bottom(self) -> int:
-        return self.height - self.bottom
-
-    @property
-    def plot_right(self) -> int:
-        return self.width - self.right
 
 
 def nice_step(value: float) -> int:

@@ -23,6 +23,7 @@ from oncegov.db import DbSession
 from oncegov.linkage.models import METHODS
 from oncegov.linkage.report import service
 from oncegov.linkage.report.service import SyncReport
+from oncegov.web.charts import ChartFrame
 from oncegov.web.i18n import N_, _, get_locale
 from oncegov.web.templating import local_time, render
 
@@ -89,26 +90,12 @@ class RunBar:
     summary: str  # the bar's accessible text
 
 
-@dataclass
-class RateChart:
-    width: int = 960
+@dataclass(kw_only=True)
+class RateChart(ChartFrame):
     height: int = 280
-    left: int = 56
-    right: int = 12
     top: int = 16
-    bottom: int = 44
     bars: list[RunBar] = field(default_factory=list)
-    y_ticks: list[tuple[float, str]] = field(default_factory=list)
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
     colour: str = BAR_COLOUR
-
-    @property
-    def plot_bottom(self) -> int:
-        return self.height - self.bottom
-
-    @property
-    def plot_right(self) -> int:
-        return self.width - self.right
 
 
 def _day(moment: dt.datetime) -> str:
