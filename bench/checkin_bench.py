@@ -34,12 +34,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchlib import ROOT, bench_env, build_demo, citizen_count, database_url
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = ROOT / "var" / "bench"
-DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PG_DATABASE = "oncegov_bench_checkin"
 TARGET_RATIO = 0.4
 TARGET_P99_MS = 50.0
@@ -102,61 +101,19 @@ def _free_port() -> int:
 
 
 def _database_url(pg: bool, scale: float) -> str:
-    if pg:
-        server = os.environ.get("ONCEGOV_BENCH_PG_SERVER", DEFAULT_PG_SERVER)
-        return f"{server}/{PG_DATABASE}"
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{BENCH_DIR / f'checkin-{scale:g}.db'}"
+    return database_url(pg, pg_database=PG_DATABASE, sqlite_name=f"checkin-{scale:g}.db")
 
 
 def _env(url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["ONCEGOV_DATABASE_URL"] = url
-    env.setdefault("ONCEGOV_SECRET_KEY", "bench-secret-key-0123456789abcdef")
     # The per-facility limit protects a real province; here 20 systems send thousands a second.
-    env["ONCEGOV_HEALTH_CHECKIN_LIMIT_PER_MINUTE"] = "100000000"
-    return env
-
-
-def _oncegov(url: str, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "oncegov.cli.main", *args], env=_env(url), check=True)
-
-
-def _recreate_pg_database(url: str) -> None:
-    import psycopg
-
-    server = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-
-
-def _citizen_count(url: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM citizens")).scalar() or 0)
-    except Exception:
-        return 0
-    finally:
-        engine.dispose()
+    return bench_env(url, {"ONCEGOV_HEALTH_CHECKIN_LIMIT_PER_MINUTE": "100000000"})
 
 
 def build(url: str, scale: float, rebuild: bool, pg: bool) -> None:
-    if not rebuild and _citizen_count(url) >= MIN_CITIZENS * min(1.0, scale / 2):
+    if not rebuild and citizen_count(url) >= MIN_CITIZENS * min(1.0, scale / 2):
         print(f"registry: reusing {url}")
         return
-    print(f"registry: building the demo province at scale {scale} into {url} …")
-    started = time.perf_counter()
-    if pg:
-        _recreate_pg_database(url)
-    else:
-        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-    _oncegov(url, "migrate")
-    _oncegov(url, "demo", "--scale", str(scale))
-    print(f"registry: built in {time.perf_counter() - started:.0f} s")
+    build_demo(url, _env(url), scale=scale, pg=pg)
 
 
 def prepare(url: str, workdir: Path, seed: int) -> tuple[int, Path, Path]:

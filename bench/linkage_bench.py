@@ -35,9 +35,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = ROOT / "var" / "bench"
-DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+from benchlib import BENCH_DIR, ROOT, bench_env, build_demo, citizen_count, database_url, oncegov
+
 PG_DATABASE = "oncegov_bench_linkage"
 MIN_CITIZENS = 1_000_000
 SCALE = 1.8
@@ -53,63 +52,30 @@ TARGET_SECONDS = 300
 TARGET_GB = 8.0
 
 
-def _database_url(pg: bool) -> str:
-    if pg:
-        server = os.environ.get("ONCEGOV_BENCH_PG_SERVER", DEFAULT_PG_SERVER)
-        return f"{server}/{PG_DATABASE}"
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{BENCH_DIR / f'linkage-{SCALE:g}.db'}"
-
-
-def _env(url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["ONCEGOV_DATABASE_URL"] = url
-    env.setdefault("ONCEGOV_SECRET_KEY", "bench-secret-key-0123456789abcdef")
-    return env
-
-
-def _oncegov(url: str, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "oncegov.cli.main", *args], env=_env(url), check=True)
-
-
 def _engine(url: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine
 
     return create_engine(url)
 
 
-def _citizen_count(url: str) -> int:
-    from sqlalchemy import text
+def _database_url(pg: bool) -> str:
+    return database_url(pg, pg_database=PG_DATABASE, sqlite_name=f"linkage-{SCALE:g}.db")
 
-    engine = _engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM citizens")).scalar() or 0)
-    except Exception:
-        return 0
-    finally:
-        engine.dispose()
+
+def _env(url: str) -> dict[str, str]:
+    return bench_env(url)
+
+
+def _oncegov(url: str, *args: str) -> None:
+    oncegov(_env(url), *args)
 
 
 def build(url: str, pg: bool, rebuild: bool) -> None:
-    if not rebuild and _citizen_count(url) >= MIN_CITIZENS:
+    if not rebuild and citizen_count(url) >= MIN_CITIZENS:
         print(f"registry: reusing {url}")
         _oncegov(url, "migrate")
         return
-    print(f"registry: building the demo province at scale {SCALE} into {url} …")
-    started = time.perf_counter()
-    if pg:
-        import psycopg
-
-        server = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql")
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    else:
-        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-    _oncegov(url, "migrate")
-    _oncegov(url, "demo", "--scale", str(SCALE))
-    print(f"registry: built in {time.perf_counter() - started:.0f} s")
+    build_demo(url, _env(url), scale=SCALE, pg=pg)
 
 
 def _clear_linkage(url: str) -> None:
@@ -333,7 +299,7 @@ def main() -> None:
     build(url, args.pg, args.rebuild)
     extract = _extract(url, args.records, args.pg)
     _clear_linkage(url)
-    print(f"linkage: {args.records:,} records × {_citizen_count(url):,} citizens …")
+    print(f"linkage: {args.records:,} records × {citizen_count(url):,} citizens …")
     linked, counts, misses = linkage(url, extract)
     base = baseline(url, extract)
     print()

@@ -1,0 +1,72 @@
+"""What the benchmarks that need a big demo registry share: where it lives (``var/bench/`` or a
+PostgreSQL database of its own), the environment of the ``oncegov`` commands they run, and
+building it once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / "var" / "bench"
+DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def database_url(pg: bool, *, pg_database: str, sqlite_name: str) -> str:
+    if pg:
+        server = os.environ.get("ONCEGOV_BENCH_PG_SERVER", DEFAULT_PG_SERVER)
+        return f"{server}/{pg_database}"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{BENCH_DIR / sqlite_name}"
+
+
+def bench_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["ONCEGOV_DATABASE_URL"] = url
+    env.setdefault("ONCEGOV_SECRET_KEY", "bench-secret-key-0123456789abcdef")
+    env.update(extra or {})
+    return env
+
+
+def oncegov(env: Mapping[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "oncegov.cli.main", *args], env=dict(env), check=True)
+
+
+def citizen_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM citizens")).scalar() or 0)
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _recreate_pg_database(url: str) -> None:
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server.replace('postgresql+psycopg', 'postgresql')}/postgres",
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def build_demo(url: str, env: Mapping[str, str], *, scale: float, pg: bool) -> None:
+    """A fresh database holding the demo province at ``scale``."""
+    print(f"registry: building the demo province at scale {scale} into {url} …")
+    started = time.perf_counter()
+    if pg:
+        _recreate_pg_database(url)
+    else:
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+    oncegov(env, "migrate")
+    oncegov(env, "demo", "--scale", str(scale))
+    print(f"registry: built in {time.perf_counter() - started:.0f} s")
