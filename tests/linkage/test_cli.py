@@ -57,21 +57,7 @@ def test_run_writes_the_file_and_stores_the_run(
     mapping.write_text(service.SYNTHETIC_MAPPING, encoding="utf-8")
     out = tmp_path / "linked.csv"
     before = _runs(cli_sessions)
-    result = runner.invoke(
-        app,
-        [
-            "link",
-            "run",
-            "--source",
-            "social-insurance",
-            "--extract",
-            str(extract),
-            "--mapping",
-            str(mapping),
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, _link_run("social-insurance", extract, mapping, out))
     assert result.exit_code == 0, result.output
     assert "Deterministic rules" in result.output  # the progress bar's stages
     assert "wrote 2 lines" in result.output
@@ -95,21 +81,7 @@ def test_a_missing_mapped_column_names_it_and_stores_nothing(
     mapping.write_text(service.SYNTHETIC_MAPPING, encoding="utf-8")
     out = tmp_path / "linked.csv"
     before = _runs(cli_sessions)
-    result = runner.invoke(
-        app,
-        [
-            "link",
-            "run",
-            "--source",
-            "social-insurance",
-            "--extract",
-            str(extract),
-            "--mapping",
-            str(mapping),
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, _link_run("social-insurance", extract, mapping, out))
     assert result.exit_code == 1
     assert "date_of_birth" in result.output
     assert not out.exists()
@@ -121,19 +93,7 @@ def test_an_unknown_source_is_refused(cli_sessions: sessionmaker[Session], tmp_p
     mapping.write_text(service.SYNTHETIC_MAPPING, encoding="utf-8")
     (tmp_path / "e.csv").write_text(HEADER, encoding="utf-8")
     result = runner.invoke(
-        app,
-        [
-            "link",
-            "run",
-            "--source",
-            "pensions",
-            "--extract",
-            str(tmp_path / "e.csv"),
-            "--mapping",
-            str(mapping),
-            "--out",
-            str(tmp_path / "o.csv"),
-        ],
+        app, _link_run("pensions", tmp_path / "e.csv", mapping, tmp_path / "o.csv")
     )
     assert result.exit_code == 1
     assert "source" in result.output

@@ -5,16 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from oncegov.linkage.extract import SectorRecord
-from oncegov.linkage.matching import (
-    AUTO_LINK,
-    CLERICAL,
-    DETERMINISTIC,
-    MODEL,
-    NO_MATCH,
-    REVIEW,
-    Bands,
-    resolve,
-)
+from oncegov.linkage.matching import Bands, resolve
+from oncegov.linkage.models import AUTO_LINK, CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW
 from oncegov.linkage.rules import OLD_ID, PERSONAL_ID, RuleOutcome
 
 BANDS = Bands(auto_link=0.99, review=0.5)

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from oncegov.linkage.extract import SectorRecord
+from oncegov.linkage.models import AUTO_LINK, CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW
 from oncegov.linkage.rules import RuleOutcome
 
-AUTO_LINK, REVIEW, NO_MATCH = "auto_link", "review", "no_match"
-DETERMINISTIC, MODEL, CLERICAL = "deterministic", "model", "clerical"
 RULE_NAMES = {"deterministic_personal_id": "personal_id", "deterministic_old_id": "old_id"}
 MAX_REVIEW_CANDIDATES = 5
 

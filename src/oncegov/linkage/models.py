@@ -31,9 +31,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from oncegov.db import Base
 from oncegov.registry.models import utcnow
 
-BANDS = ("auto_link", "review", "no_match")
-METHODS = ("deterministic", "model", "clerical")
-DECISIONS = ("accept", "reject")
+AUTO_LINK, REVIEW, NO_MATCH = "auto_link", "review", "no_match"
+DETERMINISTIC, MODEL, CLERICAL = "deterministic", "model", "clerical"
+ACCEPT, REJECT = "accept", "reject"
+BANDS = (AUTO_LINK, REVIEW, NO_MATCH)
+METHODS = (DETERMINISTIC, MODEL, CLERICAL)
+DECISIONS = (ACCEPT, REJECT)
 
 
 def _in(values: tuple[str, ...]) -> str:

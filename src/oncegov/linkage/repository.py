@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from oncegov.db import bulk_insert
@@ -120,16 +120,3 @@ class LinkageRepository:
             .order_by(LinkageResult.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
-
-    def pairs_exist(self, source: str, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which (record key, personal ID) pairs are linked now."""
-        found: set[tuple[str, str]] = set()
-        for chunk in _chunks(pairs, 1_000):
-            rows = self.session.execute(
-                select(SectorLink.record_key, SectorLink.personal_id).where(
-                    SectorLink.source == source,
-                    tuple_(SectorLink.record_key, SectorLink.personal_id).in_(list(chunk)),
-                )
-            )
-            found.update((key, pid) for key, pid in rows)
-        return found

@@ -27,7 +27,7 @@ from oncegov.errors import ValidationFailed
 from oncegov.kit.actor import Actor
 from oncegov.linkage import features, matching, model, synthetic
 from oncegov.linkage.extract import Extract, SectorRecord, load_mapping, read_extract
-from oncegov.linkage.models import LinkageRun
+from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW, LinkageRun
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
 from oncegov.registry import service as registry
@@ -318,11 +318,11 @@ def _finish(
     """The run's counters, by method and band, and what the extract could not say."""
     methods = Counter(o.method for o in outcomes if o.linked)
     reasons = Counter(o.reason for o in outcomes if o.reason and not o.linked)
-    run_row.linked_deterministic = methods[matching.DETERMINISTIC]
-    run_row.linked_model = methods[matching.MODEL]
-    run_row.linked_clerical = methods[matching.CLERICAL]
-    run_row.review = sum(1 for o in outcomes if o.band == matching.REVIEW and not o.linked)
-    run_row.unmatched = sum(1 for o in outcomes if o.band == matching.NO_MATCH)
+    run_row.linked_deterministic = methods[DETERMINISTIC]
+    run_row.linked_model = methods[MODEL]
+    run_row.linked_clerical = methods[CLERICAL]
+    run_row.review = sum(1 for o in outcomes if o.band == REVIEW and not o.linked)
+    run_row.unmatched = sum(1 for o in outcomes if o.band == NO_MATCH)
     run_row.finished_at = dt.datetime.now(dt.UTC)
     run_row.seconds = round((run_row.finished_at - started_at).total_seconds(), 3)
     counts: dict[str, Any] = {
@@ -400,10 +400,10 @@ def _store(
             "decided_at": None,
             "decided_by": None,
         }
-        if outcome.method == matching.CLERICAL and outcome.personal_id:
+        if outcome.method == CLERICAL and outcome.personal_id:
             _, officer, at = decided[outcome.record_key][outcome.personal_id]
             row["decided_at"], row["decided_by"] = at, officer
-        if outcome.band == matching.REVIEW:
+        if outcome.band == REVIEW:
             row["sector_record"] = _sector_json(record)
         if outcome.candidates:
             reviewed.append(row)

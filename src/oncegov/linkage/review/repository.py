@@ -11,14 +11,13 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from oncegov.linkage.models import (
+    REVIEW,
     LinkageCandidate,
     LinkageDecision,
     LinkageResult,
     LinkageRun,
     SectorLink,
 )
-
-REVIEW = "review"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,17 +28,14 @@ from sqlalchemy.orm import Session
 from oncegov.audit import service as audit
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit.actor import Actor
-from oncegov.linkage.models import LinkageCandidate, LinkageResult
-from oncegov.linkage.review.repository import REVIEW, OpenRow, ReviewRepository
+from oncegov.linkage.models import ACCEPT, CLERICAL, REJECT, REVIEW, LinkageCandidate, LinkageResult
+from oncegov.linkage.review.repository import OpenRow, ReviewRepository
 from oncegov.linkage.service import LINK_ACTION, PURPOSE, REVIEW_READ_ACTION
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
 
 PER_PAGE = 25
-CLERICAL = "clerical"
-ACCEPT = "accept"
-REJECT = "reject"
 REJECTED_REASON = "rejected_in_review"
 
 
