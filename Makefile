@@ -9,7 +9,7 @@ DEMO_SCALE ?= 1
 PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-pg lint bench setup i18n i18n-extract browser serve demo clean
+.PHONY: run test test-pg test-clock lint bench setup i18n i18n-extract browser faketime serve demo clean
 
 ## Environment: uv (pinned, in .tools/) installs the locked dependencies into .venv.
 $(UV):
@@ -37,6 +37,13 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## libfaketime (Debian package) for running the suite at other hours of the day.
+faketime:
+	@if ! command -v faketime >/dev/null; then \
+	  echo "installing Debian faketime for the clock tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; \
+	fi
+
 ## make run: environment, database, demo province, portal at http://127.0.0.1:8000
 run: setup
 	$(RUN) oncegov migrate
@@ -49,6 +56,16 @@ run: setup
 ## make test: the whole suite on SQLite.
 test: setup browser
 	$(RUN) pytest -q
+
+## make test-clock: the SQLite suite at 23:30 and at 06:30 in Vietnam (06:30 there is 23:30 UTC
+## the day before: the hours when the machine's date and the province's date differ).
+## Relative offsets (never an absolute start) keep the server a test starts on its client's clock.
+test-clock: setup browser faketime
+	@for at in 23:30 06:30; do \
+	  offset=$$(.ci/faketime-offset $$at Asia/Ho_Chi_Minh); \
+	  echo "== SQLite suite at $$at Asia/Ho_Chi_Minh (faketime $$offset s)"; \
+	  faketime -f "$$offset" $(VENV)/bin/pytest -q -p no:cacheprovider || exit 1; \
+	done
 
 ## make test-pg: the same suite on PostgreSQL (each run creates and drops its own database).
 test-pg: setup browser

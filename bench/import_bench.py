@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import os
 import random
 import tempfile
@@ -34,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from oncegov.db import make_engine
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.personal_id import BIRTH_PROVINCE_CODES, prefix_for
 from oncegov.migrate import upgrade
@@ -184,7 +184,7 @@ _BARE_COLUMNS = (
 def bare_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     """The CSV's rows as ``citizens`` tuples: no validation, no normalisation, no derived keys
     (the name goes into the match-key columns as it is)."""
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = clock.now().strftime("%Y-%m-%d %H:%M:%S.%f")
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -216,7 +216,7 @@ def prepare_households(url: str, path: Path) -> None:
             if code and code not in households:
                 households[code] = (row["permanent_commune_code"], row["permanent_address"])
     engine = make_engine(url)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with Session(engine) as session:
         session.execute(
             Household.__table__.insert(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import random
 import re
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.identity.accounts.models import EidAccount
+from oncegov.kit import clock
 from oncegov.kit import personal_id as pid
 from oncegov.kit.text import fold, name_key, nfc
 from oncegov.registry.models import Citizen, Household, RegistryChange
@@ -158,7 +158,7 @@ def make_eid_account(
     phone: str = CITIZEN_PHONE,
 ) -> EidAccount:
     """An eID account as it stands after registration and activation (no codes sent)."""
-    moment = dt.datetime.now(dt.UTC)
+    moment = clock.now()
     account = EidAccount(
         personal_id=citizen.personal_id,
         level=level,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.audit.models import AuditEntry
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen
@@ -209,7 +210,7 @@ def test_filters_by_kind_of_actor_category_and_period(
     assert refs("category=eid&actor=officer") == []
     assert refs("actor=bogus&category=bogus") == refs("")  # unknown values: no filter
 
-    today = dt.datetime.now(dt.UTC).astimezone(audit_zone()).date()
+    today = clock.now().astimezone(audit_zone()).date()
     day = dt.timedelta(days=1)
     assert len(refs(f"from={today}&to={today}")) == 5
     assert refs(f"from={today + day}") == []

@@ -16,6 +16,7 @@ from oncegov.auth import service as auth
 from oncegov.auth.models import Officer, WebSession
 from oncegov.config import settings
 from oncegov.errors import NotAuthenticated
+from oncegov.kit import clock
 from tests.fixtures import OfficerLogin, login
 
 
@@ -78,15 +79,13 @@ def test_lockout_after_repeated_failures_with_growing_delay(
     unknown = _attempt(client, "nobody", "whatever password", "123456")
     assert (status, message) == unknown
     # Once the lock expires, another failure locks for longer (exponential backoff).
-    officer.locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    officer.locked_until = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     _attempt(client, commune_officer.username, "wrong password!!", "000000")
     db.refresh(officer)
     assert officer.locked_until is not None
-    second = officer.locked_until.replace(tzinfo=None) - dt.datetime.now(dt.UTC).replace(
-        tzinfo=None
-    )
-    first = first_lock.replace(tzinfo=None) - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    second = officer.locked_until.replace(tzinfo=None) - clock.now().replace(tzinfo=None)
+    first = first_lock.replace(tzinfo=None) - clock.now().replace(tzinfo=None)
     assert second > first
 
 
@@ -162,9 +161,7 @@ def test_idle_and_absolute_timeouts(
 ) -> None:
     login(client, commune_officer)
     web_session = db.scalars(select(WebSession)).one()
-    web_session.last_seen_at = dt.datetime.now(dt.UTC) - dt.timedelta(
-        minutes=settings.session_idle_minutes + 1
-    )
+    web_session.last_seen_at = clock.now() - dt.timedelta(minutes=settings.session_idle_minutes + 1)
     db.flush()
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
@@ -175,7 +172,7 @@ def test_absolute_lifetime_ends_an_active_session(
 ) -> None:
     login(client, commune_officer)
     web_session = db.scalars(select(WebSession)).one()
-    web_session.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    web_session.expires_at = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     assert client.get("/", follow_redirects=False).status_code == 303
 

@@ -12,6 +12,7 @@ from oncegov.auth import service as auth
 from oncegov.auth.roles import HEALTH_CHECKIN
 from oncegov.health import service as health
 from oncegov.health.models import InsuranceCard, MedicalFacility
+from oncegov.kit import clock
 from oncegov.registry.models import Citizen
 from tests.fixtures import COMMUNE_A, OfficerLogin, make_officer
 
@@ -38,7 +39,7 @@ def make_facility(db: Session, code: str = HOSPITAL, **overrides: Any) -> Medica
 
 
 def make_card(db: Session, citizen: Citizen, **overrides: Any) -> InsuranceCard:
-    today = dt.date.today()
+    today = clock.today()
     values: dict[str, Any] = {
         "personal_id": citizen.personal_id,
         "social_insurance_code": f"04{next(_codes):08d}",

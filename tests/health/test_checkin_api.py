@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
 from oncegov.health.models import CheckIn
+from oncegov.kit import clock
 from tests.fixtures import make_citizen
 from tests.health.factories import (
     HOSPITAL,
@@ -83,7 +84,7 @@ def test_the_same_patient_twice_the_same_day_is_one_visit(
 def test_warnings_card_expired_deceased_and_elsewhere_today(
     client: TestClient, db: Session, facilities: None
 ) -> None:
-    today = dt.date.today()
+    today = clock.today()
     citizen = make_citizen(db, status="deceased", date_of_death=today)
     make_card(
         db,

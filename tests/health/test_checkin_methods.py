@@ -13,6 +13,7 @@ from oncegov.config import settings
 from oncegov.health.chip_qr import ChipQr, render
 from oncegov.health.models import CheckIn
 from oncegov.identity.accounts.qr import issue_checkin_token
+from oncegov.kit import clock
 from oncegov.registry.models import Citizen
 from tests.fixtures import make_citizen, make_eid_account
 from tests.health.factories import HOSPITAL, STATION, facility_token, make_card, make_facility
@@ -106,7 +107,7 @@ def test_eid_qr_checks_in_the_token_holder(client: TestClient, db: Session, toke
 def test_expired_or_forged_eid_qr_is_refused(client: TestClient, db: Session, token: str) -> None:
     citizen = make_citizen(db)
     account = make_eid_account(db, citizen)
-    old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.eid_qr_seconds + 60)
+    old = clock.now() - dt.timedelta(seconds=settings.eid_qr_seconds + 60)
     expired = issue_checkin_token(db, account, now=old).token
     response = _post(client, token, "eid_qr", expired)
     assert response.status_code == 422
@@ -130,7 +131,7 @@ def test_locked_eid_and_locked_card_are_warnings(
 
 def test_not_yet_valid_and_no_card(client: TestClient, db: Session, token: str) -> None:
     future = make_citizen(db)
-    today = dt.date.today()
+    today = clock.today()
     make_card(
         db, future, valid_from=today + dt.timedelta(days=3), valid_to=today + dt.timedelta(days=300)
     )
@@ -249,7 +250,7 @@ def test_a_date_of_issue_that_matches_no_produced_card_is_a_warning(db: Session)
     from oncegov.registry.schemas import VisitIdentity
 
     citizen = make_citizen(db)
-    qr = parse(_qr_of(citizen), today=dt.date.today())
+    qr = parse(_qr_of(citizen), today=clock.today())
     identity = VisitIdentity(
         citizen.personal_id,
         citizen.full_name,

@@ -36,6 +36,7 @@ from oncegov.demo.rows import (
 from oncegov.health import demo
 from oncegov.health import service as health
 from oncegov.health.models import InsuranceCard, MedicalFacility
+from oncegov.kit import clock
 from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen
 
@@ -327,7 +328,7 @@ def test_demo_loads_facilities_and_cards_and_a_facility_token_checks_in(
         assert len(systems) == 184
         patient = session.scalar(
             select(InsuranceCard.personal_id)
-            .where(InsuranceCard.status == "active", InsuranceCard.valid_to >= dt.date.today())
+            .where(InsuranceCard.status == "active", InsuranceCard.valid_to >= clock.today())
             .order_by(InsuranceCard.id)
             .limit(1)
         )

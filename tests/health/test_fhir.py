@@ -27,6 +27,7 @@ from oncegov.health.fhir import (
     WARNING_EXTENSION,
 )
 from oncegov.health.models import CheckIn
+from oncegov.kit import clock
 from oncegov.registry.models import Citizen
 from tests.fixtures import OfficerLogin, login, make_citizen
 from tests.health.factories import (
@@ -68,7 +69,7 @@ def _eligibility_body(personal_id: str, **overrides: Any) -> dict[str, Any]:
         "status": "active",
         "purpose": ["validation", "benefits"],
         "patient": {"reference": f"Patient/{personal_id}"},
-        "created": dt.date.today().isoformat(),
+        "created": clock.today().isoformat(),
         "insurer": {"display": "Bảo hiểm xã hội Việt Nam"},
     }
     body.update(overrides)
@@ -372,7 +373,7 @@ def test_eligibility_request_checks_the_patient_in(
     assert answer.insurer.display == "Bảo hiểm xã hội Việt Nam"
     assert answer.requestor is not None and answer.requestor.identifier is not None
     assert answer.requestor.identifier.value == HOSPITAL
-    assert answer.servicedDate == dt.date.today()
+    assert answer.servicedDate == clock.today()
     assert not answer.extension  # no warnings
     assert answer.insurance is not None
     [insurance] = answer.insurance
@@ -407,7 +408,7 @@ def test_eligibility_request_checks_the_patient_in(
 def test_an_expired_card_is_not_in_force_and_warned(
     client: TestClient, db: Session, token: str
 ) -> None:
-    today = dt.date.today()
+    today = clock.today()
     citizen = make_citizen(db)
     make_card(
         db,

@@ -17,6 +17,7 @@ from oncegov.health.chip_qr import ChipQr, render
 from oncegov.health.models import CheckIn
 from oncegov.health.pages import detect_method, nice_step
 from oncegov.health.service import FacilityDesk
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry.models import Citizen
 from tests.fixtures import CAO_BANG, OfficerLogin, login, make_citizen, make_officer
@@ -108,7 +109,7 @@ def test_check_in_by_personal_id_shows_the_patient_card_and_warnings(
     client: TestClient, db: Session, desk: str
 ) -> None:
     citizen = make_citizen(db, full_name="Hoàng Thị Mai", sex="F", birth_year=1990)
-    today = dt.date.today()
+    today = clock.today()
     make_card(
         db,
         citizen,
@@ -264,7 +265,7 @@ def test_statistics_show_counts_per_method_and_the_chip_card_share(
     response = client.get("/health/statistics")
     assert response.status_code == 200
     html = response.text
-    today = service.local_day(dt.datetime.now(dt.UTC))
+    today = clock.local_day(clock.now())
     assert f'value="{today.isoformat()}"' in html
     assert f'value="{(today - dt.timedelta(days=29)).isoformat()}"' in html
     assert re.search(r'id="total-all">.*?class="figure">4<', html, re.S)

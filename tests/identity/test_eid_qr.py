@@ -33,6 +33,7 @@ from oncegov.identity.accounts.qr import (
     issue_checkin_token,
     verify_checkin_token,
 )
+from oncegov.kit import clock
 from tests.fixtures import citizen_session, make_citizen, make_eid_account
 
 
@@ -63,7 +64,7 @@ def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def claims_for(account: EidAccount, **overrides: Any) -> dict[str, Any]:
-    now = int(dt.datetime.now(dt.UTC).timestamp())
+    now = int(clock.now().timestamp())
     claims = {
         "iss": settings.oidc_issuer,
         "sub": account.personal_id,
@@ -196,7 +197,7 @@ def test_garbage_is_malformed(db: Session) -> None:
 
 def test_signed_claims_are_still_checked(db: Session, account: EidAccount) -> None:
     ours = our_key(db)
-    now = int(dt.datetime.now(dt.UTC).timestamp())
+    now = int(clock.now().timestamp())
     bad_claims: list[dict[str, Any]] = [
         {"iss": "https://elsewhere.example"},
         {"sub": "12345"},
@@ -245,9 +246,7 @@ def test_rotation_keeps_the_retired_key_until_its_qrs_expire(
 
     # Once every QR of the retired key has expired, it is no longer published or accepted.
     retired = db.scalars(select(EidQrKey).where(EidQrKey.kid == old_kid)).one()
-    retired.retired_at = dt.datetime.now(dt.UTC) - dt.timedelta(
-        seconds=settings.eid_qr_seconds + 60
-    )
+    retired.retired_at = clock.now() - dt.timedelta(seconds=settings.eid_qr_seconds + 60)
     db.flush()
     qr.clear_key_cache()
     assert {k["kid"] for k in qr.published_jwks(db)["keys"]} == {new_row.kid}
@@ -373,8 +372,8 @@ def test_the_page_shows_a_fresh_qr_that_renews_itself(
     assert page.headers["cache-control"] == "no-store"
     assert issued[0].token not in page.text  # only the picture of it
 
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
-    monkeypatch.setattr(qr, "_now", lambda: later)
+    later = clock.now() + dt.timedelta(seconds=61)
+    monkeypatch.setattr(clock, "now", lambda: later)
     fragment = client.get("/me/qr/code", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="eid-qr-code">')

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from oncegov.kit import clock
 from oncegov.linkage.models import LinkageResult, LinkageRun
 from tests.fixtures import COMMUNE_A, COMMUNE_B
 
@@ -77,7 +78,7 @@ def decide(db: Session, result: LinkageResult, *, accept: bool) -> None:
     result.method = "clerical"
     result.personal_id = personal_id() if accept else None
     result.reason = result.reason if accept else "rejected_in_review"
-    result.decided_at = dt.datetime.now(dt.UTC)
+    result.decided_at = clock.now()
     result.decided_by = "linkage.clerk"
     db.flush()
 

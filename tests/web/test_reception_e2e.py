@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from oncegov.health import service as health
 from oncegov.health.chip_qr import ChipQr, render
 from oncegov.health.service import FacilityDesk
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from tests.fixtures import CAO_BANG, OfficerLogin, make_citizen, make_officer
 from tests.health.factories import HOSPITAL, STATION, make_card, make_facility, receptionist
@@ -38,7 +39,7 @@ class Reception:
 @pytest.fixture(scope="module")
 def reception(live_app: LiveApp) -> Reception:
     """Facilities, a receptionist, a statistician and a patient in the live app's database."""
-    today = dt.date.today()
+    today = clock.today()
     with Session(live_app.engine, expire_on_commit=False) as session:
         make_facility(session, HOSPITAL, name="Bệnh viện Đa khoa tỉnh Cao Bằng")
         make_facility(session, STATION, level="commune_health_station", name="Trạm Y tế")
@@ -65,7 +66,7 @@ def reception(live_app: LiveApp) -> Reception:
                 date_of_issue=dt.date(2021, 6, 1),
             )
         )
-        _earlier_visits(session, now=dt.datetime.now(dt.UTC))
+        _earlier_visits(session, now=clock.now())
         session.commit()
     return Reception(desk, statistician, qr)
 
@@ -161,7 +162,7 @@ def test_statistician_sees_the_check_in_on_the_chart(
     assert today in (0, 1)
     days = page.locator("#daily-chart g.day[data-total='2']")
     expect(days).to_have_count(6)
-    yesterday = health.local_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+    yesterday = clock.local_day(clock.now()) - dt.timedelta(days=1)
     stacked = page.locator(f"#daily-chart g.day[data-day='{yesterday:%d/%m/%Y}'] rect")
     expect(stacked).to_have_count(2)  # one typed in, one scanned
     expect(page.locator("#facility-table tbody tr")).to_have_count(2)

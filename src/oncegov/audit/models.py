@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 
 class AuditEntry(Base):
@@ -17,7 +17,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     actor_kind: Mapped[str] = mapped_column(String(10))  # officer | citizen | service | system
     actor_id: Mapped[str] = mapped_column(String(60))
     actor_name: Mapped[str] = mapped_column(String(120))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
 from oncegov.audit.repository import GENESIS_HASH, AuditRepository
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 
 
@@ -68,7 +69,7 @@ def record(
     entry = AuditEntry(
         seq=seq,
         # Microsecond precision survives both databases, so the hash recomputes exactly.
-        at=dt.datetime.now(dt.UTC),
+        at=clock.now(),
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
@@ -107,7 +108,7 @@ def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
         return []
     repo = AuditRepository(session)
     first, prev_hash = repo.claim_seqs(len(entries))
-    moment = dt.datetime.now(dt.UTC)
+    moment = clock.now()
     rows: list[dict[str, Any]] = []
     for offset, pending in enumerate(entries):
         # Plain rows, not ORM objects: this is the check-in hot path.

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 
 class Officer(Base):
@@ -32,7 +32,7 @@ class Officer(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_totp_step: Mapped[int | None] = mapped_column(Integer)  # refuses a replayed TOTP code
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class RoleAssignment(Base):
@@ -61,8 +61,8 @@ class WebSession(Base):
     subject_kind: Mapped[str] = mapped_column(String(10))  # officer | citizen
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     ip: Mapped[str | None] = mapped_column(String(45))
@@ -85,7 +85,7 @@ class ServiceToken(Base):
     permissions: Mapped[str] = mapped_column(Text)  # space-separated permission names
     scope_kind: Mapped[str] = mapped_column(String(10))
     scope_code: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -26,6 +26,7 @@ from oncegov.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
 from oncegov.web.i18n import N_
@@ -35,14 +36,6 @@ _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) 
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
 LOGIN_FAILED = N_("Wrong username, password or one-time code")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def hash_password(password: str) -> str:
@@ -192,12 +185,12 @@ def principal_for_officer(
 def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int = 60) -> None:
     """Count one hit on ``key``; raise TooManyRequests past ``limit`` in the current window."""
     repo = AuthRepository(session)
-    moment = now()
+    moment = clock.now()
     throttle = repo.throttle(key)
     if throttle is None:
         repo.add(Throttle(key=key, window_start=moment, count=1))
         return
-    if moment - _aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
+    if moment - clock.aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
         throttle.window_start = moment
         throttle.count = 1
         return
@@ -218,7 +211,7 @@ def take_hits(
     Two workers creating the same new key at once on PostgreSQL: one insert fails, its batch
     rolls back and is retried item by item, which then finds the row."""
     repo = AuthRepository(session)
-    moment = now()
+    moment = clock.now()
     window = dt.timedelta(seconds=window_seconds)
     current = repo.throttles_for_update(hits.keys())
     updates: list[dict[str, object]] = []
@@ -226,7 +219,7 @@ def take_hits(
     allowed: dict[str, int] = {}
     for key, count in hits.items():
         found = current.get(key)
-        if found is not None and moment - _aware(found[0]) < window:
+        if found is not None and moment - clock.aware(found[0]) < window:
             start, before = found[0], found[1]
         else:
             start, before = moment, 0
@@ -258,8 +251,8 @@ def authenticate_officer(
     if officer is None:
         _password_matches(_DUMMY_HASH, password)
         raise NotAuthenticated(LOGIN_FAILED, code="login_failed")
-    moment = now()
-    locked = officer.locked_until is not None and _aware(officer.locked_until) > moment
+    moment = clock.now()
+    locked = officer.locked_until is not None and clock.aware(officer.locked_until) > moment
     password_ok = _password_matches(officer.password_hash, password)
     otp_step = _valid_totp_step(officer, otp) if password_ok else None
     if locked or not officer.is_active or otp_step is None:
@@ -289,7 +282,7 @@ def authenticate_officer(
 
 def _valid_totp_step(officer: Officer, otp: str) -> int | None:
     totp = pyotp.TOTP(decrypt_field(officer.totp_secret_encrypted))
-    moment = now()
+    moment = clock.now()
     for drift in (0, -1, 1):  # one 30-second step of clock drift either way
         at = moment + dt.timedelta(seconds=30 * drift)
         step = int(at.timestamp()) // 30
@@ -330,7 +323,7 @@ def start_session(
 
     Citizens' sessions also keep the eID level proven at login and the methods used."""
     token = new_token()
-    moment = now()
+    moment = clock.now()
     web_session = WebSession(
         token_hash=hash_token(token),
         subject_kind=subject_kind,
@@ -352,18 +345,18 @@ def start_session(
 def resolve_session(session: Session, token: str) -> WebSession:
     """The live session for a cookie token; enforces idle and absolute timeouts."""
     web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
-    moment = now()
+    moment = clock.now()
     if web_session is None or web_session.revoked_at is not None:
         raise NotAuthenticated(N_("Please sign in"))
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
     if (
-        _aware(web_session.expires_at) <= moment
-        or _aware(web_session.last_seen_at) + idle <= moment
+        clock.aware(web_session.expires_at) <= moment
+        or clock.aware(web_session.last_seen_at) + idle <= moment
     ):
         web_session.revoked_at = moment
         raise NotAuthenticated(N_("Your session has expired; please sign in again"))
     # Writing last_seen on every request would make every read a write; a minute's grain is enough.
-    if moment - _aware(web_session.last_seen_at) > dt.timedelta(minutes=1):
+    if moment - clock.aware(web_session.last_seen_at) > dt.timedelta(minutes=1):
         web_session.last_seen_at = moment
     return web_session
 
@@ -371,12 +364,12 @@ def resolve_session(session: Session, token: str) -> WebSession:
 def end_session(session: Session, token: str) -> None:
     web_session = AuthRepository(session).session_by_token_hash(hash_token(token))
     if web_session is not None and web_session.revoked_at is None:
-        web_session.revoked_at = now()
+        web_session.revoked_at = clock.now()
 
 
 def revoke_sessions_of(session: Session, subject_kind: str, subject_id: int) -> None:
     """End every live session of one subject at once (account locked, revoked, signed out)."""
-    AuthRepository(session).revoke_sessions_of(subject_kind, subject_id, now())
+    AuthRepository(session).revoke_sessions_of(subject_kind, subject_id, clock.now())
 
 
 def end_session_by_id(
@@ -392,12 +385,12 @@ def end_session_by_id(
         or web_session.revoked_at is not None
     ):
         return False
-    web_session.revoked_at = now()
+    web_session.revoked_at = clock.now()
     return True
 
 
 def live_sessions_of(session: Session, subject_kind: str, subject_id: int) -> list[WebSession]:
-    return list(AuthRepository(session).live_sessions_of(subject_kind, subject_id, now()))
+    return list(AuthRepository(session).live_sessions_of(subject_kind, subject_id, clock.now()))
 
 
 def citizen_principal_from_session(session: Session, token: str) -> CitizenPrincipal:
@@ -414,7 +407,7 @@ def citizen_principal_from_session(session: Session, token: str) -> CitizenPrinc
         personal_id=web_session.personal_id,
         level=web_session.auth_level or 1,
         amr=tuple((web_session.amr or "").split()),
-        auth_time=_aware(web_session.created_at),
+        auth_time=clock.aware(web_session.created_at),
         session_id=web_session.id,
         csrf_token=web_session.csrf_token,
     )
@@ -526,7 +519,7 @@ def revoke_service_token(session: Session, name: str) -> bool:
     record = AuthRepository(session).service_token_by_name(name)
     if record is None or record.revoked_at is not None:
         return False
-    record.revoked_at = now()
+    record.revoked_at = clock.now()
     session.flush()
     _service_cache.clear()
     return True

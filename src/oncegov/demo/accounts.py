@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from dataclasses import dataclass
 
 from oncegov.auth.service import current_totp
@@ -21,6 +20,7 @@ from oncegov.demo.profiles import CommuneInfo
 from oncegov.errors import ValidationFailed
 from oncegov.health import service as health
 from oncegov.identity.accounts import service as eid
+from oncegov.kit import clock
 
 # No look-alike characters (0/o, 1/l/i): the password is read off a terminal and typed.
 _READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -173,5 +173,5 @@ def citizen_logins(seed: int) -> list[CitizenLogin]:
 
 def seconds_left_in_step(now: float | None = None) -> int:
     """Seconds until the current 30-second TOTP code changes."""
-    moment = time.time() if now is None else now
+    moment = clock.timestamp() if now is None else now
     return 30 - int(moment) % 30

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.demo.generator import Population
 from oncegov.demo.rows import CITIZEN_FIELDS, HOUSEHOLD_FIELDS
+from oncegov.kit import clock
 from oncegov.registry.bulk.repository import CHANGE_COLUMNS, BulkRepository
 
 BATCH_SIZE = 20_000
@@ -60,7 +61,7 @@ def load(
     batch_size: int = BATCH_SIZE,
 ) -> LoadCounts:
     """Insert the population; ``actor`` is recorded on every change row (e.g. ``system:cli``)."""
-    moment = now or dt.datetime.now(dt.UTC)
+    moment = now or clock.now()
     bulk = BulkRepository(session)
     done = 0
 

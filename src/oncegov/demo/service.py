@@ -53,6 +53,7 @@ from oncegov.errors import Conflict, PermissionDenied, ValidationFailed
 from oncegov.health import service as health
 from oncegov.identity.accounts import service as eid
 from oncegov.identity.cards import service as cards
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 
@@ -322,7 +323,7 @@ def run_demo(
     started = time.perf_counter()
     try:
         outcome.counts = load(
-            session, population, actor=actor.label, now=dt.datetime.now(dt.UTC), on_progress=loaded
+            session, population, actor=actor.label, now=clock.now(), on_progress=loaded
         )
     except IntegrityError as exc:
         # Only when --replace kept citizens created otherwise and one collides with the demo.

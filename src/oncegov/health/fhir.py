@@ -67,6 +67,7 @@ from oncegov.errors import OnceGovError
 from oncegov.health import service
 from oncegov.health.dependencies import Desk
 from oncegov.health.service import CheckInResult, Coverage, FacilityDesk, PatientNotFound
+from oncegov.kit import clock
 from oncegov.registry.schemas import VisitIdentity
 from oncegov.web.i18n import N_, gettext
 
@@ -658,7 +659,7 @@ def eligibility_response(
     result: CheckInResult,
     now: dt.datetime,
 ) -> CoverageEligibilityResponse:
-    today = service.local_day(now)
+    today = clock.local_day(now)
     checkin = Identifier(system=CHECKIN_SYSTEM, value=str(result.checkin_id))
     coverage = result.coverage
     if coverage is None:
@@ -702,8 +703,8 @@ def coverage_eligibility(request: Request, db: DbSession, desk: Desk, body: RawB
 
     def build() -> CoverageEligibilityResponse:
         eligibility = parse_eligibility_request(request.headers.get("content-type"), body)
-        now = dt.datetime.now(dt.UTC)
-        _check_supported(eligibility, service.local_day(now))
+        now = clock.now()
+        _check_supported(eligibility, clock.local_day(now))
         identification = service.by_personal_id(requested_patient(eligibility))
         result = service.check_in_one(db, desk, identification, now)
         return eligibility_response(eligibility, desk, result, now)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 FACILITY_LEVELS = ("provincial_hospital", "regional_health_centre", "commune_health_station")
 BENEFIT_LEVELS = (80, 95, 100)
@@ -47,7 +47,7 @@ class MedicalFacility(Base):
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class InsuranceCard(Base):
@@ -77,8 +77,8 @@ class InsuranceCard(Base):
     five_years_from: Mapped[dt.date | None] = mapped_column(Date)  # 5 continuous years count
     status: Mapped[str] = mapped_column(String(10), default="active")
     locked_reason: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class CheckIn(Base):

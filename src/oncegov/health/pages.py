@@ -35,6 +35,7 @@ from oncegov.health import service
 from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
+from oncegov.kit import clock
 from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _, get_locale
@@ -77,7 +78,7 @@ SHOWN_ERRORS = (ValidationFailed, service.NotValidIdentifier, NotFound, TooManyR
 
 
 def _today() -> dt.date:
-    return service.local_day(dt.datetime.now(dt.UTC))
+    return clock.local_day(clock.now())
 
 
 def _number(value: int) -> str:
@@ -137,7 +138,7 @@ def _shown_error(exc: OnceGovError) -> ShownError:
 
 
 def _result_view(result: CheckInResult) -> dict[str, Any]:
-    day = service.local_day(result.checked_in_at)
+    day = clock.local_day(result.checked_in_at)
     coverage = result.coverage
     return {
         "id": result.checkin_id,

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oncegov.health.service import CheckInResult, CheckInStatistics, local_day
+from oncegov.health.service import CheckInResult, CheckInStatistics
+from oncegov.kit import clock
 from oncegov.web.i18n import gettext
 
 
@@ -59,7 +60,7 @@ class CheckInOut(BaseModel):
     @classmethod
     def of(cls, result: CheckInResult) -> CheckInOut:
         coverage = result.coverage
-        day = local_day(result.checked_in_at)
+        day = clock.local_day(result.checked_in_at)
         return cls(
             checkin_id=result.checkin_id,
             facility_code=result.facility_code,

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from oncegov.health.repository import HealthRepository
 from oncegov.identity.accounts import service as eid
 from oncegov.identity.accounts.qr import EidQrRejected, verify_checkin_token
 from oncegov.identity.cards import service as id_cards
+from oncegov.kit import clock
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold
@@ -71,18 +71,6 @@ WARNINGS: dict[str, str] = {
     "qr_address": N_("The address in the card's QR differs from the registry"),
     "qr_date_of_issue": N_("The card's date of issue matches no card issued to this person"),
 }
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.timezone)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(_zone()).date()
 
 
 # --- who is checking in -----------------------------------------------------------------------
@@ -179,7 +167,7 @@ def by_personal_id(text: str) -> Identification:
 
 
 def by_chip_qr(text: str, today: dt.date | None = None) -> Identification:
-    qr = chip_qr.parse(text, today=today or local_day(_now()))
+    qr = chip_qr.parse(text, today=today or clock.local_day(clock.now()))
     return Identification("chip_qr", personal_id=qr.personal_id, chip=qr)
 
 
@@ -434,8 +422,8 @@ def check_in(
 ) -> list[CheckInResult | OnceGovError]:
     """Check a batch of patients in; one outcome per request, in order. Writes the visits and
     their audit entries in the caller's transaction (the caller commits before answering)."""
-    now = now or _now()
-    day = local_day(now)
+    now = now or clock.now()
+    day = clock.local_day(now)
     outcomes: list[Any] = [None] * len(requests)
     _apply_rate_limits(session, requests, outcomes)
     numbers = _verify_eid_tokens(session, requests, outcomes, now)
@@ -667,7 +655,7 @@ def load_demo_facilities(
     _demo_refused()
     repo = HealthRepository(session)
     existing = {code for code, _, _ in repo.facility_rows()}
-    now = _now()
+    now = clock.now()
     rows = [
         (*facility.row(), True, now)
         for facility in demo.generate_facilities(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from oncegov.config import settings
 from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.integrations.models import SmsOutboxMessage
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 from oncegov.web.i18n import N_
 
 # Vietnamese mobile numbers: 0 or +84 followed by nine digits starting with 3, 5, 7, 8 or 9.
@@ -75,7 +75,7 @@ class LocalSmsGateway:
             body=text,
             purpose=purpose,
             status="undeliverable" if undeliverable else "delivered",
-            created_at=utcnow(),
+            created_at=clock.now(),
         )
         self.session.add(message)
         self.session.flush()

@@ -63,3 +63,8 @@ def start_of_day(day: dt.date) -> dt.datetime:
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """``[start, end)`` of the local ``day`` as UTC instants."""
     return start_of_day(day), start_of_day(day + dt.timedelta(days=1))
+
+
+def timestamp() -> float:
+    """The current instant as POSIX seconds (JWT ``iat``/``exp``, ``auth_time``)."""
+    return now().timestamp()

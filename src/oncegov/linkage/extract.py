@@ -39,6 +39,7 @@ from typing import Any, TextIO
 import yaml
 
 from oncegov.errors import ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.text import fold, nfc
 from oncegov.registry.bulk.io import ParquetSource, file_format
 from oncegov.web.i18n import N_
@@ -325,7 +326,7 @@ def _checked(year: int, month: int | None, day: int | None, today: dt.date) -> B
 
 def _with_format(text: str, fmt: str, today: dt.date) -> BirthDate | None:
     try:
-        parsed = dt.datetime.strptime(text, fmt)
+        parsed = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - a calendar date, no instant
     except ValueError:
         return None
     has_month = any(d in fmt for d in ("%m", "%b", "%B"))
@@ -345,7 +346,7 @@ def parse_birth_date(
     as Vietnamese records are written, unless the second number cannot be a month
     (``05/17/1990`` is 17 May).
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     text = _TIME_SUFFIX.sub("", text.strip())
     for fmt in formats:
         if (found := _with_format(text, fmt, today)) is not None:
@@ -435,7 +436,7 @@ class _Normaliser:
     def __init__(self, mapping: ExtractMapping, header: list[str]) -> None:
         self.mapping = mapping
         self.counts = _Counts()
-        self.today = dt.date.today()
+        self.today = clock.today()
         positions: dict[str, list[int]] = {}
         for index, name in enumerate(header):
             positions.setdefault(name, []).append(index)

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 AUTO_LINK, REVIEW, NO_MATCH = "auto_link", "review", "no_match"
 DETERMINISTIC, MODEL, CLERICAL = "deterministic", "model", "clerical"
@@ -50,8 +50,8 @@ class LinkageRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(40), index=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     actor: Mapped[str] = mapped_column(String(120))
     extract_name: Mapped[str] = mapped_column(String(255))
     extract_sha256: Mapped[str] = mapped_column(String(64))
@@ -134,7 +134,7 @@ class LinkageDecision(Base):
     decision: Mapped[str] = mapped_column(String(10))
     officer_id: Mapped[str] = mapped_column(String(64))
     officer_name: Mapped[str] = mapped_column(String(120))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_runs.id", ondelete="SET NULL"))
 
 
@@ -151,4 +151,4 @@ class SectorLink(Base):
     method: Mapped[str] = mapped_column(String(15))
     probability: Mapped[float | None] = mapped_column(Float)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_runs.id", ondelete="SET NULL"))
-    linked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from oncegov.audit import service as audit
 from oncegov.config import settings as app_settings
 from oncegov.errors import ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.linkage import features, matching, model, synthetic
 from oncegov.linkage.extract import Extract, SectorRecord, load_mapping, read_extract
@@ -216,15 +217,15 @@ def run_linkage(
     each *new* link is one audit entry with the citizen as subject, so it shows on their
     "who used my data" page."""
     progress = on_progress or (lambda stage, done, total: None)
-    started_at = dt.datetime.now(dt.UTC)
-    clock = time.perf_counter()
+    started_at = clock.now()
+    lap_started = time.perf_counter()
     stage_seconds: dict[str, float] = {}
 
     def lap(stage: str) -> None:
-        nonlocal clock
+        nonlocal lap_started
         now = time.perf_counter()
-        stage_seconds[stage] = round(now - clock, 3)
-        clock = now
+        stage_seconds[stage] = round(now - lap_started, 3)
+        lap_started = now
 
     settings = model.load_settings(source)
     progress("extract", 0, 1)
@@ -323,7 +324,7 @@ def _finish(
     run_row.linked_clerical = methods[CLERICAL]
     run_row.review = sum(1 for o in outcomes if o.band == REVIEW and not o.linked)
     run_row.unmatched = sum(1 for o in outcomes if o.band == NO_MATCH)
-    run_row.finished_at = dt.datetime.now(dt.UTC)
+    run_row.finished_at = clock.now()
     run_row.seconds = round((run_row.finished_at - started_at).total_seconds(), 3)
     counts: dict[str, Any] = {
         "unparsed_dates": extract.unparsed_dates,
@@ -446,7 +447,7 @@ def _sync_links(
     ]
     repo.drop_links(run.source, changed)
     new = [o for o in outcomes if o.linked and current.get(o.record_key) != o.personal_id]
-    moment = dt.datetime.now(dt.UTC)
+    moment = clock.now()
     repo.add_links(
         [
             {

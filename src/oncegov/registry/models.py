@@ -19,10 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from oncegov.kit import clock
 
 
 class Province(Base):
@@ -55,8 +52,8 @@ class Household(Base):
     # before their members. Consistency is a data-quality rule, not a constraint.
     head_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class Citizen(Base):
@@ -107,8 +104,8 @@ class Citizen(Base):
     status: Mapped[str] = mapped_column(String(10), default="living")
     date_of_death: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class RegistryChange(Base):
@@ -129,7 +126,7 @@ class RegistryChange(Base):
     entity: Mapped[str] = mapped_column(String(10))
     entity_key: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     actor: Mapped[str] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(20))  # edit | import | demo | quality | service
     reason: Mapped[str] = mapped_column(String(500))

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
 from oncegov.errors import NotFound, ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold, name_key
 from oncegov.registry import events
-from oncegov.registry.models import Citizen, Commune, Household, Province, RegistryChange, utcnow
+from oncegov.registry.models import Citizen, Commune, Household, Province, RegistryChange
 from oncegov.registry.repository import RegistryRepository
 from oncegov.registry.schemas import (
     EDITABLE_FIELDS,
@@ -419,7 +420,7 @@ def apply_change(
         is_date_text = column == "date_of_death" and isinstance(new, str)
         setattr(citizen, column, dt.date.fromisoformat(new) if is_date_text else new)
     citizen.version += 1
-    citizen.updated_at = utcnow()
+    citizen.updated_at = clock.now()
     if changes.get("status", [None, None])[1] == "deceased":
         events.citizens_deceased(session, [citizen.personal_id])  # e.g. revokes the eID account
     RegistryRepository(session).add(

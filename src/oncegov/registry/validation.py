@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from oncegov.kit import personal_id
+from oncegov.kit import clock, personal_id
 from oncegov.kit.text import fold, name_key, nfc
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import CITIZEN_COLUMNS
@@ -90,7 +90,7 @@ class CitizenValidator:
 
     def __init__(self, commune_codes: frozenset[str], today: dt.date | None = None) -> None:
         self.commune_codes = commune_codes
-        self.today = today or dt.date.today()
+        self.today = today or clock.today()
 
     def validate(  # noqa: PLR0915 - one linear pass per row is the fast path for imports
         self, row: Mapping[str, str | None]

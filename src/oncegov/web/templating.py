@@ -6,13 +6,13 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from oncegov.config import settings
+from oncegov.kit import clock
 from oncegov.web import i18n
 
 SRC = Path(__file__).resolve().parents[1]
@@ -25,8 +25,7 @@ TEMPLATE_DIRS = [
 
 def local_time(moment: dt.datetime) -> str:
     """A stored UTC moment in the province's time zone (SQLite returns naive UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M:%S")
+    return clock.local(moment).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @lru_cache(maxsize=1)

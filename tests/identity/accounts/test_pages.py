@@ -16,6 +16,7 @@ from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.identity.accounts import service
 from oncegov.identity.accounts.models import EidAccount, LoginEvent
+from oncegov.kit import clock
 from oncegov.registry.models import Citizen
 from tests.fixtures import (
     CITIZEN_PHONE,
@@ -95,7 +96,7 @@ def test_a_partial_registry_birth_date_cannot_match(client: TestClient, db: Sess
 
 
 def test_under_14_is_told_so(client: TestClient, db: Session) -> None:
-    year = dt.date.today().year - 10
+    year = clock.today().year - 10
     child = make_citizen(db, full_name=NAME, birth_year=year)
     page = post_registration(client, child.personal_id, date_of_birth=f"17/05/{year}")
     assert page.startswith("422") and "14 or older" in page
@@ -330,14 +331,14 @@ def test_lockout_grows_and_ends(client: TestClient, db: Session, citizen: Citize
     for _ in range(limit):
         sign_in(client, citizen.personal_id, "999999")
     assert account.login_locked_until is not None
-    first = service._aware(account.login_locked_until) - dt.datetime.now(dt.UTC)
+    first = clock.aware(account.login_locked_until) - clock.now()
     assert sign_in(client, citizen.personal_id)[0] == 401  # right passcode, still locked
-    account.login_locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    account.login_locked_until = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     sign_in(client, citizen.personal_id, "999999")
-    second = service._aware(account.login_locked_until) - dt.datetime.now(dt.UTC)
+    second = clock.aware(account.login_locked_until) - clock.now()
     assert second > first * 1.5
-    account.login_locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    account.login_locked_until = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     assert sign_in(client, citizen.personal_id)[0] == 303
     assert account.failed_logins == 0

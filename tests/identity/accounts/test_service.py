@@ -17,6 +17,7 @@ from oncegov.identity.accounts import service
 from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.integrations.sms import SmsNotDelivered
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.bulk import service as bulk
@@ -92,7 +93,7 @@ def test_level2_refuses_deceased_under_14_unknown_and_bad_phone(db: Session) -> 
     with pytest.raises(ValidationFailed) as error:
         level2(db, dead)
     assert error.value.code == "citizen_not_living"
-    child = make_citizen(db, birth_year=dt.date.today().year - 10)
+    child = make_citizen(db, birth_year=clock.today().year - 10)
     with pytest.raises(ValidationFailed) as error:
         level2(db, child)
     assert error.value.code == "too_young"
@@ -134,7 +135,7 @@ def test_a_code_expires(db: Session, citizen: Citizen) -> None:
     code = last_code(db)
     record = db.scalars(select(OneTimeCode).where(OneTimeCode.account_id == account.id)).one()
     assert (record.expires_at - record.created_at).total_seconds() == settings.otp_lifetime_seconds
-    record.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    record.expires_at = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     with pytest.raises(service.CodeRejected):
         service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
@@ -282,8 +283,7 @@ def test_purge_keeps_recent_history(db: Session, citizen: Citizen) -> None:
         account_id=account.id,
         personal_id=citizen.personal_id,
         event="login",
-        created_at=dt.datetime.now(dt.UTC)
-        - dt.timedelta(days=settings.login_history_retention_days + 1),
+        created_at=clock.now() - dt.timedelta(days=settings.login_history_retention_days + 1),
     )
     db.add(old)
     db.flush()

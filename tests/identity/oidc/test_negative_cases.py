@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from oncegov.auth.models import WebSession
 from oncegov.config import settings
 from oncegov.identity.oidc import server
+from oncegov.kit import clock
 from tests.fixtures import citizen_session, make_citizen, make_eid_account
 from tests.identity.oidc.conftest import (
     AuthRequest,
@@ -289,7 +290,7 @@ def test_prompt_login_forces_a_new_sign_in_without_looping(
     again = client.get(next_url, follow_redirects=False)
     assert again.headers["location"].startswith("/eid/login?")
     # After the sign-in (a new session), the same URL gives a code: no loop.
-    db.query(WebSession).update({"revoked_at": dt.datetime.now(dt.UTC)})
+    db.query(WebSession).update({"revoked_at": clock.now()})
     citizen_session(client, db, account)
     done = client.get(next_url, follow_redirects=False)
     assert "code=" in done.headers["location"]
@@ -326,20 +327,20 @@ def test_max_age_exceeded_forces_a_new_sign_in_and_auth_time_is_in_the_token(
     account = make_eid_account(db, make_citizen(db), level=2)
     citizen_session(client, db, account)
     code_for(client, AuthRequest(rp))
-    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
+    old = clock.now() - dt.timedelta(minutes=20)
     db.query(WebSession).update({"created_at": old})
     request = AuthRequest(rp, extra={"max_age": "600"})
     response = client.get(request.url(), follow_redirects=False)
     location = response.headers["location"]
     assert location.startswith("/eid/login?") and "force=1" in location
     # A recent enough sign-in passes and its time is in the ID token.
-    db.query(WebSession).update({"revoked_at": dt.datetime.now(dt.UTC)})
+    db.query(WebSession).update({"revoked_at": clock.now()})
     citizen_session(client, db, account)
     fresh = AuthRequest(rp, extra={"max_age": "600"})
     tokens = tokens_for(client, fresh)
     payload = tokens["id_token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert abs(claims["auth_time"] - dt.datetime.now(dt.UTC).timestamp()) < 60
+    assert abs(claims["auth_time"] - clock.now().timestamp()) < 60
 
 
 # --- acr / levels -------------------------------------------------------------------------------

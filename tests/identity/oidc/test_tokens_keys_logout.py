@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -20,6 +19,7 @@ from oncegov.config import settings
 from oncegov.identity.accounts import service as accounts
 from oncegov.identity.accounts.models import LoginEvent
 from oncegov.identity.oidc import keys, service
+from oncegov.kit import clock
 from tests.fixtures import citizen_session, make_citizen, make_eid_account
 from tests.identity.oidc.conftest import (
     LOGOUT_TO,
@@ -175,9 +175,7 @@ def test_retired_key_leaves_the_jwks_after_the_longest_token_lifetime(db: Sessio
     first = keys.active_key(db)
     keys.rotate(db)
     assert first.kid in {k["kid"] for k in keys.jwks(db)["keys"]}
-    first.retired_at = dt.datetime.now(dt.UTC) - dt.timedelta(
-        seconds=keys.longest_token_seconds() + 1
-    )
+    first.retired_at = clock.now() - dt.timedelta(seconds=keys.longest_token_seconds() + 1)
     db.flush()
     assert first.kid not in {k["kid"] for k in keys.jwks(db)["keys"]}
 
@@ -201,7 +199,7 @@ def jwt_client(db: Session) -> tuple[RelyingParty, RSAKey]:
 
 
 def assertion(client_id: str, key: RSAKey, **overrides: Any) -> str:
-    now = int(time.time())
+    now = int(clock.timestamp())
     claims = {
         "iss": client_id,
         "sub": client_id,
@@ -255,12 +253,12 @@ def test_private_key_jwt_refusals(client: TestClient, db: Session, rp: RelyingPa
                 "iss": jwt_rp.client_id,
                 "sub": jwt_rp.client_id,
                 "aud": TOKEN_URL,
-                "exp": int(time.time()) + 60,
+                "exp": int(clock.timestamp()) + 60,
                 "jti": "n1",
             }
         ),
         "wrong audience": assertion(jwt_rp.client_id, key, aud="https://elsewhere.example"),
-        "expired": assertion(jwt_rp.client_id, key, exp=int(time.time()) - 3600),
+        "expired": assertion(jwt_rp.client_id, key, exp=int(clock.timestamp()) - 3600),
         "other key": assertion(jwt_rp.client_id, other_key),
         "no jti": assertion(jwt_rp.client_id, key, jti=None),
     }

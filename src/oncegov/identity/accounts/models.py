@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 ACCOUNT_STATUSES = ("pending", "active", "locked", "revoked")
 
@@ -55,7 +55,7 @@ class EidAccount(Base):
     lock_reason: Mapped[str | None] = mapped_column(String(300))
     registered_channel: Mapped[str] = mapped_column(String(10))  # web | api | station
     registered_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     level2_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     level2_verified_by: Mapped[str | None] = mapped_column(String(60))  # officer username
@@ -88,7 +88,7 @@ class OneTimeCode(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(10))
     code_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -105,7 +105,7 @@ class PendingLogin(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
     next_path: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -129,7 +129,7 @@ class LoginEvent(Base):
     client_id: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        DateTime(timezone=True), default=clock.now, index=True
     )
 
 
@@ -150,5 +150,5 @@ class EidQrKey(Base):
     private_key_encrypted: Mapped[str] = mapped_column(String(2000))
     public_jwk: Mapped[str] = mapped_column(String(2000))
     active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -46,6 +46,7 @@ from oncegov.db import create_once
 from oncegov.errors import PermissionDenied, ValidationFailed
 from oncegov.identity.accounts.models import EidAccount, EidQrKey
 from oncegov.identity.accounts.repository import QrKeyRepository
+from oncegov.kit import clock
 from oncegov.kit.crypto import decrypt_field, encrypt_field, new_token
 from oncegov.web.i18n import N_
 
@@ -120,14 +121,6 @@ class EidQrClaims:
     jti: str
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 # --- keys ----------------------------------------------------------------------------------
 
 
@@ -161,7 +154,7 @@ def _new_key_row() -> EidQrKey:
         private_key_encrypted=encrypt_field(json.dumps(key.as_dict(private=True))),
         public_jwk=json.dumps(key.as_dict(private=False)),
         active_slot=1,
-        created_at=_now(),
+        created_at=clock.now(),
     )
 
 
@@ -176,7 +169,7 @@ def rotate(session: Session) -> EidQrKey:
     current = repo.active_key()
     if current is not None:
         current.active_slot = None
-        current.retired_at = _now()
+        current.retired_at = clock.now()
         session.flush()
     row = _new_key_row()
     repo.add(row)
@@ -195,7 +188,7 @@ def published(session: Session) -> list[EidQrKey]:
     """Keys a verifier must know: the active one and those retired less than a QR lifetime
     (plus the clock skew verifiers allow) ago."""
     lifetime = dt.timedelta(seconds=settings.eid_qr_seconds + CLOCK_SKEW_SECONDS)
-    return list(QrKeyRepository(session).published_keys(_now() - lifetime))
+    return list(QrKeyRepository(session).published_keys(clock.now() - lifetime))
 
 
 def published_jwks(session: Session) -> dict[str, Any]:
@@ -247,7 +240,7 @@ def issue_checkin_token(
         raise PermissionDenied(
             UNAVAILABLE, field="account", code="eid_qr_unavailable", account_status=account.status
         )
-    issued = int(_aware(now or _now()).timestamp())
+    issued = int(clock.aware(now or clock.now()).timestamp())
     expires = issued + settings.eid_qr_seconds
     claims = {
         "iss": settings.oidc_issuer,
@@ -326,7 +319,7 @@ def verify_checkin_token(
     if not 0 < expires - issued <= settings.eid_qr_seconds:
         raise _malformed("lifetime")
 
-    moment = _aware(now or _now()).timestamp()
+    moment = clock.aware(now or clock.now()).timestamp()
     if moment >= expires:
         raise _expired("exp is past")
     if issued > moment + CLOCK_SKEW_SECONDS:

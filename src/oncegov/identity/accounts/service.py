@@ -50,6 +50,7 @@ from oncegov.identity.accounts.schemas import (
 from oncegov.identity.oidc import service as oidc_service
 from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.integrations.sms import LocalSmsGateway, normalise_phone, sms_gateway
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.kit.text import fold
@@ -102,14 +103,6 @@ class ResetRefused(ValidationFailed, CountedFailure):
     code = "reset_refused"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _system(name: str, channel: str = "web") -> Actor:
     return Actor.system(f"eid.{name}", channel=channel)
 
@@ -158,7 +151,7 @@ def record_login_event(
             ip=(ip or None) and ip[:45],
             client_id=client_id,
             detail=detail[:200] if detail else None,
-            created_at=_now(),
+            created_at=clock.now(),
         )
     )
 
@@ -184,7 +177,7 @@ def _code_hash(account_id: int, purpose: str, code: str) -> str:
 def send_code(session: Session, account: EidAccount, purpose: str) -> None:
     """Text a fresh code; older live codes of the same purpose die. Limited per hour."""
     repo = AccountRepository(session)
-    moment = _now()
+    moment = clock.now()
     if repo.codes_sent_since(account.id, moment - dt.timedelta(hours=1)) >= (
         settings.otp_sends_per_hour
     ):
@@ -213,7 +206,7 @@ def send_code(session: Session, account: EidAccount, purpose: str) -> None:
 def _check_code(session: Session, account: EidAccount, purpose: str, code: str) -> OneTimeCode:
     """The live code matching ``code``; a wrong try counts, the last allowed one kills it.
     The caller marks it used once the rest of the step has succeeded."""
-    moment = _now()
+    moment = clock.now()
     record = AccountRepository(session).live_code(account.id, purpose, moment)
     if record is None:
         raise CodeRejected(CODE_FAILED, field="code")
@@ -287,7 +280,7 @@ def register_level1(session: Session, form: RegistrationForm, *, ip: str | None)
     portrait_sha = rules.check_portrait(form.portrait)
     # The typed date decides the age (the registry date must equal it anyway), so this
     # message reveals nothing the person did not type.
-    if rules.age_on(born, _now().date()) < settings.eid_min_age_years:
+    if rules.age_on(born, clock.now().date()) < settings.eid_min_age_years:
         raise ValidationFailed(
             N_("You must be 14 or older to register an eID account"),
             field="date_of_birth",
@@ -317,7 +310,7 @@ def register_level1(session: Session, form: RegistrationForm, *, ip: str | None)
         failed_logins=0,
         registered_channel=form.channel,
         registered_commune_code=citizen.permanent_commune_code,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     repo.add(account)
     audit.record(
@@ -388,7 +381,7 @@ def register_level2(
             code="citizen_not_living",
         )
     if (
-        rules.age_on(rules.latest_possible_birth(citizen), _now().date())
+        rules.age_on(rules.latest_possible_birth(citizen), clock.now().date())
         < settings.eid_min_age_years
     ):
         raise ValidationFailed(
@@ -399,7 +392,7 @@ def register_level2(
     if registry.commune(session, commune_code) is None:
         raise ValidationFailed(N_("Unknown commune code"), field="commune_code")
     repo = AccountRepository(session)
-    moment = _now()
+    moment = clock.now()
     account = repo.account_by_personal_id(citizen.personal_id)
     if account is None:
         account = EidAccount(
@@ -482,7 +475,7 @@ def activate(
     rules.check_passcode(
         passcode, repeat, _birth_for_passcode_rules(session, account, "eID activation")
     )
-    moment = _now()
+    moment = clock.now()
     record.used_at = moment
     was_active = account.status == "active"
     account.passcode_hash = auth.hash_password(passcode)
@@ -517,7 +510,7 @@ def _lock_seconds(failures: int) -> int:
 def _refusal_reason(account: EidAccount, matches: bool, moment: dt.datetime) -> str | None:
     if account.status != "active":
         return account.status  # pending | locked | revoked
-    if account.login_locked_until is not None and _aware(account.login_locked_until) > moment:
+    if account.login_locked_until is not None and clock.aware(account.login_locked_until) > moment:
         return "temporarily_locked"
     return None if matches else "wrong_passcode"
 
@@ -533,7 +526,7 @@ def check_passcode_login(
     matches = _passcode_matches(stored, passcode or "")
     if account is None:
         raise LoginFailed(LOGIN_FAILED, field="passcode")
-    moment = _now()
+    moment = clock.now()
     reason = _refusal_reason(account, matches, moment)
     if reason is not None:
         _record_failure(session, account, reason, moment, ip)
@@ -592,7 +585,7 @@ def sign_in(
         return SignInStep(session_token=token, next_path=next_path)
     send_code(session, account, "login")
     token = new_token()
-    moment = _now()
+    moment = clock.now()
     AccountRepository(session).delete_stale_pending_logins(moment - dt.timedelta(hours=1))
     AccountRepository(session).add(
         PendingLogin(
@@ -611,7 +604,11 @@ def pending_sign_in(session: Session, token: str | None) -> PendingLogin | None:
     if not token:
         return None
     pending = AccountRepository(session).pending_login(hash_token(token))
-    if pending is None or pending.used_at is not None or _aware(pending.expires_at) <= _now():
+    if (
+        pending is None
+        or pending.used_at is not None
+        or clock.aware(pending.expires_at) <= clock.now()
+    ):
         return None
     return pending
 
@@ -631,16 +628,16 @@ def finish_sign_in(
         raise LoginFailed(N_("Your sign-in expired; please start again"), code="login_expired")
     account = get_account(session, pending.account_id)
     if not is_usable(account):
-        pending.used_at = _now()
+        pending.used_at = clock.now()
         raise LoginFailed(LOGIN_FAILED, code="login_expired")
     try:
         record = _check_code(session, account, "login", code)
     except CodeRejected:
         _event(session, account, "login_failed", ip=ip, detail="wrong_code")
-        if AccountRepository(session).live_code(account.id, "login", _now()) is None:
-            pending.used_at = _now()  # the code died: the passcode step starts again
+        if AccountRepository(session).live_code(account.id, "login", clock.now()) is None:
+            pending.used_at = clock.now()  # the code died: the passcode step starts again
         raise
-    moment = _now()
+    moment = clock.now()
     record.used_at = moment
     pending.used_at = moment
     token = _start_session(session, account, ip, user_agent, old_token, level=2)
@@ -669,7 +666,7 @@ def _start_session(
         auth_level=level,
         amr=amr,
     )
-    account.last_login_at = _now()
+    account.last_login_at = clock.now()
     _event(session, account, "login", ip=ip, detail=f"level{level}")
     return issued.token
 
@@ -725,7 +722,7 @@ def _lock(session: Session, account: EidAccount, *, by: str, reason: str | None)
     account.status = "locked"
     account.locked_by = by
     account.lock_reason = reason
-    account.locked_at = _now()
+    account.locked_at = clock.now()
     _end_everything(session, account, reason=f"locked by {by}")
 
 
@@ -788,7 +785,7 @@ def revoke_account(session: Session, account: EidAccount, *, reason: str, actor:
     if account.status == "revoked":
         return
     account.status = "revoked"
-    account.revoked_at = _now()
+    account.revoked_at = clock.now()
     account.revoke_reason = reason[:300]
     _end_everything(session, account, reason=reason)
     _event(session, account, "revoked", detail=reason)
@@ -889,7 +886,7 @@ def confirm_reset(
         raise CodeRejected(CODE_FAILED, field="code")
     record = _check_code(session, account, "reset", code)
     rules.check_passcode(passcode, repeat, _birth_for_passcode_rules(session, account, "eID reset"))
-    moment = _now()
+    moment = clock.now()
     record.used_at = moment
     account.passcode_hash = auth.hash_password(passcode)
     account.passcode_changed_at = moment
@@ -965,7 +962,7 @@ def login_history(session: Session, account_id: int, page: int = 1) -> LoginHist
 
 def purge_login_history(session: Session, now: dt.datetime | None = None) -> int:
     """Delete history older than ``login_history_retention_days``; returns how many rows."""
-    cutoff = (now or _now()) - dt.timedelta(days=settings.login_history_retention_days)
+    cutoff = (now or clock.now()) - dt.timedelta(days=settings.login_history_retention_days)
     return AccountRepository(session).purge_login_events(cutoff)
 
 
@@ -1039,11 +1036,11 @@ def outbox(session: Session, phone: str) -> list[SmsOutboxMessage]:
     production (there, texts go to real phones)."""
     if settings.environment == "production":
         raise NotFound(N_("Not found"))
-    since = _now() - OUTBOX_WINDOW
+    since = clock.now() - OUTBOX_WINDOW
     return [
         m
         for m in LocalSmsGateway(session).messages_to(phone, limit=50)
-        if _aware(m.created_at) >= since
+        if clock.aware(m.created_at) >= since
     ]
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 # Kinds of application (Law on Identification 2023, art. 19, 21, 24).
 KINDS: tuple[str, ...] = (
@@ -129,7 +129,7 @@ class IdCardApplication(Base):
     eid_account_id: Mapped[int | None] = mapped_column(ForeignKey("eid_accounts.id"))
     client_token: Mapped[str | None] = mapped_column(String(64))
     received_by: Mapped[str] = mapped_column(String(60))  # officer username
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     sent_for_production_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     produced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -154,6 +154,6 @@ class IdCardApplicationStep(Base):
     )
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     actor: Mapped[str] = mapped_column(String(120))  # actor label, e.g. officer:cccd.thucphan
     note: Mapped[str | None] = mapped_column(String(300))

@@ -12,7 +12,6 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,10 +51,10 @@ from oncegov.identity.cards.schemas import (
     StepOut,
 )
 from oncegov.integrations.sms import normalise_phone
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import nfc
 from oncegov.registry import service as registry
-from oncegov.registry.models import utcnow
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
 
@@ -316,7 +315,7 @@ def submit_application(
     legal window, missing portrait or fingerprints, and a second application while one is in
     progress (Conflict; also enforced by a unique index). A repeated submission with the same
     client token returns the application it created."""
-    now = now or utcnow()
+    now = now or clock.now()
     _check_form(intake)
     repeated = _repeated(session, actor, intake, scope)
     if repeated is not None:
@@ -325,7 +324,7 @@ def submit_application(
     station = _station(session, intake.station, scope)
     citizen = citizen_for_intake(session, actor, intake.personal_id, scope=scope)
     _check_against_registry(intake, citizen, birth)
-    today = _local_date(now)
+    today = clock.local_day(now)
     _check_age(session, intake, birth, today)
     delivery_commune, delivery_address = _delivery_address(intake, citizen)
     phone = _eid_phone(intake)
@@ -436,7 +435,7 @@ def _register_eid_level2(
 
 
 def _out(session: Session, application: IdCardApplication) -> ApplicationOut:
-    fee = fee_for(application.kind, _local_date(application.received_at))
+    fee = fee_for(application.kind, clock.local_day(application.received_at))
     steps = [
         StepOut.model_validate(s).model_copy(update={"at": _utc(s.at)})
         for s in CardRepository(session).steps(application.id)
@@ -462,12 +461,7 @@ def _utc(value: Any) -> Any:
 
 def today(now: dt.datetime | None = None) -> dt.date:
     """The province's calendar day (fees and ages are counted in local days)."""
-    return _local_date(now or utcnow())
-
-
-def _local_date(moment: dt.datetime) -> dt.date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(settings.timezone)).date()
+    return clock.local_day(now or clock.now())
 
 
 def get_application(
@@ -576,7 +570,7 @@ def advance(
     """Move an application one step forward, or reject it (with a reason) at any step before
     the end. Writes the step row and the step's timestamp column; refuses anything else with a
     Conflict that says where the application is ("already produced", …)."""
-    now = now or utcnow()
+    now = now or clock.now()
     to = (to or "").strip()
     if to not in STATUSES or to == "received":
         raise ValidationFailed(N_("Unknown step"), field="to")
@@ -625,11 +619,6 @@ def advance(
 # --- counts ---------------------------------------------------------------------------------
 
 
-def _local_midnight_utc(day: dt.date) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.timezone))
-    return local.astimezone(dt.UTC)
-
-
 def application_counts(
     session: Session,
     scope: UnitScope,
@@ -650,8 +639,8 @@ def application_counts(
         raise ValidationFailed(N_("The period ends before it starts"), field="date_to")
     rows = CardRepository(session).counts(
         scope,
-        start=_local_midnight_utc(date_from),
-        end=_local_midnight_utc(date_to + dt.timedelta(days=1)),
+        start=clock.start_of_day(date_from),
+        end=clock.start_of_day(date_to + dt.timedelta(days=1)),
         group_by=groups,
     )
     names = {"commune": "commune_code", "kind": "kind", "status": "status"}
@@ -739,9 +728,7 @@ def delete_all_applications(session: Session) -> int:
 def issue_dates_of(session: Session, personal_ids: Sequence[str]) -> dict[str, set[dt.date]]:
     """The local dates on which chip ID cards were produced for these people (the date of
     issue printed on a card and in its QR)."""
-    zone = ZoneInfo(settings.timezone)
     dates: dict[str, set[dt.date]] = {}
     for personal_id, produced_at in CardRepository(session).production_dates(personal_ids):
-        moment = produced_at if produced_at.tzinfo else produced_at.replace(tzinfo=dt.UTC)
-        dates.setdefault(personal_id, set()).add(moment.astimezone(zone).date())
+        dates.setdefault(personal_id, set()).add(clock.local_day(produced_at))
     return dates

@@ -20,15 +20,12 @@ from oncegov.config import settings
 from oncegov.db import create_once
 from oncegov.identity.oidc.models import OidcSigningKey
 from oncegov.identity.oidc.repository import OidcRepository
+from oncegov.kit import clock
 from oncegov.kit.crypto import decrypt_field, encrypt_field, new_token
 
 ALG = "RS256"
 SIGNING_ALGORITHMS = [ALG]
 _private_cache: dict[str, RSAKey] = {}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def longest_token_seconds() -> int:
@@ -44,7 +41,7 @@ def _new_key_row() -> OidcSigningKey:
         private_key_encrypted=encrypt_field(json.dumps(key.as_dict(private=True))),
         public_jwk=json.dumps(key.as_dict(private=False)),
         active_slot=1,
-        created_at=_now(),
+        created_at=clock.now(),
     )
 
 
@@ -60,7 +57,7 @@ def rotate(session: Session) -> OidcSigningKey:
     current = repo.active_key()
     if current is not None:
         current.active_slot = None
-        current.retired_at = _now()
+        current.retired_at = clock.now()
         session.flush()
     row = _new_key_row()
     repo.add(row)
@@ -76,7 +73,7 @@ def private_key(row: OidcSigningKey) -> RSAKey:
 
 
 def published(session: Session) -> list[OidcSigningKey]:
-    cutoff = _now() - dt.timedelta(seconds=longest_token_seconds())
+    cutoff = clock.now() - dt.timedelta(seconds=longest_token_seconds())
     return list(OidcRepository(session).published_keys(cutoff))
 
 

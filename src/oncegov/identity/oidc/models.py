@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 
@@ -55,8 +55,8 @@ class OidcClient(Base):
     jwks: Mapped[str | None] = mapped_column(Text)  # the client's public JWKS (JSON)
     require_nonce: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class OidcSigningKey(Base):
@@ -72,7 +72,7 @@ class OidcSigningKey(Base):
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[str] = mapped_column(Text)
     active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -86,7 +86,7 @@ class OidcSubject(Base):
         ForeignKey("citizens.personal_id", ondelete="RESTRICT"), unique=True
     )
     sub: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class OidcAuthorizationCode(Base):
@@ -111,7 +111,7 @@ class OidcAuthorizationCode(Base):
     acr: Mapped[str] = mapped_column(String(40))
     amr: Mapped[str] = mapped_column(String(60))
     auth_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -147,7 +147,7 @@ class OidcToken(Base):
     acr: Mapped[str] = mapped_column(String(40))
     amr: Mapped[str] = mapped_column(String(60))
     auth_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     access_expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     refresh_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     refresh_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -165,7 +165,7 @@ class OidcConsent(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("eid_accounts.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(ForeignKey("oidc_clients.client_id", ondelete="CASCADE"))
     scopes: Mapped[str] = mapped_column(String(300))
-    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class OidcAssertionJti(Base):

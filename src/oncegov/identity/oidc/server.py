@@ -16,7 +16,6 @@ Three points are ours rather than Authlib's, on purpose:
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -50,6 +49,7 @@ from oncegov.auth.schemas import CitizenPrincipal
 from oncegov.config import settings
 from oncegov.identity.oidc import keys, service
 from oncegov.identity.oidc.models import OidcAuthorizationCode, OidcClient, OidcToken
+from oncegov.kit import clock
 from oncegov.kit.crypto import new_token
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
@@ -477,7 +477,7 @@ def _login_redirect(params: list[tuple[str, str]], *, level: int, force: bool) -
     if prompts:
         kept.append(("prompt", " ".join(prompts)))
     if force:
-        kept.append((FRESH_MARKER, f"{time.time():.3f}"))
+        kept.append((FRESH_MARKER, f"{clock.timestamp():.3f}"))
     target = "/oidc/authorize?" + urlencode(kept)
     url = f"/eid/login?next={quote(target, safe='')}"
     if level == 2:
@@ -513,7 +513,7 @@ def _freshness(data: dict[str, str], citizen: CitizenPrincipal | None) -> _Fresh
         return _Freshness(force=False, fresh_enough=True)  # the forced sign-in just happened
     if "login" in prompts or marker is not None:
         return _Freshness(force=True, fresh_enough=False)
-    if max_age is not None and time.time() - auth_time > max_age:
+    if max_age is not None and clock.timestamp() - auth_time > max_age:
         return _Freshness(force=True, fresh_enough=False)
     return _Freshness(force=False, fresh_enough=True)
 

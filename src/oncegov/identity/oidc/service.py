@@ -38,6 +38,7 @@ from oncegov.identity.oidc.models import (
 )
 from oncegov.identity.oidc.repository import OidcRepository
 from oncegov.identity.oidc.schemas import ClientForm, ClientView, NewClient
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.registry import service as registry
@@ -65,14 +66,6 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "phone": N_("The phone number of your eID account"),
     "personal_id": N_("Your personal identification number"),
 }
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def scope_list(scope: str | None) -> list[str]:
@@ -135,7 +128,7 @@ def _apply(client: OidcClient, form: ClientForm) -> None:
     client.scopes = " ".join(s for s in SUPPORTED_SCOPES if s in form.scopes)
     client.max_level = form.max_level
     client.require_nonce = form.require_nonce
-    client.updated_at = _now()
+    client.updated_at = clock.now()
 
 
 def register_client(session: Session, form: ClientForm, actor: Actor) -> NewClient:
@@ -146,7 +139,7 @@ def register_client(session: Session, form: ClientForm, actor: Actor) -> NewClie
         auth_method=form.auth_method,
         jwks=form.jwks if form.auth_method == "private_key_jwt" else None,
         enabled=True,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     _apply(client, form)
     secret = None
@@ -183,7 +176,7 @@ def update_client(session: Session, client_id: str, form: ClientForm, actor: Act
 def set_enabled(session: Session, client_id: str, enabled: bool, actor: Actor) -> ClientView:
     client = _client_or_404(session, client_id)
     client.enabled = enabled
-    client.updated_at = _now()
+    client.updated_at = clock.now()
     action = "oidc.client_enabled" if enabled else "oidc.client_disabled"
     audit.record(
         session,
@@ -201,7 +194,7 @@ def rotate_secret(session: Session, client_id: str, actor: Actor) -> str:
         raise Conflict(N_("This client authenticates with its keys, not a secret"), field="auth")
     secret = new_token(32)
     client.secret_hash = hash_token(secret)
-    client.updated_at = _now()
+    client.updated_at = clock.now()
     audit.record(
         session,
         actor,
@@ -254,7 +247,7 @@ def client_public_keys(client: OidcClient) -> KeySet:
 def remember_jti(session: Session, client_id: str, jti: str, expires: int | None) -> bool:
     """False when this assertion id was already used (a replay)."""
     repo = OidcRepository(session)
-    moment = _now()
+    moment = clock.now()
     repo.forget_expired_jtis(moment)
     if repo.jti_seen(client_id, jti):
         return False
@@ -276,7 +269,7 @@ def subject_for(session: Session, personal_id: str) -> str:
     found = repo.subject_of(personal_id)
     if found is not None:
         return found.sub
-    row = OidcSubject(personal_id=personal_id, sub=new_token(24), created_at=_now())
+    row = OidcSubject(personal_id=personal_id, sub=new_token(24), created_at=clock.now())
     try:
         with session.begin_nested():
             session.add(row)
@@ -302,12 +295,12 @@ def remember_consent(session: Session, account_id: int, client_id: str, scopes: 
                 account_id=account_id,
                 client_id=client_id,
                 scopes=" ".join(sorted(set(scopes))),
-                granted_at=_now(),
+                granted_at=clock.now(),
             )
         )
         return
     consent.scopes = " ".join(sorted(set(scopes) | set(consent.scopes.split())))
-    consent.granted_at = _now()
+    consent.granted_at = clock.now()
 
 
 def claims_asked(scopes: list[str]) -> list[tuple[str, str]]:
@@ -331,7 +324,7 @@ class CodeRequest:
 def save_code(
     session: Session, code: str, request: CodeRequest, citizen: CitizenPrincipal
 ) -> OidcAuthorizationCode:
-    moment = _now()
+    moment = clock.now()
     row = OidcAuthorizationCode(
         code_hash=hash_token(code),
         client_id=request.client_id,
@@ -360,12 +353,12 @@ def redeem_code(session: Session, code: str, client_id: str) -> OidcAuthorizatio
     row = repo.code_by_hash(hash_token(code))
     if row is None or row.client_id != client_id:
         return None
-    moment = _now()
+    moment = clock.now()
     if row.used_at is not None:
         repo.revoke_tokens_of_code(row.id, moment, "code_reused")
         return None
     row.used_at = moment
-    if _aware(row.expires_at) <= moment:
+    if clock.aware(row.expires_at) <= moment:
         return None
     return row
 
@@ -394,7 +387,7 @@ class TokenOrigin:
             web_session_id=code.web_session_id,
             acr=code.acr,
             amr=code.amr,
-            auth_time=_aware(code.auth_time),
+            auth_time=clock.aware(code.auth_time),
             family=new_token(16),
             code_id=code.id,
         )
@@ -407,7 +400,7 @@ class TokenOrigin:
             web_session_id=token.web_session_id,
             acr=token.acr,
             amr=token.amr,
-            auth_time=_aware(token.auth_time),
+            auth_time=clock.aware(token.auth_time),
             family=token.family,
         )
 
@@ -424,7 +417,7 @@ def store_tokens(
 ) -> OidcToken:
     from oncegov.identity.accounts import service as accounts  # accounts imports this module
 
-    moment = _now()
+    moment = clock.now()
     row = OidcToken(
         access_token_hash=hash_token(access_token),
         refresh_token_hash=hash_token(refresh_token) if refresh_token else None,
@@ -477,19 +470,19 @@ def find_refresh_token(session: Session, refresh_token: str, client_id: str) -> 
     row = repo.token_by_refresh_hash(hash_token(refresh_token))
     if row is None or row.client_id != client_id:
         return None
-    moment = _now()
+    moment = clock.now()
     if row.refresh_used_at is not None:
         repo.revoke_family(row.family, moment, "refresh_reused")
         return None
     if row.revoked_at is not None or row.refresh_expires_at is None:
         return None
-    if _aware(row.refresh_expires_at) <= moment:
+    if clock.aware(row.refresh_expires_at) <= moment:
         return None
     return row
 
 
 def rotate_refresh_token(row: OidcToken) -> None:
-    moment = _now()
+    moment = clock.now()
     row.refresh_used_at = moment
     row.revoked_at = moment
     row.revoke_reason = "rotated"
@@ -515,17 +508,17 @@ def find_token(session: Session, token: str, hint: str | None) -> OidcToken | No
 def revoke_by_client(session: Session, row: OidcToken) -> None:
     """A client revokes a token (RFC 7009): the whole grant goes, since the access and refresh
     tokens of one family stand for the same sign-in."""
-    OidcRepository(session).revoke_family(row.family, _now(), "revoked_by_client")
+    OidcRepository(session).revoke_family(row.family, clock.now(), "revoked_by_client")
 
 
 def revoke_all_for_account(session: Session, account_id: int, *, reason: str) -> int:
     """Revoke every access and refresh token of an eID account (locked, revoked)."""
-    return OidcRepository(session).revoke_tokens_of_account(account_id, _now(), reason)
+    return OidcRepository(session).revoke_tokens_of_account(account_id, clock.now(), reason)
 
 
 def revoke_for_session(session: Session, web_session_id: int, *, reason: str) -> int:
     """Revoke the tokens issued under one eID session (the citizen signed out)."""
-    return OidcRepository(session).revoke_tokens_of_session(web_session_id, _now(), reason)
+    return OidcRepository(session).revoke_tokens_of_session(web_session_id, clock.now(), reason)
 
 
 def end_citizen_session(session: Session, cookie_token: str, citizen: CitizenPrincipal) -> None:
@@ -610,8 +603,8 @@ def release_claims(
 def userinfo(session: Session, access_token: str) -> dict[str, Any] | None:
     """Claims for a live access token of a usable account; None means 401 invalid_token."""
     row = OidcRepository(session).token_by_access_hash(hash_token(access_token))
-    moment = _now()
-    if row is None or row.revoked_at is not None or _aware(row.access_expires_at) <= moment:
+    moment = clock.now()
+    if row is None or row.revoked_at is not None or clock.aware(row.access_expires_at) <= moment:
         return None
     client = enabled_client(session, row.client_id)
     if client is None or not account_usable(session, row.account_id):
@@ -634,14 +627,14 @@ def id_token_claims(
 ) -> dict[str, Any]:
     """The ID token carries identity and authentication facts only; personal data goes through
     userinfo (so each release is one audited registry read)."""
-    now = int(_now().timestamp())
+    now = int(clock.now().timestamp())
     claims: dict[str, Any] = {
         "iss": settings.oidc_issuer,
         "sub": subject_for(session, personal_id),
         "aud": client_id,
         "iat": now,
         "exp": now + settings.oidc_id_token_seconds,
-        "auth_time": int(_aware(auth_time).timestamp()),
+        "auth_time": int(clock.aware(auth_time).timestamp()),
         "acr": acr,
         "amr": amr.split(),
         "azp": client_id,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.errors import Conflict, NotFound, ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.linkage.models import ACCEPT, CLERICAL, REJECT, REVIEW, LinkageCandidate, LinkageResult
 from oncegov.linkage.review.repository import OpenRow, ReviewRepository
@@ -285,7 +286,7 @@ def decide(session: Session, officer: Actor, result_id: int, *, accept: str | No
                 code="linkage_person_already_linked",
                 record_key=holder.record_key,
             )
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     record_key = result.record_key
     try:
         with session.begin_nested():  # a refused decision leaves no trace of this attempt

@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 
 class ImportRun(Base):
@@ -20,7 +20,7 @@ class ImportRun(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(20))  # all_or_nothing | accept_valid
     actor: Mapped[str] = mapped_column(String(120))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(20))  # loaded | rejected | partial
     rows_total: Mapped[int] = mapped_column(Integer, default=0)

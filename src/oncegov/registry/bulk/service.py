@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
 from oncegov.errors import ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import events
 from oncegov.registry import service as registry
@@ -46,7 +47,6 @@ from oncegov.registry.bulk.schemas import (
     ProgressCallback,
     RowError,
 )
-from oncegov.registry.models import utcnow
 from oncegov.registry.schemas import CITIZEN_COLUMNS
 from oncegov.registry.validation import CitizenValidator, citizen_to_row
 from oncegov.web.i18n import N_
@@ -109,7 +109,7 @@ def import_citizens(
         actor_label=actor.label,
         reason=reason,
         legal_reference=legal_reference,
-        now=utcnow(),
+        now=clock.now(),
         registry_had_citizens=repo.has_citizens(),
         registry_had_households=repo.has_households(),
     )
@@ -177,7 +177,7 @@ def record_rejected_import(
     rolling back the import's own."""
     if not result.is_rejected:
         raise ValidationFailed(N_("Only a rejected import is recorded this way"), field="status")
-    return _record_run(session, actor, result, started_at=utcnow(), reason=reason)
+    return _record_run(session, actor, result, started_at=clock.now(), reason=reason)
 
 
 def _record_run(
@@ -190,7 +190,7 @@ def _record_run(
         mode=result.mode.value,
         actor=actor.label,
         started_at=started_at,
-        finished_at=utcnow(),
+        finished_at=clock.now(),
         status=result.status.value,
         rows_total=result.rows_total,
         rows_created=result.created,

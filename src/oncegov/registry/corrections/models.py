@@ -13,7 +13,7 @@ from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 REQUEST_STATUSES = ("open", "in_review", "resolved_corrected", "rejected")
 ACTIVE_STATUSES = ("open", "in_review")  # not yet handled: count against the citizen's limit
@@ -51,7 +51,7 @@ class CorrectionRequest(Base):
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX))
     proposed_value: Mapped[str | None] = mapped_column(String(PROPOSED_MAX))
     status: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     filed_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("eid_accounts.id", ondelete="SET NULL")
     )

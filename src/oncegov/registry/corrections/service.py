@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.corrections.models import (
@@ -36,7 +37,6 @@ from oncegov.registry.corrections.schemas import (
     CorrectionPage,
     columns_of,
 )
-from oncegov.registry.models import utcnow
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
 
@@ -150,7 +150,7 @@ def file_request(
         description=description,
         proposed_value=proposed,
         status="open",
-        created_at=utcnow(),
+        created_at=clock.now(),
         filed_by_account_id=account_id,
     )
     repo.add(request)
@@ -262,7 +262,7 @@ def take(session: Session, actor: Actor, scope: UnitScope, request_id: int) -> C
         raise Conflict(N_("Another officer is already reviewing this request"), field="status")
     request.status = "in_review"
     request.handled_by = actor.label
-    request.taken_at = utcnow()
+    request.taken_at = clock.now()
     session.flush()
     _record(session, actor, "corrections.take", request)
     return _out(request)
@@ -317,7 +317,7 @@ def resolve_corrected(
             source="edit",
             scope=scope,
         )
-    moment = utcnow()
+    moment = clock.now()
     request.status = "resolved_corrected"
     request.handled_by = actor.label
     request.taken_at = request.taken_at or moment
@@ -335,7 +335,7 @@ def reject(
     """Reject a request; the reason is required and shown to the citizen."""
     text = _note(note, required=True)
     request = _active_request(session, scope, request_id)
-    moment = utcnow()
+    moment = clock.now()
     request.status = "rejected"
     request.handled_by = actor.label
     request.taken_at = request.taken_at or moment

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
-from oncegov.registry.models import utcnow
+from oncegov.kit import clock
 
 FINDING_STATUSES = ("open", "corrected", "confirmed_correct", "false_positive")
 
@@ -26,7 +26,7 @@ class QualityRun(Base):
     __tablename__ = "quality_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(120))
     findings_seen: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,7 +13,6 @@ import itertools
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -21,9 +20,9 @@ from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
-from oncegov.registry.models import utcnow
 from oncegov.registry.quality import checks
 from oncegov.registry.quality.checks import Detection
 from oncegov.registry.quality.models import FINDING_STATUSES, QualityFinding, QualityRun
@@ -84,10 +83,6 @@ class RunProgress(Protocol):
     def rule_finished(self, rule: Rule, counts: RuleRunCounts) -> None: ...
 
 
-def local_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
-
-
 def rule_out(rule: Rule) -> RuleOut:
     return RuleOut(
         code=rule.code,
@@ -132,8 +127,8 @@ def run_checks(
     repo = QualityRepository(session)
     repo.prepare_run()
     province = province_code or settings.province_code
-    today = today or local_today()
-    run = QualityRun(actor=actor.label, started_at=utcnow())
+    today = today or clock.today()
+    run = QualityRun(actor=actor.label, started_at=clock.now())
     repo.add(run)
     results: list[RuleRunCounts] = []
     for rule in RULES:
@@ -149,7 +144,7 @@ def run_checks(
     run.findings_seen = sum(c.seen for c in results)
     run.findings_new = sum(c.new for c in results)
     run.findings_reopened = sum(c.reopened for c in results)
-    run.finished_at = utcnow()
+    run.finished_at = clock.now()
     repo.forget_loaded_findings()
     session.flush()
     closed = sum(c.closed for c in results)
@@ -226,7 +221,7 @@ def _reconcile(
     repo.insert_findings(new_rows)
     repo.update_findings(changed_rows)
     repo.set_for_ids(unchanged_ids, last_run_id=run_id)
-    repo.set_for_ids(gone, status="corrected", resolved_by=SYSTEM_RESOLVER, resolved_at=utcnow())
+    repo.set_for_ids(gone, status="corrected", resolved_by=SYSTEM_RESOLVER, resolved_at=clock.now())
     counts.seen, counts.new, counts.closed = len(seen), len(new_rows), len(gone)
     return counts
 
@@ -412,7 +407,7 @@ def resolve(
         )
     finding.status = resolution
     finding.resolved_by = actor.label
-    finding.resolved_at = utcnow()
+    finding.resolved_at = clock.now()
     finding.resolution_note = note
     session.flush()
     audit.record(
