@@ -8,11 +8,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from oncegov.db import _BackgroundCheckpoints, make_engine
 
 
+@pytest.mark.real_monotonic
 def test_background_checkpoints_turn_off_checkpoints_in_commits(tmp_path: Path) -> None:
     import oncegov.db as db_module
 
