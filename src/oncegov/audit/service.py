@@ -299,15 +299,22 @@ def verify(
     session: Session,
     on_progress: Callable[[int], None] | None = None,
     *,
+    anchors: Sequence[Checkpoint] = (),
     write_checkpoint: bool = True,
 ) -> VerifyResult:
     """Recompute the chain and check it against the signed checkpoints; report the first
     entry altered, deleted, reordered or unkeyed where it must be keyed, and the newest
-    checkpoint that still holds. An intact chain gets a new checkpoint of the head verified."""
+    checkpoint that still holds. An intact chain gets a new checkpoint of the head verified.
+
+    ``anchors`` are checkpoints kept outside the database (printed by an earlier
+    verification): they also catch the deletion of the newest entries together with the
+    checkpoints that covered them."""
     repo = AuditRepository(session)
     head = repo.head()
     head_state = (head.last_seq, head.last_hash) if head is not None else None
-    checkpoints = [_as_checkpoint(row) for row in repo.checkpoints()]
+    stored = [_as_checkpoint(row) for row in repo.checkpoints()]
+    numbers = {c.number for c in stored}
+    checkpoints = stored + [a for a in anchors if a.number not in numbers]
     report = verify_chain(
         (_link(entry) for entry in repo.iter_chain()),
         keys(),

@@ -175,6 +175,33 @@ class Checkpoint:
         }
 
 
+def checkpoint_from_dict(data: Mapping[str, object]) -> Checkpoint:
+    """A checkpoint as ``Checkpoint.as_dict`` wrote it (kept outside the database);
+    ``ValueError`` naming the member that is missing or malformed."""
+    members = {
+        "chain": str,
+        "number": int,
+        "seq": int,
+        "link": str,
+        "signed_at": str,
+        "key_id": str,
+        "signature": str,
+    }
+    for name, kind in members.items():
+        if not isinstance(data.get(name), kind) or isinstance(data.get(name), bool):
+            raise ValueError(f"checkpoint member {name!r} is missing or not a {kind.__name__}")
+    signed_at = dt.datetime.fromisoformat(str(data["signed_at"]).replace("Z", "+00:00"))
+    return Checkpoint(
+        str(data["chain"]),
+        int(str(data["number"])),
+        int(str(data["seq"])),
+        str(data["link"]),
+        signed_at,
+        str(data["key_id"]),
+        str(data["signature"]),
+    )
+
+
 def _instant(moment: dt.datetime) -> str:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -271,6 +298,11 @@ class _Walk:
         if entry.seq != expected_seq:
             return self._fail(expected_seq, MISSING)
         if entry.prev_link != self.prev_link:
+            if entry.key_id is not None and not self.keyed_seen and self.legacy_until:
+                # The first keyed entry no longer chains onto the legacy prefix, which still
+                # chains in itself: legacy entries were rewritten, somewhere after the last
+                # good checkpoint.
+                return self._fail(self.anchored_seq + 1, ALTERED)
             return self._fail(entry.seq, BROKEN_LINK)
         if entry.key_id is None:
             if self.keyed_seen:
