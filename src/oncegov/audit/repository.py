@@ -104,23 +104,22 @@ class AuditRepository:
         )
         self.session.flush()
 
-    def add_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+    def add_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Store a checkpoint and record it on the head (the caller holds the head's lock)."""
-        self.session.add(checkpoint)
+        self.session.execute(insert(AuditCheckpoint), [checkpoint])
         self.session.execute(
             update(AuditHead)
             .where(AuditHead.id == 1)
             .values(
-                checkpoint_number=checkpoint.number,
+                checkpoint_number=checkpoint["number"],
                 # A checkpoint signed by ``verify`` may trail one an append wrote meanwhile.
                 checkpoint_seq=case(
-                    (AuditHead.checkpoint_seq > checkpoint.seq, AuditHead.checkpoint_seq),
-                    else_=checkpoint.seq,
+                    (AuditHead.checkpoint_seq > checkpoint["seq"], AuditHead.checkpoint_seq),
+                    else_=checkpoint["seq"],
                 ),
-                checkpoint_at=checkpoint.signed_at,
+                checkpoint_at=checkpoint["signed_at"],
             )
         )
-        self.session.flush()
 
     def checkpoints(self) -> Sequence[AuditCheckpoint]:
         return self.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.number)).all()

@@ -203,14 +203,14 @@ def _store_checkpoint(
 ) -> Checkpoint:
     signed = sign_checkpoint(checkpoint_key(), CHAIN, number, seq, link, moment)
     repo.add_checkpoint(
-        AuditCheckpoint(
-            number=signed.number,
-            seq=signed.seq,
-            link=signed.link,
-            signed_at=signed.signed_at,
-            key_id=signed.key_id,
-            signature=signed.signature,
-        )
+        {
+            "number": signed.number,
+            "seq": signed.seq,
+            "link": signed.link,
+            "signed_at": signed.signed_at,
+            "key_id": signed.key_id,
+            "signature": signed.signature,
+        }
     )
     return signed
 
