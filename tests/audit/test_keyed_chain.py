@@ -347,3 +347,17 @@ def test_entries_from_before_the_keyed_chain_verify_as_a_legacy_prefix(db: Sessi
     db.expire_all()
     broken = audit.verify(db)
     assert (broken.ok, broken.first_bad_seq, broken.problem) == (False, 1, "altered")
+
+
+def test_a_rewrite_with_the_hmac_key_is_caught_by_the_checkpoint_key(db: Session) -> None:
+    """Someone who also stole the HMAC key recomputes valid hashes; a checkpoint signed before
+    the rewrite still disagrees, and the first entry after the last good one is named."""
+    _fill(db, 3)
+    assert audit.verify(db).ok  # checkpoint 2 signs entry 3; checkpoint 1 entry 1
+    _fill(db, 2)
+    _drop_protection(db)
+    _edit_purpose(db, 2)
+    _rewrite(db, 2, audit.entry_hash, audit.keys().current_id)
+    result = audit.verify(db)
+    assert (result.first_bad_seq, result.problem) == (2, "altered")
+    assert result.anchored is not None and result.anchored.seq == 1
