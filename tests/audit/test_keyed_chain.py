@@ -359,5 +359,5 @@ def test_a_rewrite_with_the_hmac_key_is_caught_by_the_checkpoint_key(db: Session
     _edit_purpose(db, 2)
     _rewrite(db, 2, audit.entry_hash, audit.keys().current_id)
     result = audit.verify(db)
-    assert (result.first_bad_seq, result.problem) == (2, "altered")
+    assert (result.first_bad_seq, result.problem, result.checked) == (2, "altered", 1)
     assert result.anchored is not None and result.anchored.seq == 1

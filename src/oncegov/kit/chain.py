@@ -388,7 +388,9 @@ def _problem(
     precedence."""
     checked = walk.checked
     if walk.problem is not None:
-        return walk.problem[0], walk.problem[1], None, checked
+        first_bad, problem = walk.problem
+        # A checkpoint that disagrees names an earlier entry than the one being walked.
+        return first_bad, problem, None, min(checked, first_bad - 1)
     if forged:
         return None, CHECKPOINT_FORGED, forged[0], checked
     beyond = [c.number for c in genuine if c.seq > walk.checked]
