@@ -27,6 +27,7 @@ from oncegov.kit.chain_keys import (
     chain_keys,
     checkpoint_key,
     checkpoint_public_keys,
+    development_keys_in_use,
 )
 
 runner = CliRunner()
@@ -94,6 +95,7 @@ def test_keygen_writes_a_private_key_file_the_settings_accept(
 
 
 def test_production_refuses_unset_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert development_keys_in_use() == ["audit_hmac_key", "audit_checkpoint_key"]
     monkeypatch.setattr(settings, "environment", "production")
     with pytest.raises(ChainKeyMissing, match="ONCEGOV_AUDIT_HMAC_KEY"):
         chain_keys("audit")
@@ -101,6 +103,7 @@ def test_production_refuses_unset_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         checkpoint_key()
     monkeypatch.setattr(settings, "audit_hmac_key", SecretStr("k" * 43))
     assert chain_keys("audit").current_id == chain.key_id_of(b"k" * 43)
+    assert development_keys_in_use() == ["audit_checkpoint_key"]
 
 
 def test_verify_with_an_anchor_catches_a_careful_truncation(

@@ -37,6 +37,17 @@ class ChainKeyMissing(RuntimeError):
         self.setting = setting
 
 
+def development_keys_in_use() -> list[str]:
+    """The chain-key settings left unset, i.e. served by a development key (for the start-up
+    check that refuses development secrets in production)."""
+    unset = []
+    if settings.audit_hmac_key is None:
+        unset.append("audit_hmac_key")
+    if settings.audit_checkpoint_key_file is None and settings.audit_checkpoint_key is None:
+        unset.append("audit_checkpoint_key")
+    return unset
+
+
 def _development_key(label: str, setting: str) -> bytes:
     if settings.environment == "production":
         raise ChainKeyMissing(setting)
