@@ -22,6 +22,23 @@ class Settings(BaseSettings):
     field_encryption_key: SecretStr = SecretStr("dev-only-field-key-change-me-in-production-000")
     environment: str = "development"
 
+    # Keys of the audit chain (docs/operations.md, "The audit chain's keys"); they live outside
+    # the database, so whoever holds only the database cannot rewrite the log. ``None`` means
+    # "development key derived from secret_key": production refuses to append or verify without
+    # them. HMAC keys: any string of 32+ random bytes; retired keys (comma-separated) keep old
+    # entries verifiable after a rotation.
+    audit_hmac_key: SecretStr | None = None
+    audit_hmac_retired_keys: SecretStr | None = None
+    # Ed25519 key signing checkpoints of the chain head: a PKCS#8 PEM file, or the PEM itself.
+    audit_checkpoint_key_file: Path | None = None
+    audit_checkpoint_key: SecretStr | None = None
+    # Public keys of retired checkpoint keys (comma-separated JWK ``x`` values), so checkpoints
+    # they signed still verify.
+    audit_checkpoint_retired_public_keys: str = ""
+    # A checkpoint is signed on the first append after this many entries or minutes.
+    audit_checkpoint_every_entries: int = 1000
+    audit_checkpoint_every_minutes: int = 10
+
     province_code: str = "04"
     default_locale: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"

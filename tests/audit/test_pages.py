@@ -6,11 +6,12 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.audit.models import AuditEntry
+from oncegov.kit import chain
 from oncegov.kit.actor import Actor
 from tests.fixtures import OfficerLogin, login
 
@@ -168,3 +169,41 @@ def test_audit_api_lists_and_verifies(
     verified = client.post("/api/v1/audit/verify", headers={"X-CSRF-Token": csrf})
     assert verified.status_code == 200
     assert verified.json()["ok"] is True and verified.json()["problem"] is None
+
+
+def test_api_verify_signs_a_checkpoint_that_the_latest_route_returns(
+    client: TestClient, db: Session, auditor: OfficerLogin
+) -> None:
+    _seed(db)
+    csrf = login(client, auditor)
+    verified = client.post("/api/v1/audit/verify", headers={"X-CSRF-Token": csrf}).json()
+    signed = verified["checkpoint"]
+    assert signed["chain"] == "audit" and signed["seq"] == verified["checked"]
+    assert verified["legacy_until"] is None and verified["bad_checkpoint"] is None
+    latest = client.get("/api/v1/audit/checkpoints/latest").json()
+    assert latest == signed
+    checkpoint = chain.checkpoint_from_dict(
+        {**latest, "signed_at": latest["signed_at"].replace("+00:00", "Z")}
+    )
+    keys = client.get("/audit/jwks.json").json()["keys"]
+    public = {k["kid"]: chain.public_key_from_x(k["x"]) for k in keys}
+    assert chain.checkpoint_is_genuine(checkpoint, public)
+
+
+def test_verify_page_names_the_last_good_checkpoint(
+    client: TestClient, db: Session, auditor: OfficerLogin
+) -> None:
+    _seed(db)
+    csrf = login(client, auditor)
+    intact = client.post("/audit/verify", data={"csrf_token": csrf}).text
+    signed = re.search(r"Checkpoint (\d+) signed at entry (\d+)\.", intact)
+    assert signed, intact
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
+    else:
+        db.execute(text("DROP TRIGGER audit_entries_no_update"))
+    newest = db.scalar(select(func.max(AuditEntry.seq)))
+    db.execute(text("UPDATE audit_entries SET purpose = 'x' WHERE seq = :s"), {"s": newest})
+    broken = client.post("/audit/verify", data={"csrf_token": csrf}).text
+    assert f"Chain broken at entry {newest}" in broken
+    assert f"The last good checkpoint is number {signed[1]} at entry {signed[2]}." in broken

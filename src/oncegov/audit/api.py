@@ -15,6 +15,7 @@ from oncegov.audit import service as audit
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.kit.chain import Checkpoint
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -40,13 +41,47 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
+class CheckpointOut(BaseModel):
+    """A signed checkpoint of the chain head: entry ``seq`` had hash ``link``. The signature
+    (Ed25519, base64url) covers ``kit.chain.signed_payload``; the public keys are at
+    ``/audit/jwks.json``. Keep copies outside the database: they prove later truncations."""
+
+    chain: str
+    number: int
+    seq: int
+    link: str
+    signed_at: dt.datetime
+    key_id: str
+    signature: str
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint | None) -> CheckpointOut | None:
+        if checkpoint is None:
+            return None
+        return cls(
+            chain=checkpoint.chain,
+            number=checkpoint.number,
+            seq=checkpoint.seq,
+            link=checkpoint.link,
+            signed_at=checkpoint.signed_at,
+            key_id=checkpoint.key_id,
+            signature=checkpoint.signature,
+        )
+
+
 class VerifyOut(BaseModel):
     """Result of recomputing the hash chain: ``ok`` or the first entry found tampered with."""
 
     ok: bool
     checked: int
     first_bad_seq: int | None
-    problem: str | None  # missing | broken_link | altered | truncated
+    # missing | broken_link | altered | truncated | unknown_key | downgraded
+    # | checkpoint_forged | checkpoint_missing
+    problem: str | None
+    bad_checkpoint: int | None  # the checkpoint at fault, for the checkpoint problems
+    legacy_until: int | None  # last entry written before the chain was keyed
+    anchored: CheckpointOut | None  # the newest genuine checkpoint the chain agrees with
+    checkpoint: CheckpointOut | None  # signed by this verification (intact chains only)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -89,8 +124,8 @@ def list_entries(
 
 @router.post("/verify", response_model=VerifyOut)
 def verify_chain(db: DbSession, authorized: Auditor) -> VerifyOut:
-    """Recompute every hash of the chain and report the first entry altered, deleted or
-    reordered."""
+    """Recompute every hash of the chain, check it against the signed checkpoints and report
+    the first entry altered, deleted or reordered; an intact chain gets a new checkpoint."""
     result = audit.verify(db)
     audit.record(
         db,
@@ -104,4 +139,15 @@ def verify_chain(db: DbSession, authorized: Auditor) -> VerifyOut:
         checked=result.checked,
         first_bad_seq=result.first_bad_seq,
         problem=result.problem,
+        bad_checkpoint=result.bad_checkpoint,
+        legacy_until=result.legacy_until,
+        anchored=CheckpointOut.of(result.anchored),
+        checkpoint=CheckpointOut.of(result.written),
     )
+
+
+@router.get("/checkpoints/latest", response_model=CheckpointOut | None)
+def latest_checkpoint(db: DbSession, authorized: Auditor) -> CheckpointOut | None:
+    """The newest signed checkpoint (null while the log is empty), for monitors that keep
+    copies outside the database."""
+    return CheckpointOut.of(audit.latest_checkpoint(db))

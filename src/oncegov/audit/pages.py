@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
@@ -19,6 +19,7 @@ from oncegov.audit.service import VerifyResult
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.kit.chain_keys import published_jwks
 from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
@@ -44,6 +45,10 @@ PROBLEMS = {
     "broken_link": N_("the chain is broken (entries deleted or reordered)"),
     "altered": N_("an entry was altered"),
     "truncated": N_("the newest entries were deleted"),
+    "unknown_key": N_("an entry names an unknown key (forged, or a retired key not configured)"),
+    "downgraded": N_("an entry after the keyed ones carries no key (rewritten without the key)"),
+    "checkpoint_forged": N_("a checkpoint's signature does not verify (forged)"),
+    "checkpoint_missing": N_("a checkpoint was deleted"),
 }
 
 
@@ -149,3 +154,10 @@ def verify_chain(request: Request, db: DbSession, authorized: Auditor) -> HTMLRe
     return _log_page(
         request, db, authorized, subject="", actor="", action="", page=1, verified=result
     )
+
+
+@router.get("/jwks.json")
+def checkpoint_jwks() -> JSONResponse:
+    """Public keys that sign the audit chain's checkpoints, so anyone holding a copy of a
+    checkpoint can check it. Public: they are public keys."""
+    return JSONResponse(published_jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -4,22 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from oncegov.audit.models import AuditEntry, AuditHead
+from oncegov.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from oncegov.kit.chain import GENESIS
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = GENESIS
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSeqs:
+    """Seqs claimed by advancing the head: the first, the hash to chain onto, and the head's
+    newest checkpoint (to tell whether another is due)."""
+
+    first_seq: int
+    prev_hash: str
+    checkpoint_number: int
+    checkpoint_seq: int
+    checkpoint_at: dt.datetime | None
+
+
+_HEAD_STATE = (
+    AuditHead.last_seq,
+    AuditHead.last_hash,
+    AuditHead.checkpoint_number,
+    AuditHead.checkpoint_seq,
+    AuditHead.checkpoint_at,
+)
 
 
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim_next_seq(self) -> tuple[int, str]:
-        """Advance the chain head and return (new seq, previous hash).
+    def claim_seqs(self, count: int = 1) -> ClaimedSeqs:
+        """Advance the chain head by ``count`` entries.
 
         The UPDATE comes first so the row (PostgreSQL) or the database (SQLite) is write-locked
         before we read the tip: two concurrent appends can never chain onto the same entry.
@@ -27,28 +50,45 @@ class AuditRepository:
         row = self.session.execute(
             update(AuditHead)
             .where(AuditHead.id == 1)
-            .values(last_seq=AuditHead.last_seq + 1)
-            .returning(AuditHead.last_seq, AuditHead.last_hash)
+            .values(last_seq=AuditHead.last_seq + count)
+            .returning(*_HEAD_STATE)
         ).one_or_none()
         if row is None:
-            self.session.add(AuditHead(id=1, last_seq=1, last_hash=GENESIS_HASH))
+            self.session.add(
+                AuditHead(
+                    id=1,
+                    last_seq=count,
+                    last_hash=GENESIS_HASH,
+                    checkpoint_number=0,
+                    checkpoint_seq=0,
+                )
+            )
             self.session.flush()
-            return 1, GENESIS_HASH
-        return int(row[0]), str(row[1])
+            return ClaimedSeqs(1, GENESIS_HASH, 0, 0, None)
+        last_seq, last_hash, number, checkpoint_seq, checkpoint_at = row
+        return ClaimedSeqs(
+            int(last_seq) - count + 1,
+            str(last_hash),
+            int(number),
+            int(checkpoint_seq),
+            checkpoint_at,
+        )
 
-    def claim_seqs(self, count: int) -> tuple[int, str]:
-        """Advance the head by ``count`` entries at once: (first new seq, previous hash)."""
+    def lock_head(self) -> ClaimedSeqs | None:
+        """Lock the head without advancing it (to number a checkpoint); None if no entry yet.
+        ``first_seq`` is then the current last seq."""
         row = self.session.execute(
             update(AuditHead)
             .where(AuditHead.id == 1)
-            .values(last_seq=AuditHead.last_seq + count)
-            .returning(AuditHead.last_seq, AuditHead.last_hash)
+            .values(last_seq=AuditHead.last_seq)
+            .returning(*_HEAD_STATE)
         ).one_or_none()
         if row is None:
-            self.session.add(AuditHead(id=1, last_seq=count, last_hash=GENESIS_HASH))
-            self.session.flush()
-            return 1, GENESIS_HASH
-        return int(row[0]) - count + 1, str(row[1])
+            return None
+        last_seq, last_hash, number, checkpoint_seq, checkpoint_at = row
+        return ClaimedSeqs(
+            int(last_seq), str(last_hash), int(number), int(checkpoint_seq), checkpoint_at
+        )
 
     def append_rows(self, rows: list[dict[str, Any]]) -> None:
         """Insert prepared entries in one statement and move the head's hash to the last."""
@@ -64,18 +104,45 @@ class AuditRepository:
         )
         self.session.flush()
 
+    def add_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store a checkpoint and record it on the head (the caller holds the head's lock)."""
+        self.session.execute(insert(AuditCheckpoint), [checkpoint])
+        self.session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(
+                checkpoint_number=checkpoint["number"],
+                # A checkpoint signed by ``verify`` may trail one an append wrote meanwhile.
+                checkpoint_seq=case(
+                    (AuditHead.checkpoint_seq > checkpoint["seq"], AuditHead.checkpoint_seq),
+                    else_=checkpoint["seq"],
+                ),
+                checkpoint_at=checkpoint["signed_at"],
+            )
+        )
+
+    def checkpoints(self) -> Sequence[AuditCheckpoint]:
+        return self.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.number)).all()
+
+    def latest_checkpoint(self) -> AuditCheckpoint | None:
+        return self.session.scalars(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.number.desc()).limit(1)
+        ).first()
+
     def head(self) -> AuditHead | None:
         return self.session.get(AuditHead, 1)
 
-    def iter_chain(self, batch: int = 5000) -> Iterator[AuditEntry]:
+    def entry(self, seq: int) -> AuditEntry | None:
+        return self.session.get(AuditEntry, seq)
+
+    def iter_chain(self, upto: int | None = None, batch: int = 5000) -> Iterator[AuditEntry]:
+        """Entries in seq order, from the first (up to ``upto`` inclusive if given)."""
         last = 0
         while True:
-            rows = self.session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.seq > last)
-                .order_by(AuditEntry.seq)
-                .limit(batch)
-            ).all()
+            query = select(AuditEntry).where(AuditEntry.seq > last)
+            if upto is not None:
+                query = query.where(AuditEntry.seq <= upto)
+            rows = self.session.scalars(query.order_by(AuditEntry.seq).limit(batch)).all()
             if not rows:
                 return
             yield from rows

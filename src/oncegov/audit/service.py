@@ -1,13 +1,17 @@
-"""Append to and verify the hash-chained audit log.
+"""Append to and verify the keyed hash chain of the audit log; sign checkpoints of its head.
 
-Each entry's hash is SHA-256 over the previous entry's hash and this entry's canonical fields,
-so altering, deleting or reordering any entry breaks every hash after it.
+Each entry's hash is HMAC-SHA256, with a key kept outside the database, over the previous
+entry's hash and this entry's canonical fields (``kit.chain``), so altering, deleting or
+reordering any entry breaks every hash after it, and whoever holds only the database cannot
+recompute them. Signed checkpoints of the head (Ed25519) are written on the first append after
+``audit_checkpoint_every_entries`` entries or ``audit_checkpoint_every_minutes`` minutes, by
+``oncegov audit checkpoint`` and after every successful verification; they catch the deletion
+of the newest entries up to the newest checkpoint. Threat model: ``docs/operations.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,22 +19,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oncegov.audit.models import AuditEntry
-from oncegov.audit.repository import GENESIS_HASH, AuditRepository
+from oncegov.audit.models import AuditCheckpoint, AuditEntry
+from oncegov.audit.repository import AuditRepository, ClaimedSeqs
+from oncegov.config import settings
+from oncegov.errors import Conflict
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.chain import (
+    ChainKeys,
+    ChainReport,
+    Checkpoint,
+    Link,
+    canonical,
+    legacy_link,
+    sign_checkpoint,
+    verify_chain,
+)
+from oncegov.kit.chain_keys import chain_keys, checkpoint_key, checkpoint_public_keys
+from oncegov.web.i18n import N_
 
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return _chain_hash(prev_hash, {c: getattr(entry, c) for c in _HASHED})
-
+CHAIN = "audit"  # the chain's name in its HMAC subkey and in every checkpoint it signs
 
 _HASHED = (
     "seq",
@@ -47,11 +55,37 @@ _HASHED = (
 )
 
 
-def _chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+def _canonical(fields: dict[str, Any]) -> str:
     values = [fields[c] for c in _HASHED]
-    values[1] = _utc(values[1]).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    canonical = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    values[1] = clock.aware(values[1]).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return canonical(values)
+
+
+def _fields(entry: AuditEntry) -> dict[str, Any]:
+    return {c: getattr(entry, c) for c in _HASHED}
+
+
+def keys() -> ChainKeys:
+    return chain_keys(CHAIN)
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The hash ``entry`` must carry: keyed with ``entry.key_id``, or the unkeyed legacy hash
+    when it has none."""
+    if entry.key_id is None:
+        return legacy_entry_hash(prev_hash, entry)
+    return keys().link(prev_hash, _canonical(_fields(entry)), entry.key_id)
+
+
+def _recomputes(entry: AuditEntry) -> bool:
+    if entry.key_id is not None and not keys().knows(entry.key_id):
+        return False
+    return entry_hash(entry.prev_hash, entry) == entry.hash
+
+
+def legacy_entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The unkeyed SHA-256 of entries written before the chain was keyed."""
+    return legacy_link(prev_hash, _canonical(_fields(entry)))
 
 
 def record(
@@ -65,11 +99,13 @@ def record(
 ) -> AuditEntry:
     """Append one entry. Runs in the caller's transaction: if the work rolls back, so does this."""
     repo = AuditRepository(session)
-    seq, prev_hash = repo.claim_next_seq()
+    chain = keys()
+    claimed = repo.claim_seqs(1)
+    moment = clock.now()
     entry = AuditEntry(
-        seq=seq,
+        seq=claimed.first_seq,
         # Microsecond precision survives both databases, so the hash recomputes exactly.
-        at=clock.now(),
+        at=moment,
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
@@ -79,11 +115,13 @@ def record(
         purpose=purpose,
         channel=actor.channel,
         detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else "",
-        prev_hash=prev_hash,
+        prev_hash=claimed.prev_hash,
         hash="",
+        key_id=chain.current_id,
     )
-    entry.hash = entry_hash(prev_hash, entry)
+    entry.hash = chain.link(claimed.prev_hash, _canonical(_fields(entry)))
     repo.append(entry)
+    _checkpoint_if_due(repo, claimed, entry.seq, entry.hash, moment)
     return entry
 
 
@@ -107,13 +145,15 @@ def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
     if not entries:
         return []
     repo = AuditRepository(session)
-    first, prev_hash = repo.claim_seqs(len(entries))
+    chain = keys()
+    claimed = repo.claim_seqs(len(entries))
+    prev_hash = claimed.prev_hash
     moment = clock.now()
     rows: list[dict[str, Any]] = []
     for offset, pending in enumerate(entries):
         # Plain rows, not ORM objects: this is the check-in hot path.
         row: dict[str, Any] = {
-            "seq": first + offset,
+            "seq": claimed.first_seq + offset,
             "at": moment,
             "actor_kind": pending.actor.kind,
             "actor_id": pending.actor.id,
@@ -129,49 +169,164 @@ def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
                 else ""
             ),
             "prev_hash": prev_hash,
+            "key_id": chain.current_id,
         }
-        row["hash"] = prev_hash = _chain_hash(prev_hash, row)
+        row["hash"] = prev_hash = chain.link(prev_hash, _canonical(row))
         rows.append(row)
     repo.append_rows(rows)
+    _checkpoint_if_due(repo, claimed, rows[-1]["seq"], prev_hash, moment)
     return [row["seq"] for row in rows]
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def _checkpoint_due(claimed: ClaimedSeqs, last_seq: int, moment: dt.datetime) -> bool:
+    if claimed.checkpoint_at is None:
+        return True  # none yet: the first one fixes where the keyed chain (and legacy) starts
+    if last_seq - claimed.checkpoint_seq >= settings.audit_checkpoint_every_entries:
+        return True
+    interval = dt.timedelta(minutes=settings.audit_checkpoint_every_minutes)
+    return moment - clock.aware(claimed.checkpoint_at) >= interval
+
+
+def _checkpoint_if_due(
+    repo: AuditRepository, claimed: ClaimedSeqs, last_seq: int, last_hash: str, moment: dt.datetime
+) -> None:
+    # The append holds the head's lock, so the number cannot be taken by another writer.
+    if _checkpoint_due(claimed, last_seq, moment):
+        _store_checkpoint(repo, claimed.checkpoint_number + 1, last_seq, last_hash, moment)
+
+
+def _store_checkpoint(
+    repo: AuditRepository, number: int, seq: int, link: str, moment: dt.datetime
+) -> Checkpoint:
+    signed = sign_checkpoint(checkpoint_key(), CHAIN, number, seq, link, moment)
+    repo.add_checkpoint(
+        {
+            "number": signed.number,
+            "seq": signed.seq,
+            "link": signed.link,
+            "signed_at": signed.signed_at,
+            "key_id": signed.key_id,
+            "signature": signed.signature,
+        }
+    )
+    return signed
+
+
+def _as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
+    return Checkpoint(
+        CHAIN, row.number, row.seq, row.link, clock.aware(row.signed_at), row.key_id, row.signature
+    )
+
+
+HEAD_DISAGREES = N_("The newest audit entry disagrees with the chain head; run the verification")
+
+
+def checkpoint(session: Session) -> Checkpoint | None:
+    """Sign the current head now (None while the log is empty). Checks only that the newest
+    entry is what the head says and that its hash recomputes; ``verify`` checks the rest."""
+    repo = AuditRepository(session)
+    head = repo.lock_head()
+    if head is None or head.first_seq == 0:
+        return None
+    newest = repo.entry(head.first_seq)
+    if newest is None or newest.hash != head.prev_hash or not _recomputes(newest):
+        raise Conflict(HEAD_DISAGREES, field="audit")
+    return _store_checkpoint(
+        repo, head.checkpoint_number + 1, head.first_seq, head.prev_hash, clock.now()
+    )
+
+
+def _checkpoint_verified(session: Session, seq: int, link: str) -> Checkpoint:
+    repo = AuditRepository(session)
+    head = repo.lock_head()
+    number = head.checkpoint_number + 1 if head else 1
+    return _store_checkpoint(repo, number, seq, link, clock.now())
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    row = AuditRepository(session).latest_checkpoint()
+    return _as_checkpoint(row) if row is not None else None
+
+
+# --- verification ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    checked: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
+    """The verification's report (``kit.chain.ChainReport``) and the checkpoint it signed."""
+
+    report: ChainReport
+    written: Checkpoint | None = None
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.report.ok
+
+    @property
+    def checked(self) -> int:
+        return self.report.checked
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        return self.report.first_bad_seq
+
+    @property
+    def problem(self) -> str | None:
+        return self.report.problem
+
+    @property
+    def bad_checkpoint(self) -> int | None:
+        return self.report.bad_checkpoint
+
+    @property
+    def legacy_until(self) -> int | None:
+        return self.report.legacy_until
+
+    @property
+    def anchored(self) -> Checkpoint | None:
+        """The newest genuine checkpoint the chain agrees with (before any new one)."""
+        return self.report.anchored
 
 
-def verify(session: Session, on_progress: Callable[[int], None] | None = None) -> VerifyResult:
-    """Recompute the chain; report the first entry altered, deleted or reordered."""
+def _link(entry: AuditEntry) -> Link:
+    return Link(entry.seq, entry.prev_hash, entry.hash, entry.key_id, _canonical(_fields(entry)))
+
+
+def verify(
+    session: Session,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    anchors: Sequence[Checkpoint] = (),
+    write_checkpoint: bool = True,
+) -> VerifyResult:
+    """Recompute the chain and check it against the signed checkpoints; report the first
+    entry altered, deleted, reordered or unkeyed where it must be keyed, and the newest
+    checkpoint that still holds. An intact chain gets a new checkpoint of the head verified.
+
+    ``anchors`` are checkpoints kept outside the database (printed by an earlier
+    verification): they also catch the deletion of the newest entries together with the
+    checkpoints that covered them."""
     repo = AuditRepository(session)
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for entry in repo.iter_chain():
-        if entry.seq != expected_seq:
-            return VerifyResult(checked, expected_seq, "missing")  # deleted entries
-        if entry.prev_hash != expected_prev:
-            return VerifyResult(checked, entry.seq, "broken_link")  # deleted or reordered
-        if entry_hash(entry.prev_hash, entry) != entry.hash:
-            return VerifyResult(checked, entry.seq, "altered")
-        expected_prev = entry.hash
-        expected_seq += 1
-        checked += 1
-        if on_progress and checked % 1000 == 0:
-            on_progress(checked)
     head = repo.head()
-    if head is not None and head.last_seq != checked:
-        return VerifyResult(checked, checked + 1, "truncated")  # newest entries deleted
-    if head is not None and head.last_hash != expected_prev:
-        # The newest entry was rewritten with a recomputed hash; only the head still knows.
-        return VerifyResult(checked - 1, checked, "altered")
-    return VerifyResult(checked)
+    head_state = (head.last_seq, head.last_hash) if head is not None else None
+    stored = [_as_checkpoint(row) for row in repo.checkpoints()]
+    numbers = {c.number for c in stored}
+    checkpoints = stored + [a for a in anchors if a.number not in numbers]
+    report = verify_chain(
+        (_link(entry) for entry in repo.iter_chain()),
+        keys(),
+        checkpoints,
+        checkpoint_public_keys(),
+        head=head_state,
+        on_progress=on_progress,
+    )
+    written = None
+    if report.ok and write_checkpoint and report.head_seq > 0:
+        written = _checkpoint_verified(session, report.head_seq, report.head_link)
+    return VerifyResult(report, written)
 
 
 def entries_about(session: Session, personal_id: str, limit: int = 200) -> Sequence[AuditEntry]:
