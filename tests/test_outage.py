@@ -56,7 +56,10 @@ def test_api_requests_answer_503_with_retry_after(down: TestClient) -> None:
         assert answer.headers["retry-after"] == "5"
         error = answer.json()["error"]
         assert error["code"] == "service_unavailable"
-        assert error["message"].startswith("The service is briefly unavailable")
+        assert error["message"] == "Dịch vụ tạm thời gián đoạn. Vui lòng thử lại sau vài giây."
+    english = down.get(API_READ + "&lang=en", headers={"Authorization": "Bearer og_x"})
+    assert english.status_code == 503
+    assert english.json()["error"]["message"].startswith("The service is briefly unavailable")
 
 
 def test_pages_answer_a_translated_503_page(down: TestClient) -> None:

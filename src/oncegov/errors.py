@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oncegov.config import settings
 from oncegov.db import is_outage
-from oncegov.web.i18n import N_
+from oncegov.web.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class DatabaseUnavailable(OnceGovError):
     code = "service_unavailable"
 
 
+OUTAGE_MESSAGE = N_("The service is briefly unavailable. Please try again in a few seconds.")
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -129,9 +132,9 @@ def install_error_handlers(app: FastAPI) -> None:
             request.url.path,
             type(exc).__name__,
         )
-        unavailable = DatabaseUnavailable(
-            N_("The service is briefly unavailable. Please try again in a few seconds.")
-        )
+        # Translated here, JSON too: whoever reads it (a person at a desk, a client's log) is
+        # told to retry, in the request's language.
+        unavailable = DatabaseUnavailable(gettext(OUTAGE_MESSAGE))
         return await handle_domain_error(request, unavailable)
 
     for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError):
