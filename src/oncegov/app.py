@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,8 +95,17 @@ _SECURITY_HEADERS = (
 )
 
 
+class InsecureProductionSettings(RuntimeError):
+    """Production with development secrets or insecure cookies (the names, never values)."""
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # `oncegov serve` says so before it listens; this catches any other way of starting.
+    if settings.is_production and (problems := settings.production_problems()):
+        raise InsecureProductionSettings(
+            "refusing to start in production with development settings: " + ", ".join(problems)
+        )
     if settings.server_tuning:
         _tune_server()
     yield
@@ -130,9 +139,18 @@ def create_app() -> FastAPI:
 
     # Routes are matched in order: the two hottest ones (a load balancer's liveness probe and
     # the medical facilities' check-in) come first.
+    # Liveness: the process answers (never touches the database, so an outage does not get
+    # healthy workers restarted). Readiness: the database answers too.
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:  # sync: the query runs in the thread pool, off the loop
+        if database.database_answers(settings.readiness_timeout_seconds):
+            return JSONResponse({"status": "ready"})
+        retry = {"Retry-After": str(settings.outage_retry_after_seconds)}
+        return JSONResponse({"status": "database unavailable"}, status_code=503, headers=retry)
 
     app.include_router(health_api.router, prefix="/api/v1")
     app.include_router(linkage_report_api.router, prefix="/api/v1")

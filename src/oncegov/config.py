@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Every development default of a secret starts with this, so a value copied from the code is
+# recognised wherever it ends up (``Settings.production_problems``).
+DEV_SECRET_PREFIX = "dev-only-"  # noqa: S105 - the marker, not a secret
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
 
 
 class Settings(BaseSettings):
@@ -17,10 +28,11 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'oncegov.db'}",
         description="SQLite file (default) or postgresql+psycopg://… in production.",
     )
-    # Development defaults only; a production deployment must set both (see docs/operations.md).
+    # Development defaults only (DEV_SECRET_PREFIX): production refuses to start with any of
+    # them (``production_problems``; see docs/operations.md).
     secret_key: SecretStr = SecretStr("dev-only-secret-key-change-me-in-production-0000")
     field_encryption_key: SecretStr = SecretStr("dev-only-field-key-change-me-in-production-000")
-    environment: str = "development"
+    environment: Environment = Environment.DEVELOPMENT
 
     # Keys of the audit chain (docs/operations.md, "The audit chain's keys"); they live outside
     # the database, so whoever holds only the database cannot rewrite the log. ``None`` means
@@ -93,9 +105,59 @@ class Settings(BaseSettings):
     health_checkin_limit_per_minute: int = 300
     health_group_commit_max_batch: int = 256
 
+    # Database outages: a new connection gives up after this long (PostgreSQL), a SQLite
+    # transaction waits this long for the write lock, /readyz waits this long for an answer,
+    # and a 503 asks the client to come back after ``outage_retry_after_seconds``.
+    database_connect_timeout_seconds: int = 5
+    sqlite_busy_timeout_ms: int = 10_000
+    readiness_timeout_seconds: float = 2.0
+    outage_retry_after_seconds: int = 5
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == Environment.PRODUCTION
+
+    def production_problems(self) -> list[str]:
+        """The environment variables that make this configuration unfit for production: every
+        secret still at a development value (its default, or anything starting with
+        ``DEV_SECRET_PREFIX``) and insecure cookies. Names only, never values."""
+        problems = [
+            env_name(name)
+            for name, field in type(self).model_fields.items()
+            if isinstance(value := getattr(self, name), SecretStr)
+            and _is_development_secret(value, field.default)
+        ]
+        problems += [
+            env_name(group[0])
+            for group in REQUIRED_IN_PRODUCTION
+            if all(getattr(self, name) is None for name in group)
+        ]
+        if not self.cookie_secure:
+            problems.append(env_name("cookie_secure"))
+        return problems
+
+
+# Keys with no default at all: left unset, development derives one (kit.chain_keys); production
+# must configure each group (any one setting of a group is enough).
+REQUIRED_IN_PRODUCTION: tuple[tuple[str, ...], ...] = (
+    ("audit_hmac_key",),
+    ("audit_checkpoint_key", "audit_checkpoint_key_file"),
+)
+
+
+def env_name(field: str) -> str:
+    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def _is_development_secret(value: SecretStr, default: object) -> bool:
+    plain = value.get_secret_value()
+    if isinstance(default, SecretStr) and plain == default.get_secret_value():
+        return True
+    return plain.startswith(DEV_SECRET_PREFIX)
 
 
 settings = Settings()

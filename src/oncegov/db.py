@@ -18,8 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
+import psycopg
 from fastapi import Depends, FastAPI
 from sqlalchemy import Dialect, Engine, Table, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
@@ -38,7 +40,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         if _checkpoints.running:
             # The background checkpointer copies the WAL back; commits never stop to do it.
             cursor.execute("PRAGMA wal_autocheckpoint=0")
@@ -128,7 +130,77 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced on its
+    # next checkout, so the app recovers from an outage without a restart.
+    connect_args = {"connect_timeout": settings.database_connect_timeout_seconds}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+# SQLite's primary result codes that mean "the database cannot serve now" (locked past the busy
+# timeout, file unreadable, disk full or failing) rather than a fault of the statement: those
+# come as SQLITE_ERROR (1: no such table, syntax) and stay a 500 that someone must fix.
+_SQLITE_OUTAGE_CODES = frozenset({5, 6, 8, 10, 13, 14, 15, 26})  # BUSY LOCKED READONLY IOERR…
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or unable to serve for now (so the
+    answer is 503 with Retry-After, and a retry later may succeed), not a bug. The one place
+    that decides it: the error handlers, the group committer and the CLI ask here. Takes
+    SQLAlchemy's wrapped errors and the drivers' own (a raw connection's are not wrapped)."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True  # the pool found no connection in time; a connection died in the pool
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+            return True
+        if not isinstance(error, sa_exc.OperationalError):
+            return False
+        return _driver_outage(error.orig, default=True)
+    return _driver_outage(error, default=False)
+
+
+def _driver_outage(error: BaseException | None, *, default: bool) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_OUTAGE_CODES
+    if isinstance(error, psycopg.Error):
+        # PostgreSQL: connection refused or lost, server shutting down, statement cancelled.
+        return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+    return default
+
+
+def database_answers(timeout: float) -> bool:
+    """Readiness: the database answers a query within ``timeout`` seconds. On SQLite it must
+    also grant the write lock in that time, since every request transaction takes it."""
+    engine = get_engine()
+    try:
+        raw = engine.raw_connection()
+    except Exception as error:
+        if is_outage(error):
+            return False
+        raise
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("SELECT count(*) FROM alembic_version").fetchall()
+                cursor.execute("ROLLBACK")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        else:
+            # SET LOCAL ends with the transaction the pool rolls back on return.
+            cursor.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            cursor.execute("SELECT count(*) FROM alembic_version").fetchall()
+        cursor.close()
+        return True
+    except Exception:
+        # Any failure here means "not ready"; the raw DB-API errors are not wrapped.
+        _log.warning("readiness check: the database does not answer", exc_info=True)
+        raw.invalidate()
+        return False
+    finally:
+        raw.close()
 
 
 @lru_cache(maxsize=1)
@@ -254,7 +326,11 @@ class GroupCommitter(Generic[ItemT, ResultT]):
             with self._scope() as session:
                 outcomes = self._work(session, items)
         except Exception as exc:
-            if len(batch) == 1:
+            if is_outage(exc):
+                # The database is down: every item would fail alike (and slowly) on its own.
+                _log.warning("group commit: the database does not answer")
+                outcomes = [_Failure(exc) for _ in items]
+            elif len(batch) == 1:
                 _log.exception("group commit: item failed")
                 outcomes = [_Failure(exc)]
             else:
@@ -297,8 +373,10 @@ __all__ = [
     "DbSession",
     "GroupCommitter",
     "MappedAsDataclass",
+    "database_answers",
     "get_db",
     "get_engine",
+    "is_outage",
     "make_engine",
     "session_scope",
 ]

@@ -12,9 +12,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from oncegov.web.i18n import N_
+from oncegov.config import settings
+from oncegov.db import is_outage
+from oncegov.web.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +82,32 @@ class TooManyRequests(OnceGovError):
     code = "too_many_requests"
 
 
+class DatabaseUnavailable(OnceGovError):
+    """The database does not answer (down, restarting, locked): try again shortly."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+OUTAGE_MESSAGE = N_("The service is briefly unavailable. Please try again in a few seconds.")
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def _retry_headers(exc: OnceGovError) -> dict[str, str]:
+    if isinstance(exc, DatabaseUnavailable):
+        return {"Retry-After": str(settings.outage_retry_after_seconds)}
+    return {}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnceGovError)
     async def handle_domain_error(request: Request, exc: OnceGovError) -> Response:
+        headers = _retry_headers(exc)
         if _wants_json(request):
-            return JSONResponse({"error": exc.as_dict()}, status_code=exc.status)
+            return JSONResponse({"error": exc.as_dict()}, status_code=exc.status, headers=headers)
         if isinstance(exc, NotAuthenticated):
             from urllib.parse import quote
 
@@ -97,7 +117,28 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"{exc.login_path}?next={target}", status_code=303)
         from oncegov.web.templating import render
 
-        return render(request, "error.html", {"error": exc}, status_code=exc.status)
+        page = render(request, "error.html", {"error": exc}, status_code=exc.status)
+        page.headers.update(headers)
+        return page
+
+    async def handle_database_error(request: Request, exc: Exception) -> Response:
+        """A database outage is a 503 with Retry-After (the request's transaction rolled
+        back), never a 500; any other database error is a bug and goes on to the 500."""
+        if not is_outage(exc):
+            raise exc
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        # Translated here, JSON too: whoever reads it (a person at a desk, a client's log) is
+        # told to retry, in the request's language.
+        unavailable = DatabaseUnavailable(gettext(OUTAGE_MESSAGE))
+        return await handle_domain_error(request, unavailable)
+
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError):
+        app.add_exception_handler(database_error, handle_database_error)
 
     @app.exception_handler(RequestValidationError)
     async def handle_request_validation(request: Request, exc: RequestValidationError) -> Response:

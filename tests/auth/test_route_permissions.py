@@ -40,6 +40,7 @@ PUBLIC_CORE: set[tuple[str, str]] = {
     ("POST", "/logout"),  # ends the caller's own session, if any; checks its CSRF token
     ("GET", "/healthz"),
     ("GET", "/audit/jwks.json"),  # public keys of the audit chain's signed checkpoints
+    ("GET", "/readyz"),
 }
 # Citizens before they have a session: self-registration, activation, sign-in, passcode reset
 # (each guarded by its own one-time code and rate limits), and the demo SMS outbox page,

@@ -16,19 +16,68 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from oncegov.db import get_sessionmaker
+from oncegov.db import get_sessionmaker, is_outage
 from oncegov.errors import OnceGovError
 from oncegov.kit.actor import Actor
+from oncegov.migrate import SchemaNotReady, require_current_schema, upgrade
 
 console = Console()
 err_console = Console(stderr=True)
 
+_checked: set[str] = set()  # engines whose schema this process has found current
+
+
+def cli_engine() -> Engine:
+    bind = get_sessionmaker().kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+def check_database(engine: Engine | None = None) -> None:
+    """Stop the command with one line (exit 1, no stack trace) when the database does not
+    answer or its schema is not the code's: checked once per process, before any work."""
+    engine = engine or cli_engine()
+    key = engine.url.render_as_string(hide_password=True)
+    if key in _checked:
+        return
+    try:
+        require_current_schema(engine)
+    except SchemaNotReady as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        err_console.print(f"[red]{outage_message(engine)}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    _checked.add(key)
+
+
+def outage_message(engine: Engine) -> str:
+    where = engine.url.render_as_string(hide_password=True)
+    return f"The database does not answer ({where}, ONCEGOV_DATABASE_URL): is it running?"
+
+
+def migrate_database() -> None:
+    """Bring the command's database to the code's schema (``oncegov migrate``, the demo)."""
+    engine = cli_engine()
+    try:
+        upgrade(engine.url.render_as_string(hide_password=False))
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        err_console.print(f"[red]{outage_message(engine)}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """The command owns the transaction: commit when it finishes, roll back when it raises."""
+    """The command owns the transaction: commit when it finishes, roll back when it raises.
+    The schema is checked first (``check_database``)."""
+    check_database()
     with get_sessionmaker()() as session:
         try:
             yield session

@@ -6,7 +6,14 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
-from oncegov.cli.common import cli_actor, console, fail, progress, transaction
+from oncegov.cli.common import (
+    cli_actor,
+    console,
+    fail,
+    migrate_database,
+    progress,
+    transaction,
+)
 from oncegov.demo import service as demo_service
 from oncegov.demo.accounts import CitizenLogin, DemoLogin, seconds_left_in_step
 from oncegov.demo.generator import DEFAULT_SEED
@@ -110,6 +117,11 @@ def demo(
     if if_empty and replace:
         raise typer.BadParameter("choose either --if-empty or --replace")
     mode: demo_service.Mode = "if_empty" if if_empty else "replace" if replace else "refuse"
+    try:
+        demo_service.refuse_in_production()
+    except OnceGovError as exc:
+        raise fail(exc) from exc
+    migrate_database()  # a first-time user's one command: it needs no `oncegov migrate` first
     try:
         with transaction() as session, progress() as bar:
             tasks: dict[str, TaskID] = {}

@@ -29,10 +29,26 @@ app.add_typer(link.app, name="link")
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
-    from oncegov.migrate import upgrade
+    from oncegov.cli.common import migrate_database
 
-    upgrade()
+    migrate_database()
     typer.echo("database is up to date")
+
+
+def _refuse_to_start() -> None:
+    """Stop ``serve`` with one line per reason (exit 1) before it listens: the schema is not
+    the code's, or production runs with development settings or demo officers."""
+    from oncegov.cli.common import check_database, err_console, transaction
+    from oncegov.cli.preflight import production_refusals
+
+    check_database()
+    with transaction() as session:
+        refusals = production_refusals(settings, session)
+    if refusals:
+        err_console.print("[red]refusing to start in production:[/red]", highlight=False)
+        for refusal in refusals:
+            err_console.print(f"[red]- {refusal}[/red]", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -46,6 +62,7 @@ def serve(
 
     import uvicorn
 
+    _refuse_to_start()
     # Worker processes read their settings from the environment.
     os.environ["ONCEGOV_SERVER_TUNING"] = "true"
     settings.server_tuning = True

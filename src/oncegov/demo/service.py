@@ -104,6 +104,22 @@ def refuse_in_production() -> None:
         )
 
 
+def demo_officers_present(session: Session, province_code: str | None = None) -> list[str]:
+    """Usernames of the demo officers (``oncegov demo``) that exist and are active: their
+    passwords derive from a published seed, so production refuses to start with any."""
+    try:
+        province = province_info(session, province_code or settings.province_code)
+    except ValidationFailed:
+        return []  # no province loaded: no demo could have run
+    accounts = demo_accounts(province.code, province.communes, DEFAULT_SEED)
+    demo_names = {account.username for account in accounts}
+    return sorted(
+        officer.username
+        for officer, _ in auth.list_officers(session)
+        if officer.is_active and officer.username in demo_names
+    )
+
+
 def province_info(session: Session, province_code: str) -> ProvinceInfo:
     """The province and its communes (sorted by code) as the generator needs them."""
     province = registry.province(session, province_code)
