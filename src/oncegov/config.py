@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     health_checkin_limit_per_minute: int = 300
     health_group_commit_max_batch: int = 256
 
+    # Request bodies, counted while they stream in (413 past the limit, Content-Length or not).
+    # JSON and forms: an eID registration's base64 portrait (2 MB photo) fits.
+    max_body_bytes: int = 4 * 1024 * 1024
+    # multipart/form-data uploads (a portrait photo with its form today; documents later).
+    max_upload_bytes: int = 10 * 1024 * 1024
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
