@@ -121,6 +121,10 @@ class CitizenValidator:
             clean["full_name"] = full_name
             clean["folded_name"] = fold(full_name)
             clean["name_key"] = name_key(full_name)
+            # Folding can lengthen a name (Hangul syllables decompose into letters); the
+            # folded forms are stored too, in columns as long as the name's.
+            if len(clean["folded_name"]) > _TEXT_LIMITS["full_name"]:
+                fail("full_name", "too_long", "must be shorter once accents are folded")
 
         birth: PartialDate | None = None
         raw_birth = text("date_of_birth")
