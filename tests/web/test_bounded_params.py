@@ -28,7 +28,7 @@ from tests.fixtures import (
 )
 from tests.health.factories import HOSPITAL, make_facility
 
-OUT_OF_RANGE = [str(2**63), str(2**64), "-1"]
+OUT_OF_RANGE = [str(2**31), str(2**63), str(2**64), "-1"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def test_the_largest_id_is_accepted_and_simply_not_found(
 def test_an_out_of_range_id_names_the_parameter(
     client: TestClient, signed_in: dict[str, str]
 ) -> None:
-    response = client.get(f"/api/v1/quality/findings/{2**63}")
+    response = client.get(f"/api/v1/quality/findings/{MAX_ID + 1}")
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "finding_id"
     page = client.get(f"/quality/findings/{2**64}")

@@ -1,9 +1,11 @@
 """Bounded integer parameters, shared by every route (JSON and pages).
 
-A path or query integer goes straight into SQL; past the database's 64-bit integer the drivers
-raise ``OverflowError`` (a 500). Every id, page, offset and cursor is declared with one of these,
-so an out-of-range value is refused as invalid input (422, the parameter named) before it gets
-that far. ``tests/web/test_bounded_params.py`` walks every route with 2**63, 2**64 and -1.
+A path or query integer goes straight into SQL: past 64 bits the SQLite driver raises
+``OverflowError``, and past 32 bits PostgreSQL refuses it for an ``INTEGER`` column (every id and
+sequence number here is one); either was a 500. Every id, page, offset and cursor is declared with
+one of these, so an out-of-range value is refused as invalid input (422, the parameter named)
+before it gets that far, the same on both databases. ``tests/web/test_bounded_params.py`` walks
+every route with 2**31, 2**63, 2**64 and -1.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column (BIGINT, SQLite INTEGER)
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL (SQLite's hold 64 bits)
 # A page number is multiplied by the page size into an OFFSET: bounded well inside 64 bits.
 MAX_PAGE = 1_000_000
 
