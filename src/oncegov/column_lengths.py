@@ -47,3 +47,9 @@ def check_lengths(obj: object) -> None:
 def _check_before_flush(session: Session, _context: object, _instances: object) -> None:
     for obj in (*session.new, *session.dirty):
         check_lengths(obj)
+
+
+def check_length(value: str, *, field: str, max_length: int) -> None:
+    """The same refusal for values written with a Core ``UPDATE``, which skips the flush."""
+    if len(value) > max_length:
+        raise ValidationFailed(TOO_LONG, field=field, max_length=max_length)

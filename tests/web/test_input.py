@@ -316,3 +316,64 @@ def test_uploads_have_their_own_larger_limit(client: TestClient, small_limits: N
     )
     assert past.status_code == 413
     assert "text/html" in past.headers["content-type"]
+
+
+def test_every_route_checks_its_input() -> None:
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from oncegov.app import create_app
+    from oncegov.web.routing import CheckedRoute
+
+    routes = [
+        c.original_route
+        for c in iter_route_contexts(create_app().routes)
+        if isinstance(c.original_route, APIRoute)
+    ]
+    unchecked = {r.path for r in routes if not isinstance(r, CheckedRoute)}
+    assert unchecked == {"/healthz", "/"}  # no input: the liveness probe and the start page
+
+
+# --- free text that services take from pages and the API alike ------------------------------
+
+
+def test_a_rejection_reason_past_its_column_or_with_markup_is_refused(db: Session) -> None:
+    from oncegov.identity.cards import service as cards
+    from tests.identity.cards.conftest import DESK_A, NOW, SCOPE_A, intake_for
+
+    application = cards.submit_application(
+        db, DESK_A, intake_for(make_citizen(db)), scope=SCOPE_A, now=NOW
+    )
+    for reason in ("x" * 301, "<img src=x onerror=alert(1)>", "Thiếu\u202egiấy tờ"):
+        with pytest.raises(ValidationFailed) as refused:
+            cards.advance(db, DESK_A, application.id, "rejected", scope=SCOPE_A, reason=reason)
+        assert refused.value.field == "reason"
+    rejected = cards.advance(
+        db, DESK_A, application.id, "rejected", scope=SCOPE_A, reason="Thiếu giấy tờ"
+    )
+    assert rejected.status == "rejected"
+
+
+def test_a_citizen_s_report_with_markup_or_invisible_characters_is_refused(db: Session) -> None:
+    from oncegov.registry.corrections import service as corrections
+    from oncegov.registry.corrections.schemas import CorrectionFiling
+
+    citizen = make_citizen(db)
+    me = Actor("citizen", citizen.personal_id, citizen.full_name)
+    for description, proposed in (
+        ("<script>alert(1)</script>", None),
+        ("Tên sai", "Nông\u200bVăn"),
+        ("Tên\x00 sai", None),
+    ):
+        filing = CorrectionFiling(
+            fields=["full_name"], description=description, proposed_value=proposed
+        )
+        with pytest.raises(ValidationFailed) as refused:
+            corrections.file_request(db, me, citizen.personal_id, filing)
+        assert refused.value.field == ("proposed_value" if proposed else "description")
+    filed = corrections.file_request(
+        db,
+        me,
+        citizen.personal_id,
+        CorrectionFiling(fields=["full_name"], description="Tên sai dấu\nxin sửa lại"),
+    )
+    assert filed.description == "Tên sai dấu\nxin sửa lại"

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from oncegov.errors import ValidationFailed
 from oncegov.web.i18n import N_
 
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "D"})
@@ -112,6 +113,15 @@ def clean_name(value: str) -> str:
     if problem:
         raise ValueError(problem)
     return cleaned
+
+
+def require_text(value: str, *, field: str, multiline: bool = False) -> str:
+    """``clean_text`` for services that take free text from pages and the API alike: refused
+    with ``ValidationFailed`` naming ``field``."""
+    try:
+        return clean_text(value, multiline=multiline)
+    except ValueError as refused:
+        raise ValidationFailed(str(refused), field=field) from None
 
 
 # Pydantic field types of text input (schemas add their own ``max_length``): NFC, refused with
