@@ -42,6 +42,7 @@ from oncegov.registry.corrections import pages as corrections_pages
 from oncegov.registry.quality import api as quality_api
 from oncegov.registry.quality import pages as quality_pages
 from oncegov.web import i18n
+from oncegov.web.body_limit import BodyLimit
 from oncegov.web.templating import SRC, render
 
 LOCALE_COOKIE = "oncegov_lang"
@@ -134,6 +135,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.add_middleware(LocaleAndHeaders)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
 

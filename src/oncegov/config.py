@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     readiness_timeout_seconds: float = 2.0
     outage_retry_after_seconds: int = 5
+    # Request bodies, counted while they stream in (413 past the limit, Content-Length or not).
+    # JSON and forms: an eID registration's base64 portrait (2 MB photo) fits.
+    max_body_bytes: int = 4 * 1024 * 1024
+    # multipart/form-data uploads (a portrait photo with its form today; documents later).
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
+from oncegov import column_lengths  # noqa: F401 - registers the length check of every flush
 from oncegov.config import settings
 
 

@@ -7,11 +7,13 @@ and into an HTML page otherwise. No stack trace ever reaches a user.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -92,6 +94,48 @@ class DatabaseUnavailable(OnceGovError):
 OUTAGE_MESSAGE = N_("The service is briefly unavailable. Please try again in a few seconds.")
 
 
+class PayloadTooLarge(OnceGovError):
+    status = 413
+    code = "payload_too_large"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a request body streams in past its limit (``web.body_limit``). An HTTP
+    exception, so that FastAPI's body reading lets it through instead of answering 400."""
+
+    def __init__(self, error: PayloadTooLarge) -> None:
+        super().__init__(status_code=error.status, detail=error.message)
+        self.error = error
+
+
+class UnreadableInput:
+    """Stands where a request body or a form value could not be accepted (``web.routing``);
+    no schema accepts it, and the validation error handler reports its field and reason."""
+
+    __slots__ = ("field", "message")
+
+    def __init__(self, message: str, field: str = "body") -> None:
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:  # what a validation error shows as its input: never the value
+        return f"<unreadable {self.field}>"
+
+
+def _problem(error: Any, *, located_in_request: bool = True) -> dict[str, str]:
+    """One validation error as ``{field, message}``, the message translated. A request's
+    errors are located as ``("body" | "query" | "path", field…)``; a model built in code from
+    form fields names the field alone."""
+    bad = error.get("input")
+    if isinstance(bad, UnreadableInput):
+        return {"field": bad.field, "message": gettext(bad.message)}
+    location = [str(part) for part in error["loc"]]
+    field = ".".join(location[1:] if located_in_request else location) or location[0]
+    if error["type"] == "value_error":  # our validators' reasons are translatable message ids
+        return {"field": field, "message": gettext(str(error["ctx"]["error"]))}
+    return {"field": field, "message": error["msg"]}
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -142,17 +186,40 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_request_validation(request: Request, exc: RequestValidationError) -> Response:
+        return await _validation_response(request, exc.errors(), located_in_request=True)
+
+    @app.exception_handler(ValidationError)
+    async def handle_model_validation(request: Request, exc: ValidationError) -> Response:
+        # A page built a schema from its form fields (the same schema as the API's body).
+        return await _validation_response(request, exc.errors(), located_in_request=False)
+
+    async def _validation_response(
+        request: Request, errors: Sequence[Any], *, located_in_request: bool
+    ) -> Response:
+        # An unreadable body stands for the whole request: its reason alone is reported.
+        unreadable = [e for e in errors if isinstance(e.get("input"), UnreadableInput)]
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
-            for e in exc.errors()
+            _problem(e, located_in_request=located_in_request) for e in unreadable[:1] or errors
         ]
+        if not _wants_json(request):
+            first = problems[0]
+            return await handle_domain_error(
+                request, ValidationFailed(first["message"], field=first["field"])
+            )
         body = {
-            "error": {"code": "validation_failed", "message": "Invalid request", "fields": problems}
+            "error": {
+                "code": "validation_failed",
+                "message": problems[0]["message"] if unreadable else gettext("Invalid request"),
+                "field": problems[0]["field"],
+                "fields": problems,
+            }
         }
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def handle_http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, BodyTooLarge):
+            return await handle_domain_error(request, exc.error)
         if _wants_json(request):
             return JSONResponse(
                 {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},

@@ -16,8 +16,10 @@ from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.kit.chain import Checkpoint
+from oncegov.web.params import OffsetQuery
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(route_class=CheckedRoute, prefix="/audit", tags=["audit"])
 
 Auditor = Annotated[Authorized, Depends(require("audit.read"))]
 AUDIT_REVIEW = "audit review"
@@ -97,7 +99,7 @@ def list_entries(
     actor: Annotated[str | None, Query(max_length=60, description="Actor id")] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> list[AuditEntryOut]:
     """Entries newest first, filtered by subject, actor and action."""
     entries = audit.list_entries(

@@ -30,9 +30,11 @@ from oncegov.auth.dependencies import CurrentCitizen
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.web.i18n import N_, _
+from oncegov.web.params import CursorQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 
 ACTOR_KIND_LABELS = {
     "officer": N_("An officer"),
@@ -236,8 +238,8 @@ def my_access(
     to: Annotated[str, Query(max_length=10)] = "",
     actor: Annotated[str, Query(max_length=20)] = "",
     category: Annotated[str, Query(max_length=20)] = "",
-    before: int | None = None,
-    after: int | None = None,
+    before: CursorQuery = None,
+    after: CursorQuery = None,
 ) -> HTMLResponse:
     """Newest first, 25 a page (keyset on the entry's number), filterable by period (local
     days, both inclusive), kind of actor and kind of action."""

@@ -21,9 +21,11 @@ from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.kit.chain_keys import published_jwks
 from oncegov.web.i18n import N_, _
+from oncegov.web.params import PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(prefix="/audit", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/audit", include_in_schema=False)
 
 Auditor = Annotated[Authorized, Depends(require("audit.read"))]
 AUDIT_REVIEW = "audit review"
@@ -134,7 +136,7 @@ def audit_log(
     subject: str = "",
     actor: str = "",
     action: str = "",
-    page: int = 1,
+    page: PageQuery = 1,
 ) -> HTMLResponse:
     return _log_page(
         request, db, authorized, subject=subject, actor=actor, action=action, page=page

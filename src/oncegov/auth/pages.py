@@ -14,9 +14,10 @@ from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, TooManyRequests
 from oncegov.kit.crypto import new_token
 from oncegov.web.i18n import N_
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=CheckedRoute)
 LOGIN_CSRF_COOKIE = "oncegov_login_csrf"
 
 

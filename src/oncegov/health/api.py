@@ -26,8 +26,10 @@ from oncegov.health.schemas import CheckInIn, CheckInOut, StatisticsOut
 from oncegov.health.service import CheckInRequest, CheckInResult
 from oncegov.registry.api import ERRORS
 from oncegov.web.i18n import N_
+from oncegov.web.params import IdPath
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(route_class=CheckedRoute, prefix="/health", tags=["health"])
 Stats = Annotated[Authorized, Depends(require(HEALTH_STATS))]
 
 
@@ -61,7 +63,7 @@ async def check_in(request: Request, desk: ApiDesk, body: CheckInIn) -> Response
 
 
 @router.get("/checkins/{checkin_id}", responses=ERRORS)
-def stored_checkin(db: DbSession, desk: Desk, checkin_id: int) -> dict[str, object]:
+def stored_checkin(db: DbSession, desk: Desk, checkin_id: IdPath) -> dict[str, object]:
     """A visit stored at the caller's facility (its own visits only: another facility's is
     answered exactly like one that does not exist)."""
     found = HealthRepository(db).checkin(checkin_id)

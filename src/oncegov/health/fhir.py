@@ -70,8 +70,9 @@ from oncegov.health.service import CheckInResult, Coverage, FacilityDesk, Patien
 from oncegov.kit import clock
 from oncegov.registry.schemas import VisitIdentity
 from oncegov.web.i18n import N_, gettext
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/health/fhir", tags=["health", "fhir"])
+router = APIRouter(route_class=CheckedRoute, prefix="/health/fhir", tags=["health", "fhir"])
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"  # what the interface promises; see the module docstring on R4B

@@ -39,9 +39,10 @@ from oncegov.kit import clock
 from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(prefix="/health", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/health", include_in_schema=False)
 Stats = Annotated[Authorized, Depends(require(HEALTH_STATS))]
 
 AUTO = "auto"

@@ -1,8 +1,17 @@
-"""Vietnamese text normalisation: NFC for storage, an accent-free key for matching."""
+"""Vietnamese text normalisation: NFC for storage, an accent-free key for matching; and what
+may be stored as text at all (``text_problem``, ``name_problem``)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import partial
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from oncegov.errors import ValidationFailed
+from oncegov.web.i18n import N_
 
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "D"})
 
@@ -25,3 +34,98 @@ def name_key(full_name: str) -> str:
     Matches ``Nông Văn Dũng`` with ``Dung Van Nong`` (western order on foreign documents).
     """
     return " ".join(sorted(fold(full_name).split()))
+
+
+# --- what may be stored as text -----------------------------------------------------------------
+# Messages are translatable message ids (extracted from here), shown with the field's name.
+SURROGATE = N_("must be valid text: it holds a broken character")
+CONTROL = N_("must not contain control characters")
+INVISIBLE = N_("must not contain invisible formatting characters")
+MARKUP = N_("must not contain markup")
+NAME_CHARACTERS = N_("may contain only letters, spaces, apostrophes, hyphens and dots")
+NAME_DIGITS = N_("must not contain digits")
+NAME_NO_LETTER = N_("must contain letters")
+
+_LINE_BREAKS = frozenset("\t\n\r")
+# A tag, a comment or a processing instruction; a lone "<" or "a < b" is still plain text.
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+_NAME_PUNCTUATION = frozenset(" '’-.")
+
+
+def text_problem(value: str, *, multiline: bool = False, markup: bool = False) -> str | None:
+    """Why ``value`` cannot be stored as text, or None.
+
+    Refused: lone surrogates (category Cs: not encodable, the databases raise), control
+    characters (Cc; tabs and line breaks only in multi-line text), invisible formatting
+    characters (Cf: zero-width spaces and joiners, bidirectional overrides that make a name
+    display as another), line and paragraph separators in single-line text, and unless
+    ``markup`` HTML tags. ``str.isprintable`` (C speed) clears almost every value at once."""
+    if not value.isprintable():
+        for char in value:
+            category = unicodedata.category(char)
+            if category == "Cs":
+                return SURROGATE
+            if category == "Cc" and not (multiline and char in _LINE_BREAKS):
+                return CONTROL
+            if category == "Cf":
+                return INVISIBLE
+            if category in ("Zl", "Zp") and not multiline:
+                return CONTROL
+    if not markup and _MARKUP.search(value):
+        return MARKUP
+    return None
+
+
+def name_problem(value: str) -> str | None:
+    """Why ``value`` is not a person's name, or None: letters of any script (with combining
+    marks, after NFC), spaces, apostrophes, hyphens and dots (initials, ``Mlle.``)."""
+    problem = text_problem(value)
+    if problem:
+        return problem
+    if value.replace(" ", "").isalpha():  # the fast path: almost every name
+        return None
+    for char in value:
+        if char.isalpha() or char in _NAME_PUNCTUATION:
+            continue
+        if unicodedata.category(char).startswith("M"):
+            continue  # a combining mark NFC could not compose (no precomposed form exists)
+        return NAME_DIGITS if char.isdigit() else NAME_CHARACTERS
+    if not any(char.isalpha() for char in value):
+        return NAME_NO_LETTER
+    return None
+
+
+def clean_text(value: str, *, multiline: bool = False, markup: bool = False) -> str:
+    """``value`` as stored: NFC, single-spaced (multi-line text keeps its lines, stripped).
+    Raises ``ValueError`` with the reason when it cannot be stored (see ``text_problem``)."""
+    cleaned = unicodedata.normalize("NFC", value).strip() if multiline else nfc(value)
+    problem = text_problem(cleaned, multiline=multiline, markup=markup)
+    if problem:
+        raise ValueError(problem)
+    return cleaned
+
+
+def clean_name(value: str) -> str:
+    """A person's name as stored (NFC, single-spaced); ``ValueError`` with the reason if it is
+    not one (see ``name_problem``)."""
+    cleaned = nfc(value)
+    problem = name_problem(cleaned)
+    if problem:
+        raise ValueError(problem)
+    return cleaned
+
+
+def require_text(value: str, *, field: str, multiline: bool = False) -> str:
+    """``clean_text`` for services that take free text from pages and the API alike: refused
+    with ``ValidationFailed`` naming ``field``."""
+    try:
+        return clean_text(value, multiline=multiline)
+    except ValueError as refused:
+        raise ValidationFailed(str(refused), field=field) from None
+
+
+# Pydantic field types of text input (schemas add their own ``max_length``): NFC, refused with
+# the reason (the field is named by the validation error's location).
+PlainText = Annotated[str, AfterValidator(clean_text)]
+LongText = Annotated[str, AfterValidator(partial(clean_text, multiline=True))]
+PersonName = Annotated[str, AfterValidator(clean_name)]

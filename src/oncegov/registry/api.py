@@ -20,6 +20,7 @@ from oncegov.auth.schemas import Authorized, Principal
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotFound
+from oncegov.kit.text import PlainText
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import (
     ChangeOut,
@@ -28,8 +29,9 @@ from oncegov.registry.schemas import (
     CitizenSummary,
     HouseholdOut,
 )
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/registry", tags=["registry"])
+router = APIRouter(route_class=CheckedRoute, prefix="/registry", tags=["registry"])
 
 Reader = Annotated[Authorized, Depends(require("registry.read"))]
 Writer = Annotated[Authorized, Depends(require("registry.write"))]
@@ -65,11 +67,11 @@ class MatchRequest(BaseModel):
     """Find registry candidates for a person known by name and birth date (another system's
     record): accent- and word-order-insensitive name, full or partial birth date."""
 
-    full_name: str = Field(min_length=1, max_length=120, examples=["Nong Van Dung"])
+    full_name: PlainText = Field(min_length=1, max_length=120, examples=["Nong Van Dung"])
     date_of_birth: str = Field(
         description="YYYY, YYYY-MM or YYYY-MM-DD", examples=["1985-05-17"], max_length=10
     )
-    purpose: str = Field(min_length=1, max_length=300)
+    purpose: PlainText = Field(min_length=1, max_length=300)
 
 
 def count_lookup(session: Session, principal: Principal) -> None:

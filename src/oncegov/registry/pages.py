@@ -28,9 +28,10 @@ from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, Cit
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/registry", include_in_schema=False)
 
 Reader = Annotated[Authorized, Depends(require("registry.read"))]
 Writer = Annotated[Authorized, Depends(require("registry.write"))]

@@ -76,10 +76,12 @@ class RegistryRepository:
             # would match every name.
             same_name: ColumnElement[bool] = Citizen.name_key == name_key
             if folded_prefix:
-                same_name = or_(same_name, Citizen.folded_name.startswith(folded_prefix))
+                same_name = or_(
+                    same_name, Citizen.folded_name.startswith(folded_prefix, autoescape=True)
+                )
             query = query.where(same_name)
         elif folded_prefix:
-            query = query.where(Citizen.folded_name.startswith(folded_prefix))
+            query = query.where(Citizen.folded_name.startswith(folded_prefix, autoescape=True))
         if birth_year is not None:
             query = query.where(Citizen.birth_year == birth_year)
         if birth_month is not None:

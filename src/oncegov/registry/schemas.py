@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from oncegov.kit.text import PlainText
 
 # Column order of exports and imports (docs/data-formats.md documents each).
 CITIZEN_COLUMNS: tuple[str, ...] = (
@@ -107,8 +109,8 @@ class CitizenCorrection(BaseModel):
     """A correction of one or more fields, with the reason and the legal document behind it."""
 
     changes: dict[str, str | None]
-    reason: str
-    legal_reference: str | None = None
+    reason: PlainText = Field(max_length=500)
+    legal_reference: PlainText | None = Field(default=None, max_length=200)
 
 
 @dataclass(frozen=True, slots=True)

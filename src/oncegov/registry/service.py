@@ -190,7 +190,8 @@ def search_citizens(
     else:
         parts = parse_search(query)
         folded = fold(parts["name"])
-        if len(folded) < 2 and parts["birth_year"] is None:
+        # Letters and digits count, not punctuation: "%%" or ".." is no name.
+        if sum(char.isalnum() for char in folded) < 2 and parts["birth_year"] is None:
             raise ValidationFailed(N_("Type at least two letters of the name"), field="q")
         results = list(
             repo.search_by_name(

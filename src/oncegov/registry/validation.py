@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from oncegov.kit import clock, personal_id
-from oncegov.kit.text import fold, name_key, nfc
+from oncegov.kit.text import fold, name_key, name_problem, nfc, text_problem
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import CITIZEN_COLUMNS
 
@@ -115,11 +115,16 @@ class CitizenValidator:
         full_name = text("full_name")
         if full_name:
             full_name = nfc(full_name)
-            if any(ch.isdigit() for ch in full_name):
-                fail("full_name", "invalid", "must not contain digits")
+            problem = name_problem(full_name)
+            if problem:
+                fail("full_name", "invalid", problem)
             clean["full_name"] = full_name
             clean["folded_name"] = fold(full_name)
             clean["name_key"] = name_key(full_name)
+            # Folding can lengthen a name (Hangul syllables decompose into letters); the
+            # folded forms are stored too, in columns as long as the name's.
+            if len(clean["folded_name"]) > _TEXT_LIMITS["full_name"]:
+                fail("full_name", "too_long", "must be shorter once accents are folded")
 
         birth: PartialDate | None = None
         raw_birth = text("date_of_birth")
@@ -169,8 +174,11 @@ class CitizenValidator:
         self._check_status(text, fail, clean, birth)
         for field, limit in _TEXT_LIMITS.items():
             value = text(field)
+            problem = text_problem(value) if value is not None and field != "full_name" else None
             if value is not None and len(value) > limit:
                 fail(field, "too_long", f"must be at most {limit} characters")
+            elif problem:
+                fail(field, "invalid", problem)
             elif field != "full_name":
                 clean[field] = nfc(value) if value else None
         return clean, errors

@@ -26,8 +26,9 @@ from oncegov.identity.accounts.schemas import (
     ResetIn,
 )
 from oncegov.web.i18n import N_
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/eid", tags=["eID"])
+router = APIRouter(route_class=CheckedRoute, prefix="/eid", tags=["eID"])
 ERRORS: dict[int | str, dict[str, str]] = {
     422: {"description": "Invalid input, refused registration or wrong code"},
     429: {"description": "Too many requests or codes"},

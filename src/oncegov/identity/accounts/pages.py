@@ -37,9 +37,11 @@ from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
 from oncegov.web.i18n import N_, gettext
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=CheckedRoute)
 FORM_COOKIE = "oncegov_eid_form"  # double-submit token of the public forms (no session yet)
 PENDING_COOKIE = "oncegov_eid_pending"  # names the pending two-step sign-in
 DEFAULT_NEXT = "/me"
@@ -430,14 +432,16 @@ def lock_my_account(request: Request, db: DbSession, citizen: CurrentCitizen) ->
 
 
 @router.post("/me/account/sessions/{session_id}/end")
-def end_other_session(session_id: int, db: DbSession, citizen: CurrentCitizen) -> RedirectResponse:
+def end_other_session(
+    session_id: IdPath, db: DbSession, citizen: CurrentCitizen
+) -> RedirectResponse:
     service.end_other_session(db, citizen.account_id, session_id)
     return RedirectResponse("/me/account", status_code=303)
 
 
 @router.get("/me/logins", response_class=HTMLResponse)
 def my_logins(
-    request: Request, db: DbSession, citizen: CurrentCitizen, page: int = 1
+    request: Request, db: DbSession, citizen: CurrentCitizen, page: PageQuery = 1
 ) -> HTMLResponse:
     history = service.login_history(db, citizen.account_id, page)
     return render(request, "eid/logins.html", {"history": history, "labels": labels})

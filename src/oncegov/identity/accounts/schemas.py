@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from oncegov.kit.text import PersonName
+
 
 @dataclass(frozen=True)
 class RegistrationForm:
@@ -21,10 +23,10 @@ class RegistrationForm:
 
 
 class RegistrationIn(BaseModel):
-    personal_id: str = Field(examples=["004085000001"])
-    full_name: str = Field(examples=["Nông Văn Dũng"])
-    date_of_birth: str = Field(description="dd/mm/yyyy", examples=["17/05/1985"])
-    phone: str = Field(examples=["0912345678"])
+    personal_id: str = Field(max_length=12, examples=["004085000001"])
+    full_name: PersonName = Field(max_length=120, examples=["Nông Văn Dũng"])
+    date_of_birth: str = Field(max_length=10, description="dd/mm/yyyy", examples=["17/05/1985"])
+    phone: str = Field(max_length=20, examples=["0912345678"])
     portrait_base64: str = Field(description="JPEG or PNG, at most 2 MB, base64-encoded")
 
 
@@ -34,9 +36,9 @@ class RegistrationOut(BaseModel):
 
 
 class ActivationIn(BaseModel):
-    personal_id: str
-    code: str = Field(description="The 6-digit code texted to the phone")
-    passcode: str = Field(description="The new 6-digit passcode")
+    personal_id: str = Field(max_length=12)
+    code: str = Field(max_length=6, description="The 6-digit code texted to the phone")
+    passcode: str = Field(max_length=6, description="The new 6-digit passcode")
 
 
 class AccountStatusOut(BaseModel):
@@ -45,16 +47,16 @@ class AccountStatusOut(BaseModel):
 
 
 class ResetIn(BaseModel):
-    personal_id: str
-    full_name: str
-    date_of_birth: str = Field(description="dd/mm/yyyy")
-    phone: str
+    personal_id: str = Field(max_length=12)
+    full_name: PersonName = Field(max_length=120)
+    date_of_birth: str = Field(max_length=10, description="dd/mm/yyyy")
+    phone: str = Field(max_length=20)
 
 
 class ResetConfirmIn(BaseModel):
-    personal_id: str
-    code: str
-    passcode: str
+    personal_id: str = Field(max_length=12)
+    code: str = Field(max_length=6)
+    passcode: str = Field(max_length=6)
 
 
 class MessageOut(BaseModel):

@@ -53,7 +53,7 @@ from oncegov.integrations.sms import LocalSmsGateway, normalise_phone, sms_gatew
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
-from oncegov.kit.text import fold
+from oncegov.kit.text import fold, require_text
 from oncegov.registry import events
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
@@ -727,7 +727,7 @@ def _lock(session: Session, account: EidAccount, *, by: str, reason: str | None)
 
 
 def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = require_text(reason or "", field="reason")
     if not reason:
         raise ValidationFailed(N_("A reason is required"), field="reason")
     return reason[:300]

@@ -25,8 +25,10 @@ from oncegov.identity.cards.schemas import (
     StepIn,
 )
 from oncegov.registry.api import ERRORS
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/identity/cards", tags=["identity"])
+router = APIRouter(route_class=CheckedRoute, prefix="/identity/cards", tags=["identity"])
 
 Desk = Annotated[Authorized, Depends(require("identity.cards"))]
 Stats = Annotated[Authorized, Depends(require("identity.stats"))]
@@ -55,7 +57,7 @@ def list_applications(
     status: Annotated[str | None, Query(max_length=24)] = None,
     kind: Annotated[str | None, Query(max_length=24)] = None,
     commune: Annotated[str | None, Query(max_length=5)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
 ) -> ApplicationPage:
     """Applications in your area, newest first, 50 a page."""
     return service.list_applications(
@@ -70,7 +72,7 @@ def list_applications(
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut, responses=ERRORS)
-def get_application(db: DbSession, authorized: Desk, application_id: int) -> ApplicationOut:
+def get_application(db: DbSession, authorized: Desk, application_id: IdPath) -> ApplicationOut:
     """One application with its steps; 404 for unknown numbers and for those outside your area."""
     return service.get_application(
         db, authorized.actor("api"), application_id, scope=authorized.scope
@@ -81,7 +83,7 @@ def get_application(db: DbSession, authorized: Desk, application_id: int) -> App
     "/applications/{application_id}/steps", response_model=ApplicationOut, responses=ERRORS
 )
 def move_application(
-    db: DbSession, authorized: Desk, application_id: int, body: StepIn
+    db: DbSession, authorized: Desk, application_id: IdPath, body: StepIn
 ) -> ApplicationOut:
     """``{"to": "checked"}`` moves one step forward; ``{"to": "rejected", "reason": …}`` rejects.
     A move that is not the next one is 409 with a message saying where the application is."""

@@ -30,9 +30,11 @@ from oncegov.registry.schemas import CitizenOut
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import TextFields
 from oncegov.web.i18n import N_, _
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(prefix="/identity/cards", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/identity/cards", include_in_schema=False)
 
 Desk = Annotated[Authorized, Depends(require("identity.cards"))]
 
@@ -102,7 +104,7 @@ def list_page(
     status: str = "",
     kind: str = "",
     commune: str = "",
-    page: int = 1,
+    page: PageQuery = 1,
 ) -> HTMLResponse:
     filters = {"status": status, "kind": kind, "commune": commune.strip()}
     try:
@@ -365,7 +367,7 @@ def _detail_page(
 
 @router.get("/{application_id}", response_class=HTMLResponse)
 def detail_page(
-    request: Request, db: DbSession, authorized: Desk, application_id: int, received: str = ""
+    request: Request, db: DbSession, authorized: Desk, application_id: IdPath, received: str = ""
 ) -> HTMLResponse:
     application = service.get_application(
         db, authorized.actor(), application_id, scope=authorized.scope
@@ -375,7 +377,7 @@ def detail_page(
 
 @router.post("/{application_id}/steps", response_class=HTMLResponse)
 def step_submit(
-    request: Request, db: DbSession, authorized: Desk, application_id: int, posted: TextFields
+    request: Request, db: DbSession, authorized: Desk, application_id: IdPath, posted: TextFields
 ) -> Response:
     try:
         service.advance(

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.text import PersonName, PlainText
+
 GROUPINGS: tuple[str, ...] = ("commune", "kind", "status")
 
 
@@ -21,7 +23,7 @@ class Intake(BaseModel):
         "reissue_damage or change_of_information",
     )
     # As declared by the citizen; must agree exactly with the registry.
-    full_name: str = Field(max_length=120, examples=["Nông Văn Dũng"])
+    full_name: PersonName = Field(max_length=120, examples=["Nông Văn Dũng"])
     date_of_birth: str = Field(
         max_length=10,
         description="d/m/yyyy or yyyy-mm-dd; m/yyyy, yyyy-mm or yyyy when the registry "
@@ -59,8 +61,8 @@ class StepIn(BaseModel):
         max_length=24,
         description="checked, sent_for_production, produced, returned, delivered or rejected",
     )
-    reason: str | None = Field(default=None, max_length=300, description="Required to reject")
-    note: str | None = Field(default=None, max_length=300)
+    reason: PlainText | None = Field(default=None, max_length=300, description="Required to reject")
+    note: PlainText | None = Field(default=None, max_length=300)
 
 
 class StepOut(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.auth.schemas import UnitScope
+from oncegov.column_lengths import check_length
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, OnceGovError, ValidationFailed
 from oncegov.identity.cards import demo
@@ -53,7 +54,7 @@ from oncegov.identity.cards.schemas import (
 from oncegov.integrations.sms import normalise_phone
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
-from oncegov.kit.text import nfc
+from oncegov.kit.text import nfc, require_text
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
@@ -71,6 +72,9 @@ ALREADY = {
     "delivered": N_("The card is already delivered by post"),
     "rejected": N_("The application is already rejected"),
 }
+
+# The rejection reason is written by a Core UPDATE (the flush check does not see it).
+REASON_MAX = 300  # IdCardApplication.rejection_reason
 
 
 # --- reading the citizen ------------------------------------------------------------------------
@@ -581,9 +585,10 @@ def advance(
     current = application.status
     values: dict[str, object] = {f"{to}_at": now}
     if to == "rejected":
-        reason = (reason or "").strip()
+        reason = require_text(reason or "", field="reason")
         if not reason:
             raise ValidationFailed(N_("Give the reason for the rejection"), field="reason")
+        check_length(reason, field="reason", max_length=REASON_MAX)
         if current in FINISHED:
             raise _refuse_move(application, to)
         values |= {"rejected_from": current, "rejection_reason": reason}
@@ -601,7 +606,7 @@ def advance(
             to_status=to,
             at=now,
             actor=actor.label,
-            note=(note or "").strip() or None,
+            note=require_text(note or "", field="note") or None,
         )
     )
     repo.refresh(application)

@@ -11,8 +11,9 @@ from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.identity.oidc import service
 from oncegov.identity.oidc.schemas import ClientForm, ClientView, NewClient
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/oidc", tags=["OpenID Connect"])
+router = APIRouter(route_class=CheckedRoute, prefix="/oidc", tags=["OpenID Connect"])
 Manager = Annotated[Authorized, Depends(require("oidc.manage"))]
 
 

@@ -24,9 +24,10 @@ from oncegov.identity.oidc import server, service
 from oncegov.identity.oidc.protocol import FormItems
 from oncegov.identity.oidc.schemas import ClientForm
 from oncegov.web.i18n import N_
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 Manager = Annotated[Authorized, Depends(require("oidc.manage"))]
 NOT_PASSED_ON = {"csrf_token", "decision"}
 

@@ -17,8 +17,9 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import TooManyRequests
 from oncegov.identity.oidc import keys, server, service
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from oncegov.kit.text import PlainText
+
 if TYPE_CHECKING:
     from oncegov.identity.oidc.models import OidcClient
 
@@ -14,8 +16,8 @@ if TYPE_CHECKING:
 class ClientForm(BaseModel):
     """What an administrator gives to register or edit a relying party."""
 
-    name: str
-    agency: str
+    name: PlainText = Field(max_length=200)
+    agency: PlainText = Field(max_length=200)
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str] = Field(default_factory=list)
     scopes: list[str] = Field(default_factory=lambda: ["openid"])

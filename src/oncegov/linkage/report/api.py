@@ -15,8 +15,9 @@ from oncegov.linkage.report import service
 from oncegov.linkage.report.schemas import SyncReportOut
 from oncegov.registry.api import ERRORS
 from oncegov.web.i18n import N_
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/linkage", tags=["linkage"])
+router = APIRouter(route_class=CheckedRoute, prefix="/linkage", tags=["linkage"])
 Report = Annotated[Authorized, Depends(require(LINKAGE_REPORT))]
 
 

@@ -25,9 +25,10 @@ from oncegov.linkage.report import service
 from oncegov.linkage.report.service import SyncReport
 from oncegov.web.charts import ChartFrame
 from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
-router = APIRouter(prefix="/linkage/report", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/linkage/report", include_in_schema=False)
 Report = Annotated[Authorized, Depends(require(LINKAGE_REPORT))]
 
 DEFAULT_SOURCE = "social-insurance"

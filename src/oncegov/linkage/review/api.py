@@ -14,8 +14,10 @@ from oncegov.db import DbSession
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import Decided, ReviewItem, ReviewPage
 from oncegov.registry.api import ERRORS
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/linkage/review", tags=["linkage"])
+router = APIRouter(route_class=CheckedRoute, prefix="/linkage/review", tags=["linkage"])
 Clerk = Annotated[Authorized, Depends(require(LINKAGE_REVIEW))]
 DECISION_ERRORS = {**ERRORS, 409: ERRORS[404]}
 
@@ -33,7 +35,7 @@ def review_queue(
     db: DbSession,
     _clerk: Clerk,
     source: Annotated[str | None, Query(max_length=40)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = service.PER_PAGE,
 ) -> ReviewPage:
     """Open review items of the latest run of each source, best candidate first."""
@@ -41,12 +43,12 @@ def review_queue(
 
 
 @router.get("/{result_id}", response_model=ReviewItem, responses=ERRORS)
-def review_item(db: DbSession, clerk: Clerk, result_id: int) -> ReviewItem:
+def review_item(db: DbSession, clerk: Clerk, result_id: IdPath) -> ReviewItem:
     """One record in review with its candidates (each candidate read is audited)."""
     return service.item(db, clerk.actor("api"), result_id)
 
 
 @router.post("/{result_id}/decision", response_model=Decided, responses=DECISION_ERRORS)
-def review_decision(db: DbSession, clerk: Clerk, result_id: int, body: DecisionIn) -> Decided:
+def review_decision(db: DbSession, clerk: Clerk, result_id: IdPath, body: DecisionIn) -> Decided:
     """Accept one candidate, or reject them all; answers the next open item's id."""
     return service.decide(db, clerk.actor("api"), result_id, accept=body.personal_id)

@@ -30,9 +30,11 @@ from oncegov.registry.pages import display_birth
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter(prefix="/linkage/review", include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, prefix="/linkage/review", include_in_schema=False)
 Clerk = Annotated[Authorized, Depends(require(LINKAGE_REVIEW))]
 
 REASON_LABELS: dict[str, str] = {
@@ -216,7 +218,7 @@ def queue_page(
     db: DbSession,
     clerk: Clerk,
     source: str = "",
-    page: int = 1,
+    page: PageQuery = 1,
     decided: str = "",
     record: str = "",
     pid: str = "",
@@ -253,7 +255,7 @@ def _item_page(
     request: Request,
     db: DbSession,
     clerk: Authorized,
-    result_id: int,
+    result_id: IdPath,
     *,
     error: OnceGovError | None = None,
     notice: str | None = None,
@@ -290,7 +292,7 @@ def item_page(
     request: Request,
     db: DbSession,
     clerk: Clerk,
-    result_id: int,
+    result_id: IdPath,
     decided: str = "",
     record: str = "",
     pid: str = "",
@@ -300,7 +302,7 @@ def item_page(
 
 @router.post("/{result_id}/decision", response_model=None)
 def decide(
-    request: Request, db: DbSession, clerk: Clerk, result_id: int, form: PostedForm
+    request: Request, db: DbSession, clerk: Clerk, result_id: IdPath, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     decision = form_text(form, "decision")
     try:

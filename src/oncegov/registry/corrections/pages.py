@@ -45,9 +45,11 @@ from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.i18n import N_, _, country_name
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 
 Handler = Annotated[Authorized, Depends(require(CORRECTIONS))]
 
@@ -206,7 +208,7 @@ def queue(
     db: DbSession,
     handler: Handler,
     status: str = service.ACTIVE_FILTER,
-    page: int = 1,
+    page: PageQuery = 1,
 ) -> HTMLResponse:
     page = max(page, 1)
     result = service.list_queue(
@@ -275,7 +277,7 @@ def _request_page(
     request: Request,
     db: DbSession,
     handler: Authorized,
-    request_id: int,
+    request_id: IdPath,
     *,
     error: OnceGovError | None = None,
     submitted: FormData | None = None,
@@ -329,7 +331,7 @@ def _request_page(
 
 @router.get("/registry/corrections/{request_id}", response_class=HTMLResponse)
 def request_page(
-    request: Request, db: DbSession, handler: Handler, request_id: int
+    request: Request, db: DbSession, handler: Handler, request_id: IdPath
 ) -> HTMLResponse:
     return _request_page(request, db, handler, request_id)
 
@@ -340,7 +342,7 @@ def _back(request_id: int) -> RedirectResponse:
 
 @router.post("/registry/corrections/{request_id}/take", response_model=None)
 def take(
-    request: Request, db: DbSession, handler: Handler, request_id: int
+    request: Request, db: DbSession, handler: Handler, request_id: IdPath
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.take(db, handler.actor(), handler.scope, request_id)
@@ -351,7 +353,7 @@ def take(
 
 @router.post("/registry/corrections/{request_id}/correct", response_model=None)
 def correct(
-    request: Request, db: DbSession, handler: Handler, request_id: int, form: PostedForm
+    request: Request, db: DbSession, handler: Handler, request_id: IdPath, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.resolve_corrected(
@@ -371,7 +373,7 @@ def correct(
 
 @router.post("/registry/corrections/{request_id}/reject", response_model=None)
 def reject(
-    request: Request, db: DbSession, handler: Handler, request_id: int, form: PostedForm
+    request: Request, db: DbSession, handler: Handler, request_id: IdPath, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.reject(db, handler.actor(), handler.scope, request_id, form_text(form, "note"))

@@ -18,6 +18,7 @@ from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.text import require_text
 from oncegov.registry import service as registry
 from oncegov.registry.corrections.models import (
     ACTIVE_STATUSES,
@@ -92,7 +93,7 @@ def _clean_filing(filing: CorrectionFiling) -> tuple[list[str], str, str | None]
         raise ValidationFailed(N_("Choose at least one field that is wrong"), field="fields")
     order = [f.key for f in REPORTABLE_FIELDS]
     fields.sort(key=order.index)
-    description = filing.description.strip()
+    description = require_text(filing.description, field="description", multiline=True)
     if not description:
         raise ValidationFailed(N_("Please describe what is wrong"), field="description")
     if len(description) > DESCRIPTION_MAX:
@@ -101,7 +102,7 @@ def _clean_filing(filing: CorrectionFiling) -> tuple[list[str], str, str | None]
             field="description",
             max_length=DESCRIPTION_MAX,
         )
-    proposed = (filing.proposed_value or "").strip() or None
+    proposed = require_text(filing.proposed_value or "", field="proposed_value") or None
     if proposed is not None and len(proposed) > PROPOSED_MAX:
         raise ValidationFailed(
             N_("The correct value is too long (at most 500 characters)"),
@@ -269,7 +270,7 @@ def take(session: Session, actor: Actor, scope: UnitScope, request_id: int) -> C
 
 
 def _note(note: str | None, *, required: bool) -> str | None:
-    text = (note or "").strip()
+    text = require_text(note or "", field="note", multiline=True)
     if required and not text:
         raise ValidationFailed(N_("Give the reason for rejecting the request"), field="note")
     if len(text) > NOTE_MAX:

@@ -21,8 +21,10 @@ from oncegov.registry.quality.schemas import (
     RunOut,
     SummaryOut,
 )
+from oncegov.web.params import IdPath, OffsetQuery
+from oncegov.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/quality", tags=["data quality"])
+router = APIRouter(route_class=CheckedRoute, prefix="/quality", tags=["data quality"])
 
 Reader = Annotated[Authorized, Depends(require(QUALITY_READ))]
 Resolver = Annotated[Authorized, Depends(require(QUALITY_RESOLVE))]
@@ -44,20 +46,20 @@ def list_findings(
     status: FindingStatus | None = None,
     subject: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> FindingPage:
     filters = FindingFilters(commune_code=commune, rule=rule, status=status, subject_key=subject)
     return service.list_findings(db, auth.scope, filters, limit=limit, offset=offset)
 
 
 @router.get("/findings/{finding_id}")
-def get_finding(db: DbSession, auth: Reader, finding_id: int) -> FindingDetail:
+def get_finding(db: DbSession, auth: Reader, finding_id: IdPath) -> FindingDetail:
     """A finding with the citizens it concerns (each read is audited)."""
     return service.finding_detail(db, auth.actor("api"), auth.scope, finding_id)
 
 
 @router.post("/findings/{finding_id}/resolve")
-def resolve(db: DbSession, auth: Resolver, finding_id: int, body: ResolveIn) -> FindingOut:
+def resolve(db: DbSession, auth: Resolver, finding_id: IdPath, body: ResolveIn) -> FindingOut:
     return service.resolve(
         db,
         auth.actor("api"),

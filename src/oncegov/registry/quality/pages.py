@@ -26,9 +26,11 @@ from oncegov.registry.quality.rules import (
 from oncegov.registry.quality.schemas import FindingFilters
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.forms import PostedForm, form_text
+from oncegov.web.params import IdPath, PageQuery
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter(prefix="/quality")
+router = APIRouter(route_class=CheckedRoute, prefix="/quality")
 
 Reader = Annotated[Authorized, Depends(require(QUALITY_READ))]
 Resolver = Annotated[Authorized, Depends(require(QUALITY_RESOLVE))]
@@ -121,7 +123,7 @@ def findings(
     rule: str = "",
     status: str = "open",
     subject: str = "",
-    page: int = 1,
+    page: PageQuery = 1,
 ) -> HTMLResponse:
     filters = FindingFilters(
         commune_code=commune or None,
@@ -158,7 +160,7 @@ def _finding_page(
     request: Request,
     db: DbSession,
     auth: Authorized,
-    finding_id: int,
+    finding_id: IdPath,
     *,
     error: ValidationFailed | None = None,
     submitted: FormData | None = None,
@@ -190,13 +192,13 @@ def _finding_page(
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
-def finding(request: Request, db: DbSession, auth: Reader, finding_id: int) -> HTMLResponse:
+def finding(request: Request, db: DbSession, auth: Reader, finding_id: IdPath) -> HTMLResponse:
     return _finding_page(request, db, auth, finding_id)
 
 
 @router.post("/findings/{finding_id}/resolve", response_model=None)
 def resolve(
-    request: Request, db: DbSession, auth: Resolver, finding_id: int, form: PostedForm
+    request: Request, db: DbSession, auth: Resolver, finding_id: IdPath, form: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     resolution = form_text(form, "resolution")
     try:

@@ -383,8 +383,9 @@ class QualityRepository:
         if filters.status:
             query = query.where(QualityFinding.status == filters.status)
         if filters.subject_key:
-            pattern = f"%{filters.subject_key}%"
-            query = query.where(QualityFinding.subject_key.like(pattern))
+            query = query.where(
+                QualityFinding.subject_key.contains(filters.subject_key, autoescape=True)
+            )
         return query
 
     def finding(self, finding_id: int, scope: UnitScope) -> QualityFinding | None:

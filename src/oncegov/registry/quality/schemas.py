@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.text import LongText, PlainText
 from oncegov.registry.schemas import CitizenOut
 
 Resolution = Literal["corrected", "confirmed_correct", "false_positive"]
@@ -119,7 +120,7 @@ class ResolveIn(BaseModel):
     finding concerns to ``{field: new value}``; required when the resolution is "corrected"."""
 
     resolution: Resolution
-    note: str = Field(max_length=500)
+    note: LongText = Field(max_length=500)
     corrections: dict[str, dict[str, str | None]] | None = None
-    reason: str | None = Field(default=None, max_length=500)
-    legal_reference: str | None = Field(default=None, max_length=200)
+    reason: PlainText | None = Field(default=None, max_length=500)
+    legal_reference: PlainText | None = Field(default=None, max_length=200)

@@ -22,6 +22,7 @@ from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.text import require_text
 from oncegov.registry import service as registry
 from oncegov.registry.quality import checks
 from oncegov.registry.quality.checks import Detection
@@ -387,7 +388,7 @@ def resolve(
     reason and legal reference — all or none; the other two resolutions change no data."""
     if resolution not in RESOLUTIONS:
         raise ValidationFailed(N_("Unknown resolution"), field="resolution")
-    note = note.strip()
+    note = require_text(note, field="note", multiline=True)
     if not note:
         raise ValidationFailed(N_("A note is required to resolve a finding"), field="note")
     repo = QualityRepository(session)
