@@ -55,8 +55,8 @@ test-pg: setup browser
 	ONCEGOV_TEST_DATABASE_URL=$${ONCEGOV_TEST_DATABASE_URL:-$(PG_SERVER_URL)} $(RUN) pytest -q
 
 lint: $(VENV)/.synced
-	$(RUN) ruff check src tests bench migrations
-	$(RUN) ruff format --check src tests bench migrations
+	$(RUN) ruff check src tests bench migrations scripts
+	$(RUN) ruff format --check src tests bench migrations scripts
 	$(RUN) mypy
 
 bench: setup

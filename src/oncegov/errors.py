@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oncegov.web.i18n import N_
@@ -79,6 +80,35 @@ class TooManyRequests(OnceGovError):
     code = "too_many_requests"
 
 
+# --- the error answers as the API documents them --------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    params: dict[str, Any] | None = None
+    fields: list[FieldProblem] | None = None  # request validation: every field at fault
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+# Mounted on every /api/v1 router (``app.py``), so each operation documents them all.
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": "Error"} for status in ERROR_STATUSES
+}
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -112,15 +142,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def handle_http(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own headers are kept: ``Allow`` on a 405 (RFC 9110 15.5.6).
+        headers = dict(exc.headers or {})
         if _wants_json(request):
             return JSONResponse(
                 {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},
                 status_code=exc.status_code,
+                headers=headers,
             )
         from oncegov.web.templating import render
 
         error = OnceGovError(str(exc.detail), code=f"http_{exc.status_code}")
-        return render(request, "error.html", {"error": error}, status_code=exc.status_code)
+        response = render(request, "error.html", {"error": error}, status_code=exc.status_code)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, exc: Exception) -> Response:

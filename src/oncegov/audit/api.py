@@ -15,6 +15,7 @@ from oncegov.audit import service as audit
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.kit.schema_types import Instant
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -27,7 +28,7 @@ class AuditEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    at: dt.datetime
+    at: Instant
     actor_kind: str
     actor_id: str
     actor_name: str

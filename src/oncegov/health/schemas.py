@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncegov.health.service import CheckInResult, CheckInStatistics, local_day
+from oncegov.kit.schema_types import Instant
 from oncegov.web.i18n import gettext
 
 
@@ -48,7 +49,7 @@ class CheckInOut(BaseModel):
 
     checkin_id: int
     facility_code: str
-    checked_in_at: dt.datetime
+    checked_in_at: Instant
     method: str
     repeat: bool = Field(description="already checked in here today: the same visit")
     patient: PatientOut

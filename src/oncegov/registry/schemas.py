@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from oncegov.kit.schema_types import Instant
+
 # Column order of exports and imports (docs/data-formats.md documents each).
 CITIZEN_COLUMNS: tuple[str, ...] = (
     "personal_id",
@@ -95,7 +97,7 @@ class HouseholdOut(BaseModel):
 
 class ChangeOut(BaseModel):
     version: int
-    changed_at: dt.datetime
+    changed_at: Instant
     actor: str
     source: str
     reason: str

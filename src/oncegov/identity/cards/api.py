@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.errors import ERRORS
 from oncegov.identity.cards import service
 from oncegov.identity.cards.schemas import (
     ApplicationOut,
@@ -24,7 +25,6 @@ from oncegov.identity.cards.schemas import (
     Intake,
     StepIn,
 )
-from oncegov.registry.api import ERRORS
 
 router = APIRouter(prefix="/identity/cards", tags=["identity"])
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.schema_types import Instant
+
 GROUPINGS: tuple[str, ...] = ("commune", "kind", "status")
 
 
@@ -68,7 +70,7 @@ class StepOut(BaseModel):
 
     from_status: str | None
     to_status: str
-    at: dt.datetime
+    at: Instant
     actor: str
     note: str | None
 
@@ -97,13 +99,13 @@ class ApplicationOut(BaseModel):
     eid_level2_requested: bool
     eid_account_id: int | None
     received_by: str
-    received_at: dt.datetime
-    checked_at: dt.datetime | None
-    sent_for_production_at: dt.datetime | None
-    produced_at: dt.datetime | None
-    returned_at: dt.datetime | None
-    delivered_at: dt.datetime | None
-    rejected_at: dt.datetime | None
+    received_at: Instant
+    checked_at: Instant | None
+    sent_for_production_at: Instant | None
+    produced_at: Instant | None
+    returned_at: Instant | None
+    delivered_at: Instant | None
+    rejected_at: Instant | None
     rejected_from: str | None
     rejection_reason: str | None
     next_step: str | None = Field(description="The one forward move possible now, if any")
@@ -119,7 +121,7 @@ class ApplicationRow(BaseModel):
     kind: str
     status: str
     commune_code: str
-    received_at: dt.datetime
+    received_at: Instant
 
 
 class ApplicationPage(BaseModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.schema_types import Instant
 from oncegov.registry.schemas import CitizenOut
 
 Resolution = Literal["corrected", "confirmed_correct", "false_positive"]
@@ -36,8 +36,8 @@ class RunOut(BaseModel):
 
     id: int
     actor: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: Instant
+    finished_at: Instant | None
     findings_seen: int
     findings_new: int
     findings_reopened: int
@@ -68,7 +68,7 @@ class FindingOut(BaseModel):
     first_run_id: int
     last_run_id: int
     resolved_by: str | None
-    resolved_at: dt.datetime | None
+    resolved_at: Instant | None
     resolution_note: str | None
 
 
