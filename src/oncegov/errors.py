@@ -113,6 +113,20 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: a 405 lists every method of the path. Starlette's lists only those of
+    the first route matching it, while a GET and a POST on one path are two routes."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches({**request.scope, "method": "\n"})
+        if match is Match.PARTIAL and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnceGovError)
     async def handle_domain_error(request: Request, exc: OnceGovError) -> Response:
@@ -142,8 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def handle_http(request: Request, exc: StarletteHTTPException) -> Response:
-        # Starlette's own headers are kept: ``Allow`` on a 405 (RFC 9110 15.5.6).
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _wants_json(request):
             return JSONResponse(
                 {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},

@@ -50,7 +50,7 @@ class CheckInOut(BaseModel):
     checkin_id: int
     facility_code: str
     checked_in_at: Instant
-    method: str
+    method: Literal["personal_id", "chip_qr", "eid_qr"]
     repeat: bool = Field(description="already checked in here today: the same visit")
     patient: PatientOut
     coverage: CoverageOut | None
