@@ -9,7 +9,7 @@ DEMO_SCALE ?= 1
 PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-pg lint bench setup i18n i18n-extract browser serve demo clean
+.PHONY: run test test-pg test-api lint bench setup i18n i18n-extract browser serve demo clean
 
 ## Environment: uv (pinned, in .tools/) installs the locked dependencies into .venv.
 $(UV):
@@ -53,6 +53,10 @@ test: setup browser
 ## make test-pg: the same suite on PostgreSQL (each run creates and drops its own database).
 test-pg: setup browser
 	ONCEGOV_TEST_DATABASE_URL=$${ONCEGOV_TEST_DATABASE_URL:-$(PG_SERVER_URL)} $(RUN) pytest -q
+
+## make test-api: schemathesis against the OpenAPI document of a running server (a few minutes).
+test-api: setup
+	$(RUN) python scripts/api_conformance.py
 
 lint: $(VENV)/.synced
 	$(RUN) ruff check src tests bench migrations scripts

@@ -3,7 +3,8 @@
 A throwaway database (SQLite by default, or ``--database-url``) is migrated and seeded with a
 small demo province and a service token holding every permission; ``oncegov serve`` runs on a
 free loopback port; schemathesis generates requests for every operation from the document the
-running server publishes, authenticated with that token, and checks each answer: no server
+running server publishes, authenticated with that token (or a medical facility's system token for
+the check-in and FHIR routes: ``api_conformance_hooks.py``), and checks each answer: no server
 error, a documented status code, the documented content type, and a body that matches the
 documented schema. The budget is bounded (``--max-examples`` per operation, ``--max-time``).
 
@@ -23,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
@@ -47,18 +48,27 @@ def _oncegov(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _seed(env: dict[str, str]) -> str:
-    """Migrate, load the demo province, and return a service token with every permission."""
+def _token_in(out: str) -> str:
+    match = re.search(r"\b([A-Za-z0-9_-]{30,})\b", out)
+    if not match:
+        sys.exit(f"no token in the output:\n{out}")
+    return match.group(1)
+
+
+def _seed(env: dict[str, str]) -> tuple[str, str]:
+    """Migrate, load the demo province; a service token with every permission, and the system
+    token of the first medical facility."""
     from oncegov.auth.roles import ALL_PERMISSIONS
 
     _oncegov(env, "migrate")
     _oncegov(env, "demo", "--scale", DEMO_SCALE)
     permissions = [arg for p in sorted(ALL_PERMISSIONS) for arg in ("--permission", p)]
     out = _oncegov(env, "users", "token", "conformance", *permissions, "--scope", "province:04")
-    match = re.search(r"\b([A-Za-z0-9_-]{30,})\b", out)
-    if not match:
-        sys.exit(f"no token in the output of `oncegov users token`:\n{out}")
-    return match.group(1)
+    facility = re.search(r"\b(\d{5})\b", _oncegov(env, "health", "facilities"))
+    if not facility:
+        sys.exit("no medical facility in the demo province")
+    system = _oncegov(env, "health", "token", facility.group(1), "--name", "his-conformance")
+    return _token_in(out), _token_in(system)
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -89,7 +99,11 @@ def main() -> int:
         env["ONCEGOV_LOOKUP_LIMIT_PER_MINUTE"] = "1000000"
         env["ONCEGOV_HEALTH_CHECKIN_LIMIT_PER_MINUTE"] = "1000000"
         os.environ.update(env)  # for the permission list imported in _seed
-        token = _seed(env)
+        token, facility_token = _seed(env)
+        env["ONCEGOV_CONFORMANCE_TOKEN"] = token
+        env["ONCEGOV_CONFORMANCE_FACILITY_TOKEN"] = facility_token
+        env["SCHEMATHESIS_HOOKS"] = "api_conformance_hooks"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -106,8 +120,6 @@ def main() -> int:
                 f"{base}/api/v1/openapi.json",
                 "--checks",
                 CHECKS,
-                "--header",
-                f"Authorization: Bearer {token}",
                 "--max-examples",
                 args.max_examples,
                 "--max-time",
