@@ -72,7 +72,7 @@ def _seed(env: dict[str, str]) -> tuple[str, str]:
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(150):
+    for _ in range(600):  # up to two minutes: start-up on a loaded machine is slow
         if server.poll() is not None:
             sys.exit("the server stopped during start-up")
         try:
