@@ -9,7 +9,7 @@ DEMO_SCALE ?= 1
 PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-pg test-clock lint bench setup i18n i18n-extract browser faketime serve demo clean
+.PHONY: run test test-pg test-clock test-api lint bench setup i18n i18n-extract browser faketime serve demo clean
 
 ## Environment: uv (pinned, in .tools/) installs the locked dependencies into .venv.
 $(UV):
@@ -73,9 +73,13 @@ test-clock: setup browser faketime
 test-pg: setup browser
 	ONCEGOV_TEST_DATABASE_URL=$${ONCEGOV_TEST_DATABASE_URL:-$(PG_SERVER_URL)} $(RUN) pytest -q
 
+## make test-api: schemathesis against the OpenAPI document of a running server (a few minutes).
+test-api: setup
+	$(RUN) python scripts/api_conformance.py
+
 lint: $(VENV)/.synced
-	$(RUN) ruff check src tests bench migrations
-	$(RUN) ruff format --check src tests bench migrations
+	$(RUN) ruff check src tests bench migrations scripts
+	$(RUN) ruff format --check src tests bench migrations scripts
 	$(RUN) mypy
 
 bench: setup

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oncegov import api_docs
 from oncegov import db as database
 from oncegov.audit import api as audit_api
 from oncegov.audit import citizen_pages as audit_citizen_pages
@@ -20,7 +21,7 @@ from oncegov.auth import pages as auth_pages
 from oncegov.auth.dependencies import CurrentPrincipal
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import install_error_handlers
+from oncegov.errors import ERRORS, install_error_handlers
 from oncegov.health import api as health_api
 from oncegov.health import fhir as health_fhir
 from oncegov.health import pages as health_pages
@@ -124,23 +125,53 @@ def _tune_server() -> None:
     database.start_background_checkpoints()
 
 
+# JSON routers under /api/v1, each documented with the shared error answers. The two hottest
+# (the medical facilities' check-in, the linkage reports) are matched first.
+_API_FIRST = (health_api, linkage_report_api, linkage_review_api)
+_API = (
+    registry_api,
+    quality_api,
+    audit_api,
+    cards_api,
+    eid_api,
+    oidc_api,
+    health_fhir,
+)
+# HTML pages and the OpenID Connect protocol endpoints: never part of the API document.
+_PAGES = (
+    auth_pages,
+    registry_pages,
+    quality_pages,
+    audit_pages,
+    audit_citizen_pages,
+    corrections_pages,
+    cards_pages,
+    eid_pages,
+    oidc_protocol,
+    oidc_pages,
+    health_pages,
+    linkage_report_pages,
+    linkage_review_pages,
+)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=_lifespan,
         title="OnceGov",
         version="0.1.0",
         description="Population registry and digital government for a province.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=api_docs.OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(LocaleAndHeaders)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
+    api_docs.install(app)
 
-    # Routes are matched in order: the two hottest ones (a load balancer's liveness probe and
-    # the medical facilities' check-in) come first.
+    # Routes are matched in order: a load balancer's liveness probe comes first.
     # Liveness: the process answers (never touches the database, so an outage does not get
     # healthy workers restarted). Readiness: the database answers too.
     @app.get("/healthz", include_in_schema=False)
@@ -154,31 +185,14 @@ def create_app() -> FastAPI:
         retry = {"Retry-After": str(settings.outage_retry_after_seconds)}
         return JSONResponse({"status": "database unavailable"}, status_code=503, headers=retry)
 
-    app.include_router(health_api.router, prefix="/api/v1")
-    app.include_router(linkage_report_api.router, prefix="/api/v1")
-    app.include_router(linkage_review_api.router, prefix="/api/v1")
-    app.include_router(auth_pages.router)
-    app.include_router(registry_pages.router)
-    app.include_router(quality_pages.router)
-    app.include_router(audit_pages.router)
-    app.include_router(audit_citizen_pages.router)
-    app.include_router(corrections_pages.router)
-    app.include_router(cards_pages.router)
-    app.include_router(eid_pages.router)
-    app.include_router(oidc_protocol.router)
-    app.include_router(oidc_pages.router)
-    app.include_router(health_pages.router)
-    app.include_router(linkage_report_pages.router)
-    app.include_router(linkage_review_pages.router)
-    app.include_router(registry_api.router, prefix="/api/v1")
-    app.include_router(quality_api.router, prefix="/api/v1")
-    app.include_router(audit_api.router, prefix="/api/v1")
-    app.include_router(cards_api.router, prefix="/api/v1")
-    app.include_router(eid_api.router, prefix="/api/v1")
-    app.include_router(oidc_api.router, prefix="/api/v1")
-    app.include_router(health_fhir.router, prefix="/api/v1")
+    for module in _API_FIRST:
+        app.include_router(module.router, prefix=api_docs.API_PREFIX, responses=ERRORS)
+    for module in _PAGES:
+        app.include_router(module.router, include_in_schema=False)
+    for module in _API:
+        app.include_router(module.router, prefix=api_docs.API_PREFIX, responses=ERRORS)
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, db: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
         province = registry.province(db, settings.province_code)
         count = (

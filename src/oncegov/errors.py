@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -136,6 +136,35 @@ def _problem(error: Any, *, located_in_request: bool = True) -> dict[str, str]:
     return {"field": field, "message": error["msg"]}
 
 
+# --- the error answers as the API documents them --------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    params: dict[str, Any] | None = None
+    fields: list[FieldProblem] | None = None  # request validation: every field at fault
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+# Mounted on every /api/v1 router (``app.py``), so each operation documents them all.
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": "Error"} for status in ERROR_STATUSES
+}
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -144,6 +173,20 @@ def _retry_headers(exc: OnceGovError) -> dict[str, str]:
     if isinstance(exc, DatabaseUnavailable):
         return {"Retry-After": str(settings.outage_retry_after_seconds)}
     return {}
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: a 405 lists every method of the path. Starlette's lists only those of
+    the first route matching it, while a GET and a POST on one path are two routes."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches({**request.scope, "method": "\n"})
+        if match is Match.PARTIAL and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -220,15 +263,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle_http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, BodyTooLarge):
             return await handle_domain_error(request, exc.error)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _wants_json(request):
             return JSONResponse(
                 {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},
                 status_code=exc.status_code,
+                headers=headers,
             )
         from oncegov.web.templating import render
 
         error = OnceGovError(str(exc.detail), code=f"http_{exc.status_code}")
-        return render(request, "error.html", {"error": error}, status_code=exc.status_code)
+        response = render(request, "error.html", {"error": error}, status_code=exc.status_code)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, exc: Exception) -> Response:

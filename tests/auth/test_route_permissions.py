@@ -41,6 +41,7 @@ PUBLIC_CORE: set[tuple[str, str]] = {
     ("GET", "/healthz"),
     ("GET", "/audit/jwks.json"),  # public keys of the audit chain's signed checkpoints
     ("GET", "/readyz"),
+    ("GET", "/api/v1/docs"),  # the API document is public; every operation in it is not
 }
 # Citizens before they have a session: self-registration, activation, sign-in, passcode reset
 # (each guarded by its own one-time code and rate limits), and the demo SMS outbox page,
@@ -72,6 +73,7 @@ PUBLIC_OIDC: set[tuple[str, str]] = {
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/oidc/jwks"),
     ("GET", "/oidc/authorize"),
+    ("POST", "/oidc/authorize"),  # OIDC Core 3.1.2.1: GET and form-encoded POST alike
     ("POST", "/oidc/token"),
     ("GET", "/oidc/userinfo"),
     ("POST", "/oidc/userinfo"),

@@ -16,6 +16,7 @@ from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.kit.chain import Checkpoint
+from oncegov.kit.schema_types import Instant
 from oncegov.web.params import OffsetQuery
 from oncegov.web.routing import CheckedRoute
 
@@ -30,7 +31,7 @@ class AuditEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    at: dt.datetime
+    at: Instant
     actor_kind: str
     actor_id: str
     actor_name: str

@@ -9,7 +9,7 @@ import typer
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
 from oncegov.identity.oidc import keys, service
-from oncegov.identity.oidc.schemas import ClientForm
+from oncegov.identity.oidc.schemas import client_form
 
 app = typer.Typer(help="OpenID Connect provider: clients and keys.", no_args_is_help=True)
 clients_app = typer.Typer(help="Relying parties (services using eID sign-in).")
@@ -31,18 +31,18 @@ def add(
     require_nonce: bool = typer.Option(False, "--require-nonce"),
 ) -> None:
     """Register a client; a secret is printed once and cannot be read again."""
-    form = ClientForm(
-        name=name,
-        agency=agency,
-        redirect_uris=redirect_uri,
-        post_logout_redirect_uris=post_logout_uri,
-        scopes=scopes.replace(",", " ").split(),
-        max_level=max_level,
-        auth_method="private_key_jwt" if auth == "private_key_jwt" else "client_secret_basic",
-        jwks=jwks.read_text() if jwks else None,
-        require_nonce=require_nonce,
-    )
     try:
+        form = client_form(
+            name=name,
+            agency=agency,
+            redirect_uris=redirect_uri,
+            post_logout_redirect_uris=post_logout_uri,
+            scopes=scopes.replace(",", " ").split(),
+            max_level=max_level,
+            auth_method="private_key_jwt" if auth == "private_key_jwt" else "client_secret_basic",
+            jwks=jwks.read_text() if jwks else None,
+            require_nonce=require_nonce,
+        )
         with transaction() as session:
             created = service.register_client(session, form, cli_actor())
     except OnceGovError as exc:

@@ -18,13 +18,12 @@ from oncegov.auth.roles import HEALTH_STATS
 from oncegov.auth.schemas import Authorized
 from oncegov.config import settings
 from oncegov.db import DbSession, GroupCommitter, session_scope
-from oncegov.errors import NotFound
+from oncegov.errors import ERRORS, NotFound
 from oncegov.health import service
 from oncegov.health.dependencies import ApiDesk, Desk
 from oncegov.health.repository import HealthRepository
 from oncegov.health.schemas import CheckInIn, CheckInOut, StatisticsOut
 from oncegov.health.service import CheckInRequest, CheckInResult
-from oncegov.registry.api import ERRORS
 from oncegov.web.i18n import N_
 from oncegov.web.params import IdPath
 from oncegov.web.routing import CheckedRoute

@@ -119,6 +119,26 @@ ISSUE_TYPE = {
 }
 
 
+# What the OpenAPI document says of these routes: a FHIR resource, and past the desk's
+# authentication (401/403 in the API's JSON shape) every error is an OperationOutcome.
+_FHIR_CONTENT = {
+    FHIR_JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["resourceType"],
+            "properties": {"resourceType": {"type": "string"}},
+        }
+    }
+}
+FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A FHIR R4 resource", "content": _FHIR_CONTENT},
+    **{
+        status: {"description": "An OperationOutcome", "content": _FHIR_CONTENT}
+        for status in (400, 404, 409, 413, 415, 422, 429)
+    },
+}
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -458,13 +478,13 @@ def capability_statement(base: str) -> CapabilityStatement:
     )
 
 
-@router.get("/metadata", response_class=Response)
+@router.get("/metadata", response_class=Response, responses=FHIR_RESPONSES)
 def metadata(request: Request, desk: Desk) -> Response:
     """The CapabilityStatement: exactly what this interface supports."""
     return _fhir(capability_statement(_base(request)))
 
 
-@router.get("/Patient", response_class=Response)
+@router.get("/Patient", response_class=Response, responses=FHIR_RESPONSES)
 def search_patient(request: Request, db: DbSession, desk: Desk) -> Response:
     """One patient by exact personal ID (``identifier=<system>|<value>``); nothing else."""
 
@@ -481,7 +501,7 @@ def search_patient(request: Request, db: DbSession, desk: Desk) -> Response:
     return _answer(build)
 
 
-@router.get("/Coverage", response_class=Response)
+@router.get("/Coverage", response_class=Response, responses=FHIR_RESPONSES)
 def search_coverage(request: Request, db: DbSession, desk: Desk) -> Response:
     """The health-insurance card of one patient (``beneficiary=Patient/<personal ID>``)."""
 
@@ -697,7 +717,7 @@ def eligibility_response(
     )
 
 
-@router.post("/CoverageEligibilityRequest", response_class=Response)
+@router.post("/CoverageEligibilityRequest", response_class=Response, responses=FHIR_RESPONSES)
 def coverage_eligibility(request: Request, db: DbSession, desk: Desk, body: RawBody) -> Response:
     """The eligibility call at reception: checks the patient in at the caller's facility and
     answers a CoverageEligibilityResponse."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oncegov.health.service import CheckInResult, CheckInStatistics
 from oncegov.kit import clock
+from oncegov.kit.schema_types import Instant
 from oncegov.web.i18n import gettext
 
 
@@ -49,8 +50,8 @@ class CheckInOut(BaseModel):
 
     checkin_id: int
     facility_code: str
-    checked_in_at: dt.datetime
-    method: str
+    checked_in_at: Instant
+    method: Literal["personal_id", "chip_qr", "eid_qr"]
     repeat: bool = Field(description="already checked in here today: the same visit")
     patient: PatientOut
     coverage: CoverageOut | None

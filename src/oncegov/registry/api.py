@@ -7,7 +7,7 @@ lookups are rate-limited per principal.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -19,7 +19,7 @@ from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized, Principal
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import NotFound
+from oncegov.errors import ERRORS, NotFound
 from oncegov.kit.text import PlainText
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import (
@@ -43,24 +43,6 @@ Purpose = Annotated[
         description="Why the data is read (recorded in the audit log), e.g. a dossier number.",
     ),
 ]
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
-    params: dict[str, Any] | None = None
-
-
-class ErrorOut(BaseModel):
-    """The body of every error answer."""
-
-    error: ErrorDetail
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 422, 429)
-}
 
 
 class MatchRequest(BaseModel):

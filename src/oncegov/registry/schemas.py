@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.schema_types import Instant
 from oncegov.kit.text import PlainText
 
 # Column order of exports and imports (docs/data-formats.md documents each).
@@ -97,7 +98,7 @@ class HouseholdOut(BaseModel):
 
 class ChangeOut(BaseModel):
     version: int
-    changed_at: dt.datetime
+    changed_at: Instant
     actor: str
     source: str
     reason: str

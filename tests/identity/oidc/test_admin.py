@@ -207,3 +207,144 @@ def test_cli_clients_and_keys(cli_sessions: sessionmaker[Session], tmp_path: obj
         assert sum(1 for r in rows if r.retired_at is not None) >= 1
     shown = runner.invoke(cli, ["oidc", "keys", "list"])
     assert shown.output.count("RS256") >= 2
+
+
+REFUSED_REDIRECTS = (
+    "http://rp.example/cb",  # plain http off the loopback interface
+    "http://localhost.evil.example/cb",
+    "http://10.0.0.1/cb",
+    "https://*.rp.example/cb",  # wildcards: matching is exact
+    "https://rp.example/*",
+    "https://rp.example/cb#frag",
+    "https://user:pw@rp.example/cb",
+    "https:///cb",
+    "rp.example/cb",
+    "com.example.app:/cb",
+)
+ACCEPTED_REDIRECTS = (
+    "https://rp.example/cb",
+    "https://rp.example:8443/cb?tenant=1",
+    "http://127.0.0.1:8080/cb",  # RFC 8252 loopback redirects of native apps
+    "http://[::1]:8080/cb",
+    "http://localhost/cb",
+)
+
+
+@pytest.mark.parametrize("uri", REFUSED_REDIRECTS)
+def test_the_one_validator_refuses_unsafe_redirect_uris(uri: str) -> None:
+    assert service.redirect_uri_problem(uri) is not None
+
+
+@pytest.mark.parametrize("uri", ACCEPTED_REDIRECTS)
+def test_the_one_validator_accepts_https_and_loopback(uri: str) -> None:
+    assert service.redirect_uri_problem(uri) is None
+
+
+@pytest.mark.parametrize("uri", ["http://rp.example/cb", "https://*.rp.example/cb"])
+def test_api_pages_and_cli_refuse_http_and_wildcard_redirects(
+    client: TestClient, db: Session, oidc_admin: OfficerLogin, uri: str
+) -> None:
+    csrf = login(client, oidc_admin)
+    api = client.post(
+        "/api/v1/oidc/clients",
+        json={"name": "RP", "agency": "Sở", "redirect_uris": [uri]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 422 and api.json()["error"]["field"] == "redirect_uris"
+    logout_uri = client.post(
+        "/api/v1/oidc/clients",
+        json={
+            "name": "RP",
+            "agency": "Sở",
+            "redirect_uris": ["https://rp.example/cb"],
+            "post_logout_redirect_uris": [uri],
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert logout_uri.status_code == 422
+    assert logout_uri.json()["error"]["field"] == "post_logout_redirect_uris"
+    page = client.post(
+        "/admin/oidc/clients",
+        data={"csrf_token": csrf, "name": "RP", "agency": "Sở", "redirect_uris": uri},
+    )
+    assert page.status_code == 422 and "redirect_uris" in page.text
+    assert db.scalars(select(OidcClient).where(OidcClient.name == "RP")).all() == []
+
+
+@pytest.mark.usefixtures("cli_sessions")
+@pytest.mark.parametrize("uri", ["http://rp.example/cb", "https://*.rp.example/cb"])
+def test_cli_refuses_http_and_wildcard_redirects(uri: str) -> None:
+    refused = runner.invoke(
+        cli, ["oidc", "clients", "add", "--name", "X", "--agency", "Y", "--redirect-uri", uri]
+    )
+    assert refused.exit_code == 1 and "redirect_uris" in refused.output
+    loopback = runner.invoke(
+        cli,
+        [
+            "oidc",
+            "clients",
+            "add",
+            "--name",
+            "X",
+            "--agency",
+            "Y",
+            "--redirect-uri",
+            "http://127.0.0.1:8765/cb",
+        ],
+    )
+    assert loopback.exit_code == 0, loopback.output
+
+
+def test_editing_a_client_cannot_add_an_http_redirect(
+    client: TestClient, db: Session, oidc_admin: OfficerLogin
+) -> None:
+    csrf = login(client, oidc_admin)
+    created = client.post(
+        "/api/v1/oidc/clients",
+        json={"name": "RP", "agency": "Sở", "redirect_uris": ["https://rp.example/cb"]},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    client_id = created["client"]["client_id"]
+    edited = client.post(
+        f"/admin/oidc/clients/{client_id}",
+        data={
+            "csrf_token": csrf,
+            "name": "RP",
+            "agency": "Sở",
+            "redirect_uris": "https://rp.example/cb\nhttp://rp.example/cb",
+            "scopes": ["openid"],
+        },
+    )
+    assert edited.status_code == 422
+    row = db.scalars(select(OidcClient).where(OidcClient.client_id == client_id)).one()
+    assert row.redirect_uris == "https://rp.example/cb"
+
+
+def test_unknown_enum_values_in_the_pages_name_the_field(
+    client: TestClient, oidc_admin: OfficerLogin
+) -> None:
+    csrf = login(client, oidc_admin)
+    page = client.post(
+        "/admin/oidc/clients",
+        data={
+            "csrf_token": csrf,
+            "name": "RP",
+            "agency": "Sở",
+            "redirect_uris": "https://rp.example/cb",
+            "scopes": ["openid"],
+            "max_level": "3",
+        },
+    )
+    assert page.status_code == 422 and "max_level" in page.text
+
+
+@pytest.mark.usefixtures("cli_sessions")
+def test_cli_names_the_field_of_an_unknown_level() -> None:
+    cli_run = runner.invoke(
+        cli,
+        [
+            "oidc", "clients", "add", "--name", "X", "--agency", "Y",
+            "--redirect-uri", "https://x.example/cb", "--max-level", "3",
+        ],
+    )  # fmt: skip
+    assert cli_run.exit_code == 1 and "max_level" in cli_run.output

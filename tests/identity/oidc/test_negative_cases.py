@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.auth.models import WebSession
 from oncegov.config import settings
-from oncegov.identity.oidc import server
+from oncegov.identity.oidc import keys, server
 from oncegov.kit import clock
 from tests.fixtures import citizen_session, make_citizen, make_eid_account
 from tests.identity.oidc.conftest import (
@@ -391,3 +391,126 @@ def test_client_with_max_level_1_may_not_ask_for_level2(
     request = AuthRequest(low, extra=LEVEL2)
     params = error_redirect(client.get(request.url(), follow_redirects=False), request)
     assert params["error"] == "invalid_request"
+
+
+# --- POST to the authorization endpoint, request objects, id_token_hint ------------------------
+
+
+def _params_of(url: str) -> dict[str, str]:
+    return query_of(url)
+
+
+def test_authorize_takes_a_form_encoded_post_like_a_get(
+    client: TestClient, rp: RelyingParty, signed_in: int
+) -> None:
+    code_for(client, AuthRequest(rp))  # consent given once
+    request = AuthRequest(rp)
+    response = client.post(
+        "/oidc/authorize", data=_params_of(request.url()), follow_redirects=False
+    )
+    assert response.status_code == 303
+    params = query_of(response.headers["location"])
+    assert response.headers["location"].startswith(rp.redirect_uri + "?")
+    assert params["state"] == request.state and "code" in params
+    token = exchange(client, request, params["code"])
+    assert token.status_code == 200 and "id_token" in token.json()
+
+
+def test_post_authorize_without_a_session_sends_to_the_sign_in(
+    client: TestClient, rp: RelyingParty
+) -> None:
+    request = AuthRequest(rp)
+    response = client.post(
+        "/oidc/authorize", data=_params_of(request.url()), follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/eid/login?")
+    # The sign-in comes back to the same request as a GET.
+    assert f"client_id={rp.client_id}" in _next_of(response.headers["location"])
+
+
+def test_post_authorize_with_a_bad_redirect_uri_gets_the_error_page(
+    client: TestClient, rp: RelyingParty
+) -> None:
+    params = _params_of(AuthRequest(rp).url()) | {"redirect_uri": "https://evil.example/cb"}
+    response = client.post("/oidc/authorize", data=params, follow_redirects=False)
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("parameter", "error"),
+    [("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_request_objects_are_refused_not_ignored(
+    client: TestClient, rp: RelyingParty, signed_in: int, parameter: str, error: str, method: str
+) -> None:
+    code_for(client, AuthRequest(rp))
+    value = "eyJhbGciOiJub25lIn0.e30." if parameter == "request" else "https://rp.example/r/1"
+    request = AuthRequest(rp, extra={parameter: value})
+    if method == "GET":
+        response = client.get(request.url(), follow_redirects=False)
+    else:
+        response = client.post(
+            "/oidc/authorize", data=_params_of(request.url()), follow_redirects=False
+        )
+    params = error_redirect(response, request)
+    assert params["error"] == error and "code" not in params
+
+
+def test_request_object_with_an_unregistered_redirect_uri_is_not_redirected(
+    client: TestClient, rp: RelyingParty
+) -> None:
+    bad = RelyingParty(rp.client_id, rp.secret, redirect_uri="https://evil.example/cb")
+    request = AuthRequest(bad, extra={"request_uri": "https://evil.example/r"})
+    response = client.get(request.url(), follow_redirects=False)
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+def test_discovery_says_request_objects_are_not_supported(client: TestClient) -> None:
+    document = client.get("/.well-known/openid-configuration").json()
+    assert document["request_parameter_supported"] is False
+    assert document["request_uri_parameter_supported"] is False
+
+
+def _sign_in_as_another(client: TestClient, db: Session) -> None:
+    db.query(WebSession).update({"revoked_at": dt.datetime.now(dt.UTC)})
+    other = make_eid_account(db, make_citizen(db), level=2)
+    citizen_session(client, db, other)
+
+
+@pytest.mark.parametrize("prompt", ["none", None])
+def test_id_token_hint_naming_another_person_is_login_required(
+    client: TestClient, db: Session, rp: RelyingParty, signed_in: int, prompt: str | None
+) -> None:
+    first = tokens_for(client, AuthRequest(rp))["id_token"]
+    _sign_in_as_another(client, db)
+    code_for(client, AuthRequest(rp))  # the second person's own consent
+    extra = {"id_token_hint": first} | ({"prompt": prompt} if prompt else {})
+    request = AuthRequest(rp, extra=extra)
+    params = error_redirect(client.get(request.url(), follow_redirects=False), request)
+    assert params["error"] == "login_required" and "code" not in params
+
+
+def test_id_token_hint_of_the_signed_in_person_gives_a_code_even_expired(
+    client: TestClient, db: Session, rp: RelyingParty, signed_in: int
+) -> None:
+    own = tokens_for(client, AuthRequest(rp))["id_token"]
+    silent = AuthRequest(rp, extra={"prompt": "none", "id_token_hint": own})
+    assert "code" in query_of(authorize(client, silent).headers["location"])
+    claims = json.loads(base64.urlsafe_b64decode(own.split(".")[1] + "=="))
+    claims["exp"] = claims["iat"] = int(dt.datetime.now(dt.UTC).timestamp()) - 86400
+    expired = keys.sign(db, claims)
+    later = AuthRequest(rp, extra={"prompt": "none", "id_token_hint": expired})
+    assert "code" in query_of(authorize(client, later).headers["location"])
+
+
+def test_a_forged_id_token_hint_is_invalid_request(
+    client: TestClient, db: Session, rp: RelyingParty, signed_in: int
+) -> None:
+    own = tokens_for(client, AuthRequest(rp))["id_token"]
+    header, payload, _ = own.split(".")
+    for hint in (f"{header}.{payload}.AAAA", "not-a-jwt"):
+        request = AuthRequest(rp, extra={"prompt": "none", "id_token_hint": hint})
+        params = error_redirect(client.get(request.url(), follow_redirects=False), request)
+        assert params["error"] == "invalid_request" and "code" not in params

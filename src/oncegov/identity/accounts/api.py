@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from oncegov.db import DbSession
-from oncegov.errors import ValidationFailed
+from oncegov.errors import ERRORS as SHARED_ERRORS
+from oncegov.errors import ErrorOut, ValidationFailed
 from oncegov.identity.accounts import service
 from oncegov.identity.accounts.schemas import (
     AccountStatusOut,
@@ -29,10 +31,11 @@ from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, prefix="/eid", tags=["eID"])
-ERRORS: dict[int | str, dict[str, str]] = {
-    422: {"description": "Invalid input, refused registration or wrong code"},
-    429: {"description": "Too many requests or codes"},
-    502: {"description": "The text message could not be delivered"},
+ERRORS: dict[int | str, dict[str, Any]] = {
+    **SHARED_ERRORS,
+    422: {"model": ErrorOut, "description": "Invalid input, refused registration or wrong code"},
+    429: {"model": ErrorOut, "description": "Too many requests or codes"},
+    502: {"model": ErrorOut, "description": "The text message could not be delivered"},
 }
 
 

@@ -16,7 +16,9 @@ from fastapi import APIRouter, Depends, Header, Query
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.errors import ERRORS
 from oncegov.identity.cards import service
+from oncegov.identity.cards.models import KINDS, STATUSES
 from oncegov.identity.cards.schemas import (
     ApplicationOut,
     ApplicationPage,
@@ -24,7 +26,7 @@ from oncegov.identity.cards.schemas import (
     Intake,
     StepIn,
 )
-from oncegov.registry.api import ERRORS
+from oncegov.kit.schema_types import one_of
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 
@@ -54,8 +56,8 @@ def receive_application(
 def list_applications(
     db: DbSession,
     authorized: Desk,
-    status: Annotated[str | None, Query(max_length=24)] = None,
-    kind: Annotated[str | None, Query(max_length=24)] = None,
+    status: Annotated[str | None, Query(max_length=24, json_schema_extra=one_of(STATUSES))] = None,
+    kind: Annotated[str | None, Query(max_length=24, json_schema_extra=one_of(KINDS))] = None,
     commune: Annotated[str | None, Query(max_length=5)] = None,
     page: PageQuery = 1,
 ) -> ApplicationPage:

@@ -6,7 +6,17 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.identity.cards.models import (
+    ADDRESS_SOURCES,
+    DELIVERIES,
+    KINDS,
+    STATION_KINDS,
+    STATUSES,
+)
+from oncegov.kit.schema_types import Instant, one_of
 from oncegov.kit.text import PersonName, PlainText
+
+SEXES = ("M", "F")
 
 GROUPINGS: tuple[str, ...] = ("commune", "kind", "status")
 
@@ -19,6 +29,7 @@ class Intake(BaseModel):
     personal_id: str = Field(max_length=20, examples=["004085100001"])
     kind: str = Field(
         max_length=24,
+        json_schema_extra=one_of(KINDS),
         description="first_issue, renewal_25, renewal_40, renewal_60, reissue_loss, "
         "reissue_damage or change_of_information",
     )
@@ -30,14 +41,20 @@ class Intake(BaseModel):
         "knows no more",
         examples=["17/05/1985"],
     )
-    sex: str = Field(max_length=1, examples=["M"])
+    sex: str = Field(max_length=1, examples=["M"], json_schema_extra=one_of(SEXES))
     portrait_captured: bool = False
     fingerprints_captured: bool = False
-    delivery: str = Field(default="station", description="station or post", max_length=10)
+    delivery: str = Field(
+        default="station",
+        description="station or post",
+        max_length=10,
+        json_schema_extra=one_of(DELIVERIES),
+    )
     delivery_address_source: str | None = Field(
         default=None,
         max_length=10,
         description="For post: permanent or current (residence in the registry)",
+        json_schema_extra=one_of(ADDRESS_SOURCES, nullable=True),
     )
     station: str | None = Field(
         default=None,
@@ -59,6 +76,7 @@ class StepIn(BaseModel):
 
     to: str = Field(
         max_length=24,
+        json_schema_extra=one_of(STATUSES[1:]),
         description="checked, sent_for_production, produced, returned, delivered or rejected",
     )
     reason: PlainText | None = Field(default=None, max_length=300, description="Required to reject")
@@ -68,9 +86,9 @@ class StepIn(BaseModel):
 class StepOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    from_status: str | None
-    to_status: str
-    at: dt.datetime
+    from_status: str | None = Field(json_schema_extra=one_of(STATUSES, nullable=True))
+    to_status: str = Field(json_schema_extra=one_of(STATUSES))
+    at: Instant
     actor: str
     note: str | None
 
@@ -80,32 +98,34 @@ class ApplicationOut(BaseModel):
 
     id: int
     personal_id: str
-    kind: str
-    status: str
+    kind: str = Field(json_schema_extra=one_of(KINDS))
+    status: str = Field(json_schema_extra=one_of(STATUSES))
     fee_vnd: int
     fee_legal_reference: str
     full_name: str
     date_of_birth: str
     sex: str
     commune_code: str
-    station_kind: str
+    station_kind: str = Field(json_schema_extra=one_of(STATION_KINDS))
     station_commune_code: str | None
     portrait_captured: bool
     fingerprints_captured: bool
-    delivery: str
-    delivery_address_source: str | None
+    delivery: str = Field(json_schema_extra=one_of(DELIVERIES))
+    delivery_address_source: str | None = Field(
+        json_schema_extra=one_of(ADDRESS_SOURCES, nullable=True)
+    )
     delivery_commune_code: str | None
     delivery_address: str | None
     eid_level2_requested: bool
     eid_account_id: int | None
     received_by: str
-    received_at: dt.datetime
-    checked_at: dt.datetime | None
-    sent_for_production_at: dt.datetime | None
-    produced_at: dt.datetime | None
-    returned_at: dt.datetime | None
-    delivered_at: dt.datetime | None
-    rejected_at: dt.datetime | None
+    received_at: Instant
+    checked_at: Instant | None
+    sent_for_production_at: Instant | None
+    produced_at: Instant | None
+    returned_at: Instant | None
+    delivered_at: Instant | None
+    rejected_at: Instant | None
     rejected_from: str | None
     rejection_reason: str | None
     next_step: str | None = Field(description="The one forward move possible now, if any")
@@ -118,10 +138,10 @@ class ApplicationRow(BaseModel):
     id: int
     personal_id: str
     full_name: str
-    kind: str
-    status: str
+    kind: str = Field(json_schema_extra=one_of(KINDS))
+    status: str = Field(json_schema_extra=one_of(STATUSES))
     commune_code: str
-    received_at: dt.datetime
+    received_at: Instant
 
 
 class ApplicationPage(BaseModel):

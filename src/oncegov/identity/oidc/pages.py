@@ -22,7 +22,7 @@ from oncegov.db import DbSession
 from oncegov.errors import CitizenNotAuthenticated, ValidationFailed
 from oncegov.identity.oidc import server, service
 from oncegov.identity.oidc.protocol import FormItems
-from oncegov.identity.oidc.schemas import ClientForm
+from oncegov.identity.oidc.schemas import ClientForm, client_form
 from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -63,8 +63,17 @@ def _render_decision(
 
 @router.get("/oidc/authorize")
 def authorize(request: Request, db: DbSession) -> Response:
+    return _authorize(request, db, list(request.query_params.multi_items()))
+
+
+@router.post("/oidc/authorize")
+def authorize_post(request: Request, db: DbSession, form: FormItems) -> Response:
+    """OIDC Core 3.1.2.1: the authorization endpoint takes GET and form-encoded POST alike."""
+    return _authorize(request, db, form)
+
+
+def _authorize(request: Request, db: Session, params: list[tuple[str, str]]) -> Response:
     citizen = citizen_or_none(request, db)
-    params = list(request.query_params.multi_items())
     decision = server.authorize(db, params, request.headers, citizen)
     return _render_decision(request, decision, citizen)
 
@@ -161,7 +170,7 @@ def _client_form(form: dict[str, Any], scopes: list[str]) -> ClientForm:
         level = int(form.get("max_level") or 2)
     except ValueError:
         raise ValidationFailed(N_("Maximum level must be 1 or 2"), field="max_level") from None
-    return ClientForm(
+    return client_form(
         name=form.get("name", ""),
         agency=form.get("agency", ""),
         redirect_uris=_lines(form.get("redirect_uris", "")),

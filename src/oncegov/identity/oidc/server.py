@@ -518,6 +518,28 @@ def _freshness(data: dict[str, str], citizen: CitizenPrincipal | None) -> _Fresh
     return _Freshness(force=False, fresh_enough=True)
 
 
+def _unsupported_parameter(data: dict[str, str]) -> tuple[str, str] | None:
+    """Request objects (OIDC Core 6) are not supported: say so rather than ignore them and
+    answer a request that differs from what the client signed."""
+    if "request" in data:
+        return "request_not_supported", "Request objects are not supported."
+    if "request_uri" in data:
+        return "request_uri_not_supported", "request_uri is not supported."
+    return None
+
+
+def _hinted_person(db: Session, hint: str | None) -> str | bool | None:
+    """The personal ID of the person an ``id_token_hint`` names; None without a hint, False
+    for a hint that is not an ID token of ours. Expired hints are accepted (OIDC Core 3.1.2.1:
+    the hint is about who, not about a live session)."""
+    if not hint:
+        return None
+    checked = service.check_id_token_hint(db, hint)
+    if checked is None or checked.personal_id is None:
+        return False
+    return checked.personal_id
+
+
 def authorize(
     db: Session,
     params: list[tuple[str, str]],
@@ -536,6 +558,9 @@ def authorize(
     if not redirect_uri or redirect_uri not in client.redirect_uris.split():
         return ErrorPage("The redirect_uri is missing or not registered for this client.")
     state = data.get("state")
+    unsupported = _unsupported_parameter(data)
+    if unsupported:
+        return _error_to_client(redirect_uri, *unsupported, state)
     if citizen is not None and not service.account_usable(db, citizen.account_id):
         citizen = None
     request = StarletteOAuth2Request("GET", "/oidc/authorize", headers, params)
@@ -572,6 +597,13 @@ def authorize(
         if silent:
             return _error_to_client(redirect_uri, "login_required", "Sign-in needed.", state)
         return _login_redirect(params, level=needed, force=fresh.force)
+    hinted = _hinted_person(db, data.get("id_token_hint"))
+    if hinted is False:
+        return _error_to_client(redirect_uri, "invalid_request", "Invalid id_token_hint.", state)
+    if hinted is not None and hinted != citizen.personal_id:
+        return _error_to_client(
+            redirect_uri, "login_required", "The person in id_token_hint is not signed in.", state
+        )
     covered = service.consent_covers(db, citizen.account_id, client.client_id, scopes)
     if decision is None and (not covered or "consent" in prompts):
         if silent:

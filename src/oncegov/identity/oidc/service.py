@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -75,13 +76,39 @@ def scope_list(scope: str | None) -> list[str]:
 # --- relying parties ---------------------------------------------------------------------------
 
 
+# RFC 8252 7.3: a native app listens on the loopback interface over plain http (any port).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """Why a redirect (or post-logout) URI may not be registered, or None. The one check of
+    the admin API, the pages and the CLI: an absolute ``https`` URI, or ``http`` on a loopback
+    address (RFC 8252); exact, so no wildcard; no fragment (RFC 6749 3.1.2), no user info."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return N_("Each URI must be an absolute https URI")
+    if "*" in uri:
+        return N_("Redirect URIs are matched exactly: no wildcards")
+    if "#" in uri:
+        return N_("A redirect URI may not have a fragment")
+    if not host or parts.username is not None or parts.password is not None:
+        return N_("Each URI must be an absolute https URI")
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return N_("Use https (plain http only on a loopback address such as http://127.0.0.1)")
+
+
 def _uris(values: Iterable[str], field: str) -> list[str]:
     uris = [v.strip() for v in values if v.strip()]
     for uri in uris:
-        if not uri.startswith(("https://", "http://")) or "#" in uri:
-            raise ValidationFailed(
-                N_("Each URI must be an absolute http(s) URI without a fragment"), field=field
-            )
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise ValidationFailed(problem, field=field)
     return uris
 
 

@@ -10,10 +10,9 @@ from oncegov.auth.dependencies import require
 from oncegov.auth.roles import LINKAGE_REPORT
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
-from oncegov.errors import NotFound
+from oncegov.errors import ERRORS, NotFound
 from oncegov.linkage.report import service
 from oncegov.linkage.report.schemas import SyncReportOut
-from oncegov.registry.api import ERRORS
 from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 

@@ -3,11 +3,11 @@ from the service's report objects."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from oncegov.kit.schema_types import Instant
 from oncegov.linkage.report.service import SyncReport
 
 # A share of records, to four decimals (0.9981).
@@ -32,8 +32,8 @@ class RunOut(_Out):
     source: str
     extract_name: str
     settings_version: str
-    started_at: dt.datetime
-    finished_at: dt.datetime
+    started_at: Instant
+    finished_at: Instant
     seconds: float
     actor: str
     at_run_time: RunCountersOut
@@ -50,7 +50,7 @@ class CommuneOut(_Out):
 
 class RunRateOut(_Out):
     run_id: int
-    finished_at: dt.datetime
+    finished_at: Instant
     records: int
     linked: int
     rate: Rate

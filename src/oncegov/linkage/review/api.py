@@ -11,9 +11,9 @@ from oncegov.auth.dependencies import require
 from oncegov.auth.roles import LINKAGE_REVIEW
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
+from oncegov.errors import ERRORS
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import Decided, ReviewItem, ReviewPage
-from oncegov.registry.api import ERRORS
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 

@@ -18,7 +18,6 @@ leaves nothing behind even when the caller goes on with its transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,6 +28,7 @@ from oncegov.audit import service as audit
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.schema_types import Instant
 from oncegov.linkage.models import ACCEPT, CLERICAL, REJECT, REVIEW, LinkageCandidate, LinkageResult
 from oncegov.linkage.review.repository import OpenRow, ReviewRepository
 from oncegov.linkage.service import LINK_ACTION, PURPOSE, REVIEW_READ_ACTION
@@ -99,7 +99,7 @@ class ReviewItem(BaseModel):
     superseded: bool  # a later run of the source exists
     method: str | None
     personal_id: str | None
-    decided_at: dt.datetime | None
+    decided_at: Instant | None
     decided_by: str | None
 
 

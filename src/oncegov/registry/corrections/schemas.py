@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from oncegov.kit.schema_types import Instant
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
 
@@ -77,10 +77,10 @@ class CorrectionOut(BaseModel):
     description: str
     proposed_value: str | None
     status: str
-    created_at: dt.datetime
+    created_at: Instant
     handled_by: str | None
-    taken_at: dt.datetime | None
-    handled_at: dt.datetime | None
+    taken_at: Instant | None
+    handled_at: Instant | None
     resolution_note: str | None
     registry_version: int | None
 

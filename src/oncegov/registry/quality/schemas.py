@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oncegov.kit.schema_types import Instant
 from oncegov.kit.text import LongText, PlainText
 from oncegov.registry.schemas import CitizenOut
 
@@ -37,8 +37,8 @@ class RunOut(BaseModel):
 
     id: int
     actor: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: Instant
+    finished_at: Instant | None
     findings_seen: int
     findings_new: int
     findings_reopened: int
@@ -69,7 +69,7 @@ class FindingOut(BaseModel):
     first_run_id: int
     last_run_id: int
     resolved_by: str | None
-    resolved_at: dt.datetime | None
+    resolved_at: Instant | None
     resolution_note: str | None
 
 
