@@ -18,15 +18,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
-import psycopg
 from fastapi import Depends, FastAPI
 from sqlalchemy import Dialect, Engine, Table, create_engine, event
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
 
 from oncegov import column_lengths  # noqa: F401 - registers the length check of every flush
 from oncegov.config import settings
+from oncegov.errors import is_outage
 
 
 class Base(DeclarativeBase):
@@ -140,35 +139,6 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 # SQLite's primary result codes that mean "the database cannot serve now" (locked past the busy
 # timeout, file unreadable, disk full or failing) rather than a fault of the statement: those
 # come as SQLITE_ERROR (1: no such table, syntax) and stay a 500 that someone must fix.
-_SQLITE_OUTAGE_CODES = frozenset({5, 6, 8, 10, 13, 14, 15, 26})  # BUSY LOCKED READONLY IOERR…
-
-
-def is_outage(error: BaseException) -> bool:
-    """Whether ``error`` means the database is unreachable or unable to serve for now (so the
-    answer is 503 with Retry-After, and a retry later may succeed), not a bug. The one place
-    that decides it: the error handlers, the group committer and the CLI ask here. Takes
-    SQLAlchemy's wrapped errors and the drivers' own (a raw connection's are not wrapped)."""
-    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
-        return True  # the pool found no connection in time; a connection died in the pool
-    if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
-            return True
-        if not isinstance(error, sa_exc.OperationalError):
-            return False
-        return _driver_outage(error.orig, default=True)
-    return _driver_outage(error, default=False)
-
-
-def _driver_outage(error: BaseException | None, *, default: bool) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in _SQLITE_OUTAGE_CODES
-    if isinstance(error, psycopg.Error):
-        # PostgreSQL: connection refused or lost, server shutting down, statement cancelled.
-        return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
-    return default
-
-
 def database_answers(timeout: float) -> bool:
     """Readiness: the database answers a query within ``timeout`` seconds. On SQLite it must
     also grant the write lock in that time, since every request transaction takes it."""

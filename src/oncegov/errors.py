@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -18,7 +19,6 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oncegov.config import settings
-from oncegov.db import is_outage
 from oncegov.web.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,37 @@ ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": "Error"} for status in ERROR_STATUSES
 }
+
+
+# --- database outages --------------------------------------------------------------------------
+
+_SQLITE_OUTAGE_CODES = frozenset({5, 6, 8, 10, 13, 14, 15, 26})  # BUSY LOCKED READONLY IOERR…
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or unable to serve for now (so the
+    answer is 503 with Retry-After, and a retry later may succeed), not a bug. The one place
+    that decides it: the error handlers, the group committer and the CLI ask here. Takes
+    SQLAlchemy's wrapped errors and the drivers' own (a raw connection's are not wrapped)."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True  # the pool found no connection in time; a connection died in the pool
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+            return True
+        if not isinstance(error, sa_exc.OperationalError):
+            return False
+        return _driver_outage(error.orig, default=True)
+    return _driver_outage(error, default=False)
+
+
+def _driver_outage(error: BaseException | None, *, default: bool) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_OUTAGE_CODES
+    if isinstance(error, psycopg.Error):
+        # PostgreSQL: connection refused or lost, server shutting down, statement cancelled.
+        return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+    return default
 
 
 def _wants_json(request: Request) -> bool:
