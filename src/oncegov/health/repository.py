@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from oncegov import db
 from oncegov.health.models import CheckIn, InsuranceCard, MedicalFacility
-from oncegov.registry.bulk.repository import BulkRepository
 
 
 class HealthRepository:
@@ -125,7 +125,7 @@ class HealthRepository:
 
     def bulk_insert_facilities(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         table: Table = MedicalFacility.__table__  # type: ignore[assignment]
-        return BulkRepository(self.session).insert_rows(table, columns, rows)
+        return db.bulk_insert(self.session, table, columns, rows)
 
     def next_card_id(self) -> int:
         return int(self.session.scalar(select(func.max(InsuranceCard.id))) or 0) + 1
@@ -134,10 +134,9 @@ class HealthRepository:
         """Insert card tuples fast in the caller's transaction (COPY on PostgreSQL,
         executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
         table: Table = InsuranceCard.__table__  # type: ignore[assignment]
-        bulk = BulkRepository(self.session)
-        with bulk.larger_cache():  # the two unique indexes of a province's cards
-            inserted = bulk.insert_rows(table, columns, rows)
-        bulk.advance_sequence(table)
+        with db.larger_cache(self.session):  # the two unique indexes of a province's cards
+            inserted = db.bulk_insert(self.session, table, columns, rows)
+        db.advance_id_sequence(self.session, table)
         return inserted
 
     def delete_all_cards(self) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from oncegov import db
 from oncegov.identity.accounts.models import (
     EidAccount,
     EidQrKey,
@@ -16,7 +17,6 @@ from oncegov.identity.accounts.models import (
     OneTimeCode,
     PendingLogin,
 )
-from oncegov.registry.bulk.repository import BulkRepository
 
 
 class AccountRepository:
@@ -143,10 +143,9 @@ class AccountRepository:
         """Insert account tuples fast in the caller's transaction (COPY on PostgreSQL,
         executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
         table: Table = EidAccount.__table__  # type: ignore[assignment]
-        bulk = BulkRepository(self.session)
-        with bulk.larger_cache():  # the unique personal-ID index of a province's accounts
-            inserted = bulk.insert_rows(table, columns, rows)
-        bulk.advance_sequence(table)
+        with db.larger_cache(self.session):  # the unique personal-ID index of a province's accounts
+            inserted = db.bulk_insert(self.session, table, columns, rows)
+        db.advance_id_sequence(self.session, table)
         return inserted
 
     def account_with_phone(self, phone: str) -> EidAccount | None:

@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from oncegov import db
 from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
-from oncegov.registry.bulk.repository import BulkRepository
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {
@@ -209,10 +209,9 @@ class CardRepository:
         """Insert application tuples fast in the caller's transaction (COPY on PostgreSQL,
         executemany on SQLite). Rows carry their ids, so the id sequence moves past them."""
         table: Table = IdCardApplication.__table__  # type: ignore[assignment]
-        bulk = BulkRepository(self.session)
-        with bulk.larger_cache():
-            inserted = bulk.insert_rows(table, columns, rows)
-        bulk.advance_sequence(table)
+        with db.larger_cache(self.session):
+            inserted = db.bulk_insert(self.session, table, columns, rows)
+        db.advance_id_sequence(self.session, table)
         return inserted
 
     def derive_steps(self, first_id: int, last_id: int) -> int:
@@ -249,10 +248,9 @@ class CardRepository:
             union_all(*selects, rejections),
         )
         # rowcount of an INSERT … SELECT is only kept when asked for (psycopg gives -1).
-        bulk = BulkRepository(self.session)
-        with bulk.larger_cache():  # five step rows per application
+        with db.larger_cache(self.session):  # five step rows per application
             result = self.session.execute(statement.execution_options(preserve_rowcount=True))
-        bulk.advance_sequence(step_table)
+        db.advance_id_sequence(self.session, step_table)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def link_eid_accounts(self, links: Sequence[tuple[int, int, str]]) -> int:

@@ -7,21 +7,16 @@ export's keyset pages below); everything else goes through ``oncegov.registry.re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
-from oncegov.db import bulk_insert
+from oncegov.db import advance_id_sequence, bulk_insert, larger_cache
 from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import citizen_in_scope
-
-# SQLite page cache for one bulk statement (negative: KiB, SQLite's convention): the index pages
-# of a province's half a million rows do not fit the default 2 MB; 256 MB halves the time.
-BULK_CACHE_KIB = -262_144
-
 
 # Column order of version rows written in bulk (demo load, imports).
 CHANGE_COLUMNS: tuple[str, ...] = (
@@ -51,30 +46,11 @@ class BulkRepository:
         """Insert tuples (in ``columns`` order) inside the session's transaction."""
         return bulk_insert(self.session, table, columns, rows)
 
-    @contextmanager
-    def larger_cache(self) -> Iterator[None]:
-        """A bigger SQLite page cache for the statements inside (nothing on PostgreSQL)."""
-        if self.is_postgres:
-            yield
-            return
-        previous = int(self.session.execute(text("PRAGMA cache_size")).scalar_one())
-        self.session.execute(text(f"PRAGMA cache_size = {BULK_CACHE_KIB}"))
-        try:
-            yield
-        finally:
-            self.session.execute(text(f"PRAGMA cache_size = {previous}"))
+    def larger_cache(self) -> AbstractContextManager[None]:
+        return larger_cache(self.session)
 
     def advance_sequence(self, table: Table) -> None:
-        """After rows were inserted with their own ids, PostgreSQL's id sequence moves past the
-        largest one (SQLite's rowid needs nothing)."""
-        if self.is_postgres:
-            # The table name comes from our own metadata, never from input.
-            self.session.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                )
-            )
+        advance_id_sequence(self.session, table)
 
     def insert_citizens(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         return self.insert_rows(Citizen.__table__, columns, rows)  # type: ignore[arg-type]
