@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import re
@@ -206,3 +207,13 @@ def id_card_officer(db: Session) -> OfficerLogin:
 @pytest.fixture
 def admin_officer(db: Session) -> OfficerLogin:
     return make_officer(db, "quantri.heThong", ("admin", "province", CAO_BANG))
+
+
+def run_cli_in(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI commands invoked by the test run in ``db`` (the test's transaction). The commands'
+    schema check is left out: it opens a connection of its own, which on SQLite would wait
+    for the write lock the test's transaction holds (tests/test_startup.py tests the check)."""
+    monkeypatch.setattr(
+        "oncegov.cli.common.get_sessionmaker", lambda: lambda: contextlib.nullcontext(db)
+    )
+    monkeypatch.setattr("oncegov.cli.common.check_database", lambda engine=None: None)

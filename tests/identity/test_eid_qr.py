@@ -34,7 +34,7 @@ from oncegov.identity.accounts.qr import (
     verify_checkin_token,
 )
 from oncegov.kit import clock
-from tests.fixtures import citizen_session, make_citizen, make_eid_account
+from tests.fixtures import citizen_session, make_citizen, make_eid_account, run_cli_in
 
 
 @pytest.fixture(autouse=True)
@@ -329,9 +329,7 @@ def test_verification_works_offline_with_the_published_jwks(
 
 
 def test_qr_rotate_command(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "oncegov.cli.common.get_sessionmaker", lambda: lambda: contextlib.nullcontext(db)
-    )
+    run_cli_in(db, monkeypatch)
     before = qr.active_key(db).kid
     result = CliRunner().invoke(cli_app, ["eid", "qr-rotate"])
     assert result.exit_code == 0, result.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import pytest
@@ -12,16 +11,14 @@ from typer.testing import CliRunner
 from oncegov.cli.main import app
 from oncegov.identity.accounts import service
 from oncegov.identity.accounts.models import LoginEvent
-from tests.fixtures import make_citizen, make_eid_account
+from tests.fixtures import make_citizen, make_eid_account, run_cli_in
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def cli_on_test_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "oncegov.cli.common.get_sessionmaker", lambda: lambda: contextlib.nullcontext(db)
-    )
+    run_cli_in(db, monkeypatch)
 
 
 def test_show_lock_unlock(db: Session) -> None:
