@@ -12,11 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov.web.i18n import N_
 
 log = logging.getLogger(__name__)
+DEFAULT_RETRY_AFTER = 60
 
 
 class OnceGovError(Exception):
@@ -32,6 +35,11 @@ class OnceGovError(Exception):
         self.params = params
         if code:
             self.code = code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers every answer carrying this error needs."""
+        return {}
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -78,16 +86,50 @@ class TooManyRequests(OnceGovError):
     status = 429
     code = "too_many_requests"
 
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class RetryAfterOn429:
+    """Pure ASGI middleware, the safety net behind ``TooManyRequests.headers``: a 429 that a
+    route built without the header (a form shown again with the refusal) still tells the
+    client when to come back. Our windows are a minute long unless the error said otherwise."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_retry_after(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Retry-After", str(DEFAULT_RETRY_AFTER))
+            await send(message)
+
+        await self.app(scope, receive, send_with_retry_after)
+
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(RetryAfterOn429)
+
     @app.exception_handler(OnceGovError)
     async def handle_domain_error(request: Request, exc: OnceGovError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"error": exc.as_dict()}, status_code=exc.status)
+            return JSONResponse(
+                {"error": exc.as_dict()}, status_code=exc.status, headers=exc.headers
+            )
         if isinstance(exc, NotAuthenticated):
             from urllib.parse import quote
 
@@ -97,7 +139,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"{exc.login_path}?next={target}", status_code=303)
         from oncegov.web.templating import render
 
-        return render(request, "error.html", {"error": exc}, status_code=exc.status)
+        response = render(request, "error.html", {"error": exc}, status_code=exc.status)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def handle_request_validation(request: Request, exc: RequestValidationError) -> Response:

@@ -28,7 +28,7 @@ from oncegov.errors import (
 )
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
-from oncegov.ratelimit import rate_limiter
+from oncegov.ratelimit import Usage, rate_limiter
 from oncegov.web.i18n import N_
 
 _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
@@ -190,13 +190,36 @@ def principal_for_officer(
 # --- rate limits ------------------------------------------------------------------------------
 
 
-def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int = 60) -> None:
-    """Count one hit on ``key``; raise TooManyRequests past ``limit`` in the current window."""
-    usage = rate_limiter(session).hit(key, limit=limit, window_seconds=window_seconds)
+TOO_MANY_REQUESTS = N_("Too many requests; try again in a minute")
+
+
+def count_hit(session: Session, key: str, limit: int, window_seconds: int = 60) -> Usage:
+    """Count one hit on ``key`` and say where its window stands (the caller decides)."""
+    return rate_limiter(session).hit(key, limit=limit, window_seconds=window_seconds)
+
+
+def hit_rate_limit(
+    session: Session,
+    key: str,
+    limit: int,
+    window_seconds: int = 60,
+    *,
+    message: str = TOO_MANY_REQUESTS,
+    **details: str,
+) -> None:
+    """Count one hit on ``key``; raise TooManyRequests (``message``, ``details`` such as the
+    field and code) past ``limit`` in the current window, with when to come back."""
+    usage = count_hit(session, key, limit, window_seconds)
     if usage.exceeded:
-        raise TooManyRequests(
-            N_("Too many requests; try again in a minute"), retry_after=usage.reset_after
-        )
+        raise TooManyRequests(message, retry_after=usage.reset_after, **details)
+
+
+def check_rate_limit(session: Session, key: str, limit: int, window_seconds: int = 60) -> None:
+    """Raise TooManyRequests if ``key``'s budget is used up, without counting a hit (for limits
+    that count only failures, learnt after the work)."""
+    usage = rate_limiter(session).hit(key, limit=limit, window_seconds=window_seconds, amount=0)
+    if usage.exceeded:
+        raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=usage.reset_after)
 
 
 def take_hits(
@@ -226,9 +249,15 @@ def authenticate_officer(
 ) -> Officer:
     """Check password and TOTP. Every failure raises the same NotAuthenticated error, whether
     the user is unknown, the password or code is wrong, or the account is locked."""
+    claimed = username.strip().lower()
     hit_rate_limit(session, f"login-ip:{ip}", settings.ip_login_limit_per_minute)
+    # Per claimed account, known or not (a refusal must not reveal which usernames exist): a
+    # guesser spreading tries over many addresses meets this budget whatever its address.
+    hit_rate_limit(
+        session, f"login-account:{claimed[:60]}", settings.account_login_limit_per_minute
+    )
     repo = AuthRepository(session)
-    officer = repo.officer_by_username(username.strip().lower())
+    officer = repo.officer_by_username(claimed)
     if officer is None:
         _password_matches(_DUMMY_HASH, password)
         raise NotAuthenticated(LOGIN_FAILED, code="login_failed")

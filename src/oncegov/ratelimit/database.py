@@ -19,6 +19,18 @@ class DatabaseRateLimiter:
     def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> Usage:
         moment = clock.now()
         window = dt.timedelta(seconds=window_seconds)
+        if amount == 0:
+            return self._peek(key, limit, moment, window)
         start, count = self.repository.add_hits(key, amount, now=moment, window=window)
-        remaining = (clock.aware(start) + window - moment).total_seconds()
-        return Usage(count, amount, limit, max(1, math.ceil(remaining)))
+        return Usage(count, amount, limit, _seconds_left(start, window, moment))
+
+    def _peek(self, key: str, limit: int, moment: dt.datetime, window: dt.timedelta) -> Usage:
+        # A read, not an upsert: a peek must not create rows or queue requests on a row lock.
+        stored = self.repository.window(key)
+        if stored is None or clock.aware(stored[0]) + window <= moment:
+            return Usage(0, 0, limit, math.ceil(window.total_seconds()))
+        return Usage(stored[1], 0, limit, _seconds_left(stored[0], window, moment))
+
+
+def _seconds_left(start: dt.datetime, window: dt.timedelta, moment: dt.datetime) -> int:
+    return max(1, math.ceil((clock.aware(start) + window - moment).total_seconds()))

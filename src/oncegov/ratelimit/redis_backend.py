@@ -11,7 +11,9 @@ from typing import Any
 import redis
 
 from oncegov.config import settings
+from oncegov.errors import OnceGovError
 from oncegov.ratelimit import Usage
+from oncegov.web.i18n import N_
 
 # KEYS[1] the counter; ARGV[1] hits to add, ARGV[2] window in ms. Returns {count, ms left}.
 _HIT = """
@@ -23,6 +25,18 @@ if left < 0 then
 end
 return {count, left}
 """
+
+
+class RateLimiterUnavailable(OnceGovError):
+    """Redis does not answer: refuse rather than let every request through unlimited (a
+    sign-in budget that fails open is no budget), and say when to come back."""
+
+    status = 503
+    code = "service_unavailable"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
 
 
 @lru_cache(maxsize=4)
@@ -41,5 +55,12 @@ class RedisRateLimiter:
         return cls(_client(settings.redis_url.get_secret_value()), settings.redis_key_prefix)
 
     def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> Usage:
-        count, left_ms = self._hit(keys=[self.prefix + key], args=[amount, window_seconds * 1000])
+        try:
+            count, left_ms = self._hit(
+                keys=[self.prefix + key], args=[amount, window_seconds * 1000]
+            )
+        except redis.RedisError as exc:
+            raise RateLimiterUnavailable(
+                N_("The service is briefly unavailable; try again in a few seconds")
+            ) from exc
         return Usage(int(count), amount, limit, max(1, math.ceil(int(left_ms) / 1000)))

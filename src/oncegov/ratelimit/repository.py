@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import Table, case, literal
+from sqlalchemy import Table, case, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,3 +41,10 @@ class ThrottleRepository:
         ).returning(table.c.window_start, table.c["count"])
         start, count = self.session.execute(statement).one()
         return start, int(count)
+
+    def window(self, key: str) -> tuple[dt.datetime, int] | None:
+        """(window start, count) of ``key`` as stored, without writing or locking."""
+        row = self.session.execute(
+            select(Throttle.window_start, Throttle.count).where(Throttle.key == key)
+        ).one_or_none()
+        return None if row is None else (row[0], int(row[1]))

@@ -25,6 +25,7 @@ from oncegov.identity.accounts.schemas import (
     ResetConfirmIn,
     ResetIn,
 )
+from oncegov.web.client import client_ip
 from oncegov.web.i18n import N_
 
 router = APIRouter(prefix="/eid", tags=["eID"])
@@ -33,10 +34,6 @@ ERRORS: dict[int | str, dict[str, str]] = {
     429: {"description": "Too many requests or codes"},
     502: {"description": "The text message could not be delivered"},
 }
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _refused(exc: service.CountedFailure) -> JSONResponse:
@@ -64,7 +61,7 @@ def register(
         "api",
     )
     try:
-        account = service.register_level1(db, form, ip=_ip(request))
+        account = service.register_level1(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return RegistrationOut(status=account.status, message="code_sent")
@@ -82,7 +79,7 @@ def activate(
             personal_id=body.personal_id,
             code=body.code,
             passcode=body.passcode,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except service.CountedFailure as exc:
         return _refused(exc)
@@ -94,7 +91,7 @@ def request_reset(body: ResetIn, request: Request, db: DbSession) -> MessageOut 
     """Identity check (personal ID, name, birth date, registered phone), then a code by SMS."""
     form = service.ResetRequest(body.personal_id, body.full_name, body.date_of_birth, body.phone)
     try:
-        service.request_reset(db, form, ip=_ip(request))
+        service.request_reset(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return MessageOut(message="code_sent")
@@ -111,7 +108,7 @@ def confirm_reset(
             personal_id=body.personal_id,
             code=body.code,
             passcode=body.passcode,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except service.CountedFailure as exc:
         return _refused(exc)
