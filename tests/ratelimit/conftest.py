@@ -3,11 +3,13 @@ key prefix of its own per test run (and removes its keys), so parallel runs neve
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
@@ -15,7 +17,8 @@ from oncegov.ratelimit import RateLimiter
 from oncegov.ratelimit.database import DatabaseRateLimiter
 from oncegov.ratelimit.redis_backend import RedisRateLimiter
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# Database 15 and a prefix per run: never the keys of a development server or of another run.
+REDIS_URL = os.environ.get("ONCEGOV_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["database", "redis"]
 
 
@@ -35,6 +38,7 @@ def backend(
 ) -> str:
     """Selects the backend through the settings, as a deployment does."""
     monkeypatch.setattr(settings, "rate_limit_backend", request.param)
+    monkeypatch.setattr(settings, "redis_url", SecretStr(REDIS_URL))
     monkeypatch.setattr(settings, "redis_key_prefix", f"{redis_prefix}{uuid.uuid4().hex[:8]}:")
     return str(request.param)
 
