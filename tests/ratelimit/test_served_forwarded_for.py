@@ -7,29 +7,14 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.identity.oidc.test_live_client import _free_port
+from tests.identity.oidc.test_live_client import _free_port, _wait_healthy
 
 LIMIT = 3
-
-
-def _wait_until_serving(base: str, process: subprocess.Popen[bytes]) -> None:
-    # A generous deadline: the machine running the suite may be busy (no timing is asserted).
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise RuntimeError("oncegov serve did not start")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +30,7 @@ def served(cli_database: str) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(base, process)
+        _wait_healthy(base, process)
         yield base
     finally:
         process.terminate()

@@ -134,7 +134,8 @@ def live() -> Iterator[Live]:
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: a busy machine can take half a minute just to import the app (nothing is timed).
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
