@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +66,20 @@ class Settings(BaseSettings):
     login_lock_base_seconds: int = 30
     login_lock_max_seconds: int = 3600
     ip_login_limit_per_minute: int = 30
+    # Sign-in attempts per account and minute, from any address (the lockout comes on top).
+    account_login_limit_per_minute: int = 10
     lookup_limit_per_minute: int = 120
     service_token_cache_seconds: int = 10
+
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
+    # none by default, so a client cannot choose its own address (see docs/operations.md).
+    trusted_proxies: str = ""
+
+    # Rate limits: "database" (the throttles table) or "redis" (counters at redis_url, under
+    # redis_key_prefix, so several deployments can share one Redis).
+    rate_limit_backend: Literal["database", "redis"] = "database"
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_key_prefix: str = "oncegov:ratelimit:"
 
     # Citizens (eID). Their session cookie is separate from the officers' one.
     citizen_session_cookie: str = "oncegov_eid_session"
@@ -92,8 +106,12 @@ class Settings(BaseSettings):
     oidc_refresh_token_days: int = 30
     oidc_code_seconds: int = 60
     oidc_key_rotation_days: int = 90
-    # Token-endpoint requests per client and minute (a stuck client cannot flood the provider).
+    # Token-endpoint requests per authenticated client and minute (a stuck client cannot flood
+    # the provider; counted after the client proved who it is).
     oidc_token_limit_per_minute: int = 600
+    # Failed client authentications per source address and minute; past it that address (and
+    # only it) is refused, so a guesser of secrets cannot lock the real relying party out.
+    oidc_token_failures_per_minute: int = 30
 
     # Set by ``oncegov serve``: tune the long-running server process (garbage-collector
     # thresholds, frozen start-up objects, SQLite checkpoints in a background thread).
@@ -117,6 +135,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     # multipart/form-data uploads (a portrait photo with its form today; documents later).
     max_upload_bytes: int = 10 * 1024 * 1024
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip())  # ValueError names the bad entry
+        return value
 
     @property
     def is_sqlite(self) -> bool:

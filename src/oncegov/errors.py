@@ -16,12 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov.config import settings
 from oncegov.web.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
+DEFAULT_RETRY_AFTER = 60
 
 
 class OnceGovError(Exception):
@@ -37,6 +40,11 @@ class OnceGovError(Exception):
         self.params = params
         if code:
             self.code = code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers every answer carrying this error needs."""
+        return {}
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -83,12 +91,46 @@ class TooManyRequests(OnceGovError):
     status = 429
     code = "too_many_requests"
 
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class RetryAfterOn429:
+    """Pure ASGI middleware, the safety net behind ``TooManyRequests.headers``: a 429 that a
+    route built without the header (a form shown again with the refusal) still tells the
+    client when to come back. Our windows are a minute long unless the error said otherwise."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_retry_after(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Retry-After", str(DEFAULT_RETRY_AFTER))
+            await send(message)
+
+        await self.app(scope, receive, send_with_retry_after)
+
 
 class DatabaseUnavailable(OnceGovError):
     """The database does not answer (down, restarting, locked): try again shortly."""
 
     status = 503
     code = "service_unavailable"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(settings.outage_retry_after_seconds)}
 
 
 OUTAGE_MESSAGE = N_("The service is briefly unavailable. Please try again in a few seconds.")
@@ -200,12 +242,6 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _retry_headers(exc: OnceGovError) -> dict[str, str]:
-    if isinstance(exc, DatabaseUnavailable):
-        return {"Retry-After": str(settings.outage_retry_after_seconds)}
-    return {}
-
-
 def _allowed_methods(request: Request) -> str:
     """RFC 9110 15.5.6: a 405 lists every method of the path. Starlette's lists only those of
     the first route matching it, while a GET and a POST on one path are two routes."""
@@ -221,9 +257,11 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(RetryAfterOn429)
+
     @app.exception_handler(OnceGovError)
     async def handle_domain_error(request: Request, exc: OnceGovError) -> Response:
-        headers = _retry_headers(exc)
+        headers = exc.headers
         if _wants_json(request):
             return JSONResponse({"error": exc.as_dict()}, status_code=exc.status, headers=headers)
         if isinstance(exc, NotAuthenticated):

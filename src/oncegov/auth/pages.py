@@ -13,6 +13,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, TooManyRequests
 from oncegov.kit.crypto import new_token
+from oncegov.web.client import client_ip
 from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -73,13 +74,15 @@ def login(
             status_code=400,
             next_path=next_path,
         )
-    ip = request.client.host if request.client else None
+    ip = client_ip(request)
     try:
         officer = service.authenticate_officer(
             db, username=username, password=password, otp=otp, ip=ip
         )
     except TooManyRequests as exc:
-        return _login_form(request, error=exc.message, status_code=429, next_path=next_path)
+        refused = _login_form(request, error=exc.message, status_code=429, next_path=next_path)
+        refused.headers.update(exc.headers)
+        return refused
     except NotAuthenticated as exc:
         # Returned, not raised: the failure counter and audit entry must be committed.
         return _login_form(request, error=exc.message, status_code=401, next_path=next_path)

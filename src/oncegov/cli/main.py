@@ -73,7 +73,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # uvicorn believes X-Forwarded-* from 127.0.0.1 by default; here only the configured
+        # proxies are (none by default), the same ones web.client.client_ip trusts.
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or "",
     )
 
 

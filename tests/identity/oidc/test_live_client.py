@@ -135,7 +135,8 @@ def live() -> Iterator[Live]:
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120  # start-up on a loaded machine can take half a minute
+    # Generous: a busy machine can take half a minute just to import the app (nothing is timed).
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")

@@ -474,7 +474,7 @@ def test_discovery_says_request_objects_are_not_supported(client: TestClient) ->
 
 
 def _sign_in_as_another(client: TestClient, db: Session) -> None:
-    db.query(WebSession).update({"revoked_at": dt.datetime.now(dt.UTC)})
+    db.query(WebSession).update({"revoked_at": clock.now()})
     other = make_eid_account(db, make_citizen(db), level=2)
     citizen_session(client, db, other)
 
@@ -499,7 +499,7 @@ def test_id_token_hint_of_the_signed_in_person_gives_a_code_even_expired(
     silent = AuthRequest(rp, extra={"prompt": "none", "id_token_hint": own})
     assert "code" in query_of(authorize(client, silent).headers["location"])
     claims = json.loads(base64.urlsafe_b64decode(own.split(".")[1] + "=="))
-    claims["exp"] = claims["iat"] = int(dt.datetime.now(dt.UTC).timestamp()) - 86400
+    claims["exp"] = claims["iat"] = int(clock.now().timestamp()) - 86400
     expired = keys.sign(db, claims)
     later = AuthRequest(rp, extra={"prompt": "none", "id_token_hint": expired})
     assert "code" in query_of(authorize(client, later).headers["location"])

@@ -27,6 +27,7 @@ from oncegov.identity.accounts.schemas import (
     ResetConfirmIn,
     ResetIn,
 )
+from oncegov.web.client import client_ip
 from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 
@@ -37,10 +38,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "Too many requests or codes"},
     502: {"model": ErrorOut, "description": "The text message could not be delivered"},
 }
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _refused(exc: service.CountedFailure) -> JSONResponse:
@@ -68,7 +65,7 @@ def register(
         "api",
     )
     try:
-        account = service.register_level1(db, form, ip=_ip(request))
+        account = service.register_level1(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return RegistrationOut(status=account.status, message="code_sent")
@@ -86,7 +83,7 @@ def activate(
             personal_id=body.personal_id,
             code=body.code,
             passcode=body.passcode,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except service.CountedFailure as exc:
         return _refused(exc)
@@ -98,7 +95,7 @@ def request_reset(body: ResetIn, request: Request, db: DbSession) -> MessageOut 
     """Identity check (personal ID, name, birth date, registered phone), then a code by SMS."""
     form = service.ResetRequest(body.personal_id, body.full_name, body.date_of_birth, body.phone)
     try:
-        service.request_reset(db, form, ip=_ip(request))
+        service.request_reset(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return MessageOut(message="code_sent")
@@ -115,7 +112,7 @@ def confirm_reset(
             personal_id=body.personal_id,
             code=body.code,
             passcode=body.passcode,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except service.CountedFailure as exc:
         return _refused(exc)

@@ -36,6 +36,7 @@ from oncegov.identity.accounts import labels, qr, service
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
+from oncegov.web.client import client_ip
 from oncegov.web.i18n import N_, gettext
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
@@ -62,16 +63,17 @@ def safe_next(target: str | None) -> str:
     return DEFAULT_NEXT
 
 
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 def _form(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """A public form with a fresh double-submit token (cookie + hidden field)."""
     token = new_token(24)
     response = render(request, template, {**context, "form_token": token}, status_code)
+    response.headers.update(headers or {})
     response.set_cookie(
         FORM_COOKIE,
         token,
@@ -136,7 +138,7 @@ async def register(
         posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone, data, "web"
     )
     try:
-        service.register_level1(db, form, ip=_ip(request))
+        service.register_level1(db, form, ip=client_ip(request))
     except ValidationFailed as exc:
         context = {"values": values, **_error_of(exc)}
         return _form(request, "eid/register.html", context, exc.status)
@@ -184,10 +186,10 @@ def _set_passcode(
             code=posted.code,
             passcode=posted.passcode,
             repeat=posted.passcode_repeat,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except (ValidationFailed, TooManyRequests) as exc:
-        return _form(request, template, {**context, **_error_of(exc)}, exc.status)
+        return _form(request, template, {**context, **_error_of(exc)}, exc.status, exc.headers)
 
 
 @router.post("/eid/activate", response_class=HTMLResponse)
@@ -270,7 +272,7 @@ def login(
             db,
             personal_id=personal_id,
             passcode=passcode,
-            ip=_ip(request),
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
             old_token=request.cookies.get(settings.citizen_session_cookie),
             next_path=next_path,
@@ -278,7 +280,8 @@ def login(
         )
     except (service.LoginFailed, TooManyRequests) as exc:
         # Returned, not raised: the failure counter and history line must be committed.
-        return _form(request, "eid/login.html", {**context, "error": exc.message}, exc.status)
+        failed = {**context, "error": exc.message}
+        return _form(request, "eid/login.html", failed, exc.status, exc.headers)
     if step.level_refused:
         retry = f"/eid/login?next={quote(next_path, safe='')}"
         return render(request, "eid/level_required.html", {"retry": retry}, status_code=403)
@@ -318,7 +321,7 @@ def login_otp(
             db,
             pending_token=request.cookies.get(PENDING_COOKIE),
             code=code,
-            ip=_ip(request),
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
             old_token=request.cookies.get(settings.citizen_session_cookie),
         )
@@ -343,7 +346,7 @@ async def logout(request: Request, db: DbSession) -> RedirectResponse:
     form = await request.form()
     sent = form.get("csrf_token")
     if token:
-        service.sign_out(db, token, sent if isinstance(sent, str) else None, ip=_ip(request))
+        service.sign_out(db, token, sent if isinstance(sent, str) else None, ip=client_ip(request))
     response = RedirectResponse("/eid/login", status_code=303)
     response.delete_cookie(settings.citizen_session_cookie)
     return response
@@ -368,9 +371,10 @@ def reset(
         posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone
     )
     try:
-        service.request_reset(db, request_form, ip=_ip(request))
+        service.request_reset(db, request_form, ip=client_ip(request))
     except (ValidationFailed, TooManyRequests) as exc:
-        return _form(request, "eid/reset.html", {"values": values, **_error_of(exc)}, exc.status)
+        refused = {"values": values, **_error_of(exc)}
+        return _form(request, "eid/reset.html", refused, exc.status, exc.headers)
     return _form(request, "eid/reset_confirm.html", {"personal_id": posted.personal_id.strip()})
 
 
@@ -424,7 +428,7 @@ def lock_confirm(request: Request, citizen: CurrentCitizen) -> HTMLResponse:
 
 @router.post("/me/account/lock", response_class=HTMLResponse)
 def lock_my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
-    service.lock_by_citizen(db, citizen.account_id, ip=_ip(request))
+    service.lock_by_citizen(db, citizen.account_id, ip=client_ip(request))
     request.state.citizen = None  # signed out now: render the page as for a visitor
     response = render(request, "eid/locked.html", {})
     response.delete_cookie(settings.citizen_session_cookie)

@@ -92,16 +92,6 @@ class AccountRepository:
             .values(dead_at=now)
         )
 
-    def codes_sent_since(self, account_id: int, since: dt.datetime) -> int:
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(OneTimeCode)
-                .where(OneTimeCode.account_id == account_id, OneTimeCode.created_at > since)
-            )
-            or 0
-        )
-
     # pending two-step sign-ins
     def pending_login(self, token_hash: str) -> PendingLogin | None:
         return self.session.scalar(

@@ -32,7 +32,6 @@ from oncegov.errors import (
     NotFound,
     OnceGovError,
     PermissionDenied,
-    TooManyRequests,
     ValidationFailed,
 )
 from oncegov.identity.accounts import demo, rules
@@ -178,14 +177,15 @@ def send_code(session: Session, account: EidAccount, purpose: str) -> None:
     """Text a fresh code; older live codes of the same purpose die. Limited per hour."""
     repo = AccountRepository(session)
     moment = clock.now()
-    if repo.codes_sent_since(account.id, moment - dt.timedelta(hours=1)) >= (
-        settings.otp_sends_per_hour
-    ):
-        raise TooManyRequests(
-            N_("Too many codes were sent to this account; try again in an hour"),
-            field="code",
-            code="otp_send_limit",
-        )
+    auth.hit_rate_limit(
+        session,
+        f"eid-otp-send:{account.id}",
+        settings.otp_sends_per_hour,
+        window_seconds=3600,
+        message=N_("Too many codes were sent to this account; try again in an hour"),
+        field="code",
+        code="otp_send_limit",
+    )
     repo.kill_codes(account.id, purpose, moment)
     code = f"{secrets.randbelow(1_000_000):06d}"
     repo.add(
@@ -212,8 +212,15 @@ def _check_code(session: Session, account: EidAccount, purpose: str, code: str) 
         raise CodeRejected(CODE_FAILED, field="code")
     sent = _code_hash(account.id, purpose, (code or "").strip())
     if not secrets.compare_digest(record.code_hash, sent):
-        record.attempts += 1
-        if record.attempts >= settings.otp_max_attempts:
+        # Counted atomically: concurrent wrong guesses cannot overwrite each other's count.
+        wrong = auth.count_hit(
+            session,
+            f"eid-otp-wrong:{record.id}",
+            settings.otp_max_attempts,
+            window_seconds=settings.otp_lifetime_seconds,
+        )
+        record.attempts = wrong.count
+        if wrong.count >= settings.otp_max_attempts:
             record.dead_at = moment
         session.flush()
         raise CodeRejected(CODE_FAILED, field="code")
@@ -521,6 +528,12 @@ def check_passcode_login(
     """First step of every sign-in. Every failure is the same ``LoginFailed`` after one Argon2
     verification: unknown ID, wrong passcode, pending/locked/revoked or temporarily locked."""
     auth.hit_rate_limit(session, f"eid-login-ip:{ip}", settings.ip_login_limit_per_minute)
+    # Per claimed account, whatever the address (keyed hash: no personal ID in the table).
+    auth.hit_rate_limit(
+        session,
+        f"eid-login-account:{hash_token(personal_id.strip())[:40]}",
+        settings.account_login_limit_per_minute,
+    )
     account = account_of(session, personal_id)
     stored = account.passcode_hash if account and account.passcode_hash else _DUMMY_HASH
     matches = _passcode_matches(stored, passcode or "")

@@ -7,16 +7,19 @@ on the public-route list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import TooManyRequests
 from oncegov.identity.oidc import keys, server, service
+from oncegov.web.client import client_ip
 from oncegov.web.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
@@ -91,40 +94,52 @@ def jwks(db: DbSession) -> JSONResponse:
     return JSONResponse(keys.jwks(db), headers={"Cache-Control": "public, max-age=60"})
 
 
-def _claimed_client_id(request: Request, form: list[tuple[str, str]]) -> str:
-    """The client the request says it is (before authentication), for the rate limit."""
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
+def _failures_key(request: Request) -> str:
+    return f"oidc-client-failures:{client_ip(request)}"
 
-    basic_id, _ = extract_basic_authorization(request.headers)
-    data = dict(form)
-    return str(basic_id or data.get("client_id") or "anonymous")[:64]
+
+def _slow_down(retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": "slow_down", "error_description": "Too many failed client authentications"},
+        status_code=429,
+        headers={"Retry-After": str(retry_after), **NO_STORE},
+    )
+
+
+def _with_client_authentication(
+    request: Request, db: Session, respond: Callable[[], server.Reply]
+) -> Response:
+    """Failed client authentications are counted per source address and refused past the
+    budget. Counting them per claimed ``client_id`` (public) would let anyone lock the real
+    relying party out by sending it wrong secrets; a client that authenticates is never
+    slowed down by others' failures."""
+    try:
+        auth.check_rate_limit(db, _failures_key(request), settings.oidc_token_failures_per_minute)
+    except TooManyRequests as exc:
+        return _slow_down(exc.retry_after)
+    reply = respond()
+    if isinstance(reply.body, dict) and reply.body.get("error") == "invalid_client":
+        # Returned, not raised, so the count is committed with the request.
+        auth.count_hit(db, _failures_key(request), settings.oidc_token_failures_per_minute)
+    return _response(reply)
 
 
 @router.post("/oidc/token")
 def token(request: Request, db: DbSession, form: FormItems) -> Response:
-    try:
-        auth.hit_rate_limit(
-            db,
-            f"oidc-token:{_claimed_client_id(request, form)}",
-            settings.oidc_token_limit_per_minute,
-        )
-    except TooManyRequests:
-        # Returned, not raised: the counter's increment must be committed.
-        return JSONResponse(
-            {"error": "slow_down", "error_description": "Too many token requests"},
-            status_code=429,
-            headers={"Retry-After": "60", **NO_STORE},
-        )
     oauth_request = server.StarletteOAuth2Request(
         "POST", "/oidc/token", request.headers, list(request.query_params.multi_items()), form
     )
-    return _response(server.token_response(db, oauth_request))
+    return _with_client_authentication(
+        request, db, lambda: server.token_response(db, oauth_request)
+    )
 
 
 @router.post("/oidc/revoke")
 def revoke(request: Request, db: DbSession, form: FormItems) -> Response:
     oauth_request = server.StarletteOAuth2Request("POST", "/oidc/revoke", request.headers, [], form)
-    return _response(server.revocation_response(db, oauth_request))
+    return _with_client_authentication(
+        request, db, lambda: server.revocation_response(db, oauth_request)
+    )
 
 
 def _bearer(request: Request, form: list[tuple[str, str]]) -> str | None:

@@ -45,8 +45,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session
 
+from oncegov.auth import service as auth
 from oncegov.auth.schemas import CitizenPrincipal
 from oncegov.config import settings
+from oncegov.errors import TooManyRequests
 from oncegov.identity.oidc import keys, service
 from oncegov.identity.oidc.models import OidcAuthorizationCode, OidcClient, OidcToken
 from oncegov.kit import clock
@@ -360,6 +362,20 @@ class Issuer(IssuerParameter):  # type: ignore[misc]
         return settings.oidc_issuer
 
 
+class SlowDown(OAuth2Error):  # type: ignore[misc]
+    """An authenticated client past its per-minute budget of token requests."""
+
+    error = "slow_down"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(description="Too many token requests")
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
 class OidcServer(AuthorizationServer):  # type: ignore[misc]
     """One per request: it holds the request's database session."""
 
@@ -376,6 +392,21 @@ class OidcServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> Client | None:
         row = service.enabled_client(self.db, client_id)
         return Client(row) if row else None
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Client:
+        """Authlib's client authentication, then the client's own budget of token requests:
+        counted only once it has proved who it is, so nobody else can spend it."""
+        client: Client = super().authenticate_client(request, methods, endpoint)
+        if endpoint == "token":
+            try:
+                auth.hit_rate_limit(
+                    self.db,
+                    f"oidc-token:{client.get_client_id()}",
+                    settings.oidc_token_limit_per_minute,
+                )
+            except TooManyRequests as exc:
+                raise SlowDown(exc.retry_after) from exc
+        return client
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refreshed = request.payload.grant_type == "refresh_token"
