@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Top-level packages/modules of ``oncegov`` by layer, lowest first (ARCHITECTURE.md "Layers").
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"config", "db", "errors", "column_lengths", "migrate"}),
-    frozenset({"kit", "integrations", "jobs", "web"}),
+    frozenset({"kit", "integrations", "jobs", "web", "ratelimit"}),
     frozenset({"units"}),
     frozenset({"auth", "audit"}),
     frozenset({"registry"}),

@@ -18,39 +18,13 @@ infrastructure that ``auth`` and the domains use through ``auth.service``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
+from oncegov.ratelimit.database import DatabaseRateLimiter
+from oncegov.ratelimit.limiter import RateLimiter, Usage
 
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """A key's window after a hit of ``amount``: ``count`` hits in it, including these."""
-
-    count: int
-    amount: int
-    limit: int
-    reset_after: int  # whole seconds until the window ends (at least 1)
-
-    @property
-    def allowed(self) -> int:
-        """How many of this hit's ``amount`` fit under the limit."""
-        before = self.count - self.amount
-        return max(0, min(self.amount, self.limit - before))
-
-    @property
-    def exceeded(self) -> bool:
-        """The hit went past the limit (for a peek, ``amount=0``: the budget is used up)."""
-        return self.count > self.limit or (self.amount == 0 and self.count >= self.limit)
-
-
-class RateLimiter(Protocol):
-    def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> Usage:
-        """Add ``amount`` hits to ``key``'s current window (``amount=0`` only reads it)."""
-        ...
+__all__ = ["RateLimiter", "Usage", "rate_limiter"]
 
 
 def rate_limiter(session: Session) -> RateLimiter:
@@ -59,6 +33,4 @@ def rate_limiter(session: Session) -> RateLimiter:
         from oncegov.ratelimit.redis_backend import RedisRateLimiter
 
         return RedisRateLimiter.from_settings()
-    from oncegov.ratelimit.database import DatabaseRateLimiter
-
     return DatabaseRateLimiter(session)

@@ -8,7 +8,7 @@ import math
 from sqlalchemy.orm import Session
 
 from oncegov.kit import clock
-from oncegov.ratelimit import Usage
+from oncegov.ratelimit.limiter import Usage
 from oncegov.ratelimit.repository import ThrottleRepository
 
 
