@@ -290,6 +290,11 @@ def _assert_served_through_the_outage(
         path = f"{base}/api/v1/registry/citizens/{personal_id}"
         read = httpx.get(path, params={"purpose": "sau sự cố"}, headers=headers, timeout=30)
         assert read.status_code == 200, read.text
+        address = f"Tổ {number}-sau"
+        body = {"changes": {"current_address": address}, "reason": "sau sự cố"}
+        write = httpx.patch(path, json=body, headers=headers, timeout=30)
+        assert write.status_code == 200, write.text
+        load.answers.append(Answer(number, "write", 0, 0, 200, address=address))
 
 
 def _assert_nothing_half_written(url: str, load: Load) -> None:

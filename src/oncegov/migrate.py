@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from oncegov.config import PROJECT_ROOT, settings
 
@@ -63,18 +63,25 @@ class SchemaStatus:
         return "The database schema is up to date."
 
 
-def schema_status(engine: Engine) -> SchemaStatus:
+def schema_status(bind: Engine | Connection) -> SchemaStatus:
+    """On an engine (a connection of its own) or on the caller's connection."""
     scripts = ScriptDirectory.from_config(alembic_config())
     code = tuple(sorted(scripts.get_heads()))
-    # A connection of its own, outside any transaction a caller has open.
-    with engine.connect() as connection:
-        database = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            database = _revisions(connection)
+    else:
+        database = _revisions(bind)
     if not database:
         return SchemaStatus(SchemaState.MISSING, database, code)
     if database == code:
         return SchemaStatus(SchemaState.CURRENT, database, code)
     known = all(_known(scripts, revision) for revision in database)
     return SchemaStatus(SchemaState.BEHIND if known else SchemaState.UNKNOWN, database, code)
+
+
+def _revisions(connection: Connection) -> tuple[str, ...]:
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
@@ -92,7 +99,7 @@ class SchemaNotReady(Exception):
         self.status = status
 
 
-def require_current_schema(engine: Engine) -> None:
-    status = schema_status(engine)
+def require_current_schema(bind: Engine | Connection) -> None:
+    status = schema_status(bind)
     if status.state is not SchemaState.CURRENT:
         raise SchemaNotReady(status)

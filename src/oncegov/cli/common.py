@@ -31,20 +31,22 @@ _checked: set[str] = set()  # engines whose schema this process has found curren
 
 
 def cli_engine() -> Engine:
-    bind = get_sessionmaker().kw["bind"]
-    assert isinstance(bind, Engine)
-    return bind
+    with get_sessionmaker()() as session:
+        bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
-def check_database(engine: Engine | None = None) -> None:
+def check_database(session: Session) -> None:
     """Stop the command with one line (exit 1, no stack trace) when the database does not
-    answer or its schema is not the code's: checked once per process, before any work."""
-    engine = engine or cli_engine()
+    answer or its schema is not the code's: checked once per process, before any work, on the
+    command's own connection."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     key = engine.url.render_as_string(hide_password=True)
     if key in _checked:
         return
     try:
-        require_current_schema(engine)
+        require_current_schema(session.connection())
     except SchemaNotReady as exc:
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
@@ -77,9 +79,9 @@ def migrate_database() -> None:
 def transaction() -> Iterator[Session]:
     """The command owns the transaction: commit when it finishes, roll back when it raises.
     The schema is checked first (``check_database``)."""
-    check_database()
     with get_sessionmaker()() as session:
         try:
+            check_database(session)
             yield session
             session.commit()
         except BaseException:

@@ -38,11 +38,10 @@ def migrate() -> None:
 def _refuse_to_start() -> None:
     """Stop ``serve`` with one line per reason (exit 1) before it listens: the schema is not
     the code's, or production runs with development settings or demo officers."""
-    from oncegov.cli.common import check_database, err_console, transaction
+    from oncegov.cli.common import err_console, transaction
     from oncegov.cli.preflight import production_refusals
 
-    check_database()
-    with transaction() as session:
+    with transaction() as session:  # checks the schema first
         refusals = production_refusals(settings, session)
     if refusals:
         err_console.print("[red]refusing to start in production:[/red]", highlight=False)
