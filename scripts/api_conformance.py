@@ -137,7 +137,7 @@ def main() -> int:
                 "none",
                 *extra,
             ]
-            result = subprocess.run(command, cwd=folder, check=False).returncode
+            result = subprocess.run(command, cwd=folder, env=env, check=False).returncode
         finally:
             server.terminate()
             server.wait(timeout=30)
