@@ -210,10 +210,7 @@ def admin_officer(db: Session) -> OfficerLogin:
 
 
 def run_cli_in(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLI commands invoked by the test run in ``db`` (the test's transaction). The commands'
-    schema check is left out: it opens a connection of its own, which on SQLite would wait
-    for the write lock the test's transaction holds (tests/test_startup.py tests the check)."""
+    """CLI commands invoked by the test run in ``db`` (the test's transaction)."""
     monkeypatch.setattr(
         "oncegov.cli.common.get_sessionmaker", lambda: lambda: contextlib.nullcontext(db)
     )
-    monkeypatch.setattr("oncegov.cli.common.check_database", lambda engine=None: None)
