@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -35,9 +34,10 @@ from oncegov.health import service
 from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
+from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.i18n import N_, _
 from oncegov.web.templating import local_time, render
 
 router = APIRouter(prefix="/health", include_in_schema=False)
@@ -81,7 +81,7 @@ def _today() -> dt.date:
 
 
 def _number(value: int) -> str:
-    return format_decimal(value, locale=get_locale())
+    return formatting.format_number(value)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -118,7 +118,7 @@ def _display_birth(value: str) -> str:
 
 
 def _display_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return formatting.format_date(day)
 
 
 @dataclass(frozen=True)
@@ -290,7 +290,7 @@ def build_chart(stats: CheckInStatistics) -> Chart:
         chart.columns.append(DayColumn(_display_date(day), total, labelled, segments, summary))
         if index % every == 0:
             chart.x_labels.append(
-                (round(chart.left + index * slot + slot / 2, 2), day.strftime("%d/%m"))
+                (round(chart.left + index * slot + slot / 2, 2), formatting.format_day_month(day))
             )
     return chart
 
@@ -363,7 +363,7 @@ def statistics_page(
                 (m, _(METHOD_LABELS[m]), _number(stats.by_method.get(m, 0)))
                 for m in CHECKIN_METHODS
             ],
-            "share": format_percent(stats.chip_card_share, locale=get_locale()),
+            "share": formatting.format_percent_value(stats.chip_card_share),
             "chip_facilities": stats.facilities_by_chip_card,
             "active_facilities": stats.active_facilities,
             "chart": build_chart(stats),
