@@ -27,7 +27,7 @@ from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, 
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import N_, _, country_name
 from oncegov.web.templating import local_time, render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
@@ -190,6 +190,8 @@ def display_value(field_name: str, value: Any, communes: CommuneNames) -> str:
         return _(STATUS_LABELS[text]) if text in STATUS_LABELS else text
     if field_name in ("date_of_birth", "date_of_death"):
         return display_birth(text)
+    if field_name == "nationality":
+        return country_name(text)
     return text
 
 
@@ -292,7 +294,8 @@ def _history_rows(changes: list[ChangeOut], communes: CommuneNames) -> list[dict
                 "when": local_time(change.changed_at),
                 "actor": change.actor,
                 "source": _(SOURCE_LABELS.get(change.source, change.source)),
-                "reason": change.reason,
+                # Reasons the system itself writes (the demo, imports) are message ids.
+                "reason": _(change.reason) if change.reason else "—",
                 "legal_reference": change.legal_reference or "—",
                 "fields": fields,
             }

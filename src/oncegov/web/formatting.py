@@ -12,7 +12,7 @@ from babel.dates import format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_decimal, format_percent
 
 from oncegov.config import settings
-from oncegov.web.i18n import get_locale
+from oncegov.web.i18n import N_, get_locale, gettext
 
 EMPTY = "—"
 
@@ -70,3 +70,40 @@ def format_datetime(moment: dt.datetime | None, seconds: bool = True) -> str:
     time = format_time(local, "medium" if seconds else "short", locale=locale)
     date = format_skeleton("yMd", local.date(), locale=locale)
     return str(get_datetime_format("medium", locale=locale)).format(time, date)
+
+
+_ACTOR_KINDS = {
+    "officer": N_("Officer %(name)s"),
+    "citizen": N_("Citizen %(name)s"),
+    "service": N_("System %(name)s"),
+}
+_CHANNELS = {
+    "cli": N_("command line"),
+    "job": N_("scheduled job"),
+    "web": N_("web"),
+    "api": N_("API"),
+}
+
+
+def channel_label(channel: str | None) -> str:
+    """How an action came in (``web``, ``api``, ``cli``, ``job``), in the reader's words."""
+    if not channel:
+        return EMPTY
+    return gettext(_CHANNELS[channel]) if channel in _CHANNELS else channel
+
+
+def actor_label(label: str | None) -> str:
+    """A stored actor (``kind:id``) as a reader names it: ``officer:pc06.demo`` → ``Cán bộ
+    pc06.demo``, ``system:cli:root`` → ``Hệ thống (dòng lệnh, root)``."""
+    if not label:
+        return EMPTY
+    kind, _sep, name = label.partition(":")
+    if kind == "system":
+        channel, _sep, user = name.partition(":")
+        if channel in _CHANNELS:
+            where = gettext(_CHANNELS[channel])
+            return gettext("System (%(how)s)") % {"how": f"{where}, {user}" if user else where}
+        return gettext("System (%(how)s)") % {"how": name}
+    if kind in _ACTOR_KINDS and name:
+        return gettext(_ACTOR_KINDS[kind]) % {"name": name}
+    return label

@@ -60,6 +60,8 @@ def environment() -> Environment:
     env.filters["format_datetime"] = formatting.format_datetime
     env.filters["local_time"] = formatting.format_datetime
     env.filters["country_name"] = i18n.country_name
+    env.filters["actor_label"] = formatting.actor_label
+    env.filters["channel_label"] = formatting.channel_label
     env.globals["switch_language_url"] = switch_language_url
     env.globals["sections_for"] = navigation.sections_for
     env.globals["get_locale"] = i18n.get_locale
