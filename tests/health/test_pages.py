@@ -275,7 +275,8 @@ def test_statistics_show_counts_per_method_and_the_chip_card_share(
     assert "2 of 3 active facilities checked in at least one patient" in html
     # One bar per day of the period; today's carries the four check-ins.
     assert html.count('<g class="day"') == 30
-    assert f'data-day="{today:%d/%m/%Y}" data-total="4"' in html
+    # Days as the reader's language writes them (this page is in English: month first).
+    assert f'data-day="{today.month}/{today.day}/{today.year}" data-total="4"' in html
     assert re.search(r'<svg id="daily-chart"[^>]*role="img"\s+aria-labelledby="chart-title', html)
     assert "style=" not in html  # the CSP refuses inline styles
     # The facility table: names, counts per method, busiest first, zero rows kept.

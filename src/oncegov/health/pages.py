@@ -363,7 +363,7 @@ def statistics_page(
                 (m, _(METHOD_LABELS[m]), _number(stats.by_method.get(m, 0)))
                 for m in CHECKIN_METHODS
             ],
-            "share": formatting.format_percent_value(stats.chip_card_share),
+            "share": formatting.format_percent_value(stats.chip_card_share, 0),
             "chip_facilities": stats.facilities_by_chip_card,
             "active_facilities": stats.active_facilities,
             "chart": build_chart(stats),
