@@ -124,3 +124,10 @@ def test_the_checks_recognise_english_and_raw_codes() -> None:
     assert english_in(["officer:pc06.demo"]) and english_in(["Demo population"])
     assert english_in(["Công dân", "Nam", "Chủ hộ", "Việt Nam"]) == []
     assert vietnamese_in(["Tra cứu công dân theo số định danh cá nhân hoặc họ tên"])
+
+
+def test_a_missing_page_is_explained_in_vietnamese(demo_site: DemoSite) -> None:
+    page = speaking(demo_site.clients["anonymous"], "vi").get("/no-such-page")
+    assert page.status_code == 404
+    nodes = visible_text(page.text)
+    assert "Không tìm thấy trang này" in nodes and english_in(nodes) == []
