@@ -1,12 +1,16 @@
 """Posted HTML forms as route dependencies (Starlette caches the parsed form, so the CSRF check
-and the route read it once)."""
+and the route read it once), and ``attempt``: a form's action whose refusal is shown inline."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+
+from oncegov.errors import Conflict, NotFound, OnceGovError, ValidationFailed
 
 
 async def posted_form(request: Request) -> FormData:
@@ -28,3 +32,22 @@ def form_text(form: FormData, name: str) -> str:
     """One field, stripped; empty when missing or not text."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+# What a form's action may refuse with for the officer or citizen to correct: shown next to the
+# form, which keeps what was typed. Anything else (permission, rate limit, unexpected) goes to
+# the app's error handler as before.
+CORRECTABLE = (ValidationFailed, Conflict, NotFound)
+T = TypeVar("T")
+
+
+def attempt(db: Session, action: Callable[[], T]) -> T | OnceGovError:
+    """Run one submitted form's action in a savepoint. A correctable refusal rolls back what
+    the action wrote and is returned, for the route to draw its form again with the error at
+    the field and the input kept; the request still commits what happened before (rate-limit
+    counters, audit entries of lookups)."""
+    try:
+        with db.begin_nested():
+            return action()
+    except CORRECTABLE as exc:
+        return exc
