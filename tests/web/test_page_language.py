@@ -79,6 +79,10 @@ TRANSLATED = [(msgid, msgstr) for msgid, msgstr in _catalogue() if msgid != msgs
 ENGLISH_WHOLE = {msgid for msgid, _ in TRANSLATED if not re.search(r"%\(|%s", msgid)}
 ENGLISH_SENTENCES = _sentences(msgid for msgid, _ in TRANSLATED)
 VIETNAMESE_SENTENCES = _sentences(msgstr for _, msgstr in TRANSLATED)
+# Short translations written with Vietnamese letters ("Chủ hộ", "Còn sống"): as whole texts.
+VIETNAMESE_WHOLE = {
+    msgstr for _, msgstr in TRANSLATED if not re.search(r"%\(|%s", msgstr) and not msgstr.isascii()
+}
 # Short ids that are also words of proper names or data (never flagged as whole nodes).
 NOT_MESSAGES = {"OnceGov", "EN", "VI", "QR", "ID", "OK", "SMS", "eID", "—", "#", "·"}
 
@@ -98,8 +102,9 @@ def english_in(nodes: list[str]) -> list[str]:
 
 
 def vietnamese_in(nodes: list[str]) -> list[str]:
-    return [f"Vietnamese {s!r} in {node!r}" for node in nodes for s in VIETNAMESE_SENTENCES
-            if s in node]  # fmt: skip
+    whole = [f"Vietnamese {node!r}" for node in nodes if node in VIETNAMESE_WHOLE]
+    return whole + [f"Vietnamese {s!r} in {node!r}" for node in nodes
+                    for s in VIETNAMESE_SENTENCES if s in node]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -124,6 +129,7 @@ def test_the_checks_recognise_english_and_raw_codes() -> None:
     assert english_in(["officer:pc06.demo"]) and english_in(["Demo population"])
     assert english_in(["Công dân", "Nam", "Chủ hộ", "Việt Nam"]) == []
     assert vietnamese_in(["Tra cứu công dân theo số định danh cá nhân hoặc họ tên"])
+    assert vietnamese_in(["Chủ hộ"]) and vietnamese_in(["Nông Văn Dũng", "Head of household"]) == []
 
 
 def test_a_missing_page_is_explained_in_vietnamese(demo_site: DemoSite) -> None:

@@ -81,6 +81,29 @@ FIELD_LABELS: dict[str, str] = {
     "changes": N_("Changes"),
 }
 SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
+# The reference tables name relationships and religions in Vietnamese; pages show them in the
+# reader's language (message ids in English, the tables' own names as the translations).
+RELATIONSHIP_LABELS = {
+    "head": N_("Head of household"),
+    "spouse": N_("Spouse"),
+    "child": N_("Child"),
+    "parent": N_("Parent"),
+    "grandchild": N_("Grandchild"),
+    "grandparent": N_("Grandparent"),
+    "sibling": N_("Sibling"),
+    "child_in_law": N_("Son- or daughter-in-law"),
+    "other": N_("Other relative"),
+}
+RELIGION_LABELS = {
+    "none": N_("No religion"),
+    "buddhism": N_("Buddhism"),
+    "catholicism": N_("Catholicism"),
+    "protestantism": N_("Protestantism"),
+    "caodaism": N_("Caodaism"),
+    "hoahao": N_("Hoa Hao Buddhism"),
+    "islam": N_("Islam"),
+    "other": N_("Other religion"),
+}
 STATUS_LABELS = {"living": N_("Living"), "deceased": N_("Deceased"), "missing": N_("Missing")}
 SOURCE_LABELS = {
     "edit": N_("Officer correction"),
@@ -177,13 +200,13 @@ def display_value(field_name: str, value: Any, communes: CommuneNames) -> str:
     text = str(value)
     if field_name in COMMUNE_FIELDS:
         return communes.label(text)
-    known: dict[str, str] | None = {
-        "ethnicity_code": ETHNIC_GROUPS,
-        "religion": RELIGIONS,
-        "relationship_to_head": RELATIONSHIPS,
-    }.get(field_name)
-    if known is not None:
-        return known.get(text, text)
+    if field_name == "ethnicity_code":
+        return ETHNIC_GROUPS.get(text, text)  # the groups' own names, in every language
+    translated = {"religion": RELIGION_LABELS, "relationship_to_head": RELATIONSHIP_LABELS}.get(
+        field_name
+    )
+    if translated is not None:
+        return _(translated[text]) if text in translated else text
     if field_name == "sex":
         return _(SEX_LABELS[text]) if text in SEX_LABELS else text
     if field_name == "status":
@@ -387,9 +410,9 @@ def _options(field_name: str) -> list[tuple[str, str]] | None:
     if field_name == "ethnicity_code":
         return [(code, f"{code} – {name}") for code, name in ETHNIC_GROUPS.items()]
     if field_name == "religion":
-        return list(RELIGIONS.items())
+        return [(code, _(RELIGION_LABELS[code])) for code in RELIGIONS]
     if field_name == "relationship_to_head":
-        return [("", "—"), *RELATIONSHIPS.items()]
+        return [("", "—"), *((code, _(RELATIONSHIP_LABELS[code])) for code in RELATIONSHIPS)]
     return None
 
 
