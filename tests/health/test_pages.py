@@ -127,7 +127,7 @@ def test_check_in_by_personal_id_shows_the_patient_card_and_warnings(
     assert '<dd id="patient-birth">17/05/1990</dd>' in html
     assert '<dd id="patient-sex">Female</dd>' in html
     assert '<dd id="benefit-level" class="benefit-level">95%</dd>' in html
-    assert '<dd id="beneficiary-group">HN</dd>' in html
+    assert '<dd id="beneficiary-group">Poor household (HN)</dd>' in html  # a name, not a code
     assert "not valid today" in html
     assert '<dd id="initial-care">no</dd>' in html
     assert _warning_codes(html) == {"card_expired"}

@@ -112,6 +112,28 @@ def detect_method(value: str) -> str:
     )
 
 
+# The beneficiary groups printed on the health-insurance card (its first two letters), by name;
+# the code stays beside the name, as the receptionist reads it on the card.
+BENEFICIARY_GROUPS: dict[str, str] = {
+    "TE": N_("Child under 6"),
+    "CC": N_("Person with merit to the revolution"),
+    "BT": N_("Monthly social pension"),
+    "HN": N_("Poor household"),
+    "DT": N_("Ethnic minority in an extremely difficult commune"),
+    "HT": N_("Retiree or pensioner"),
+    "CN": N_("Near-poor household"),
+    "HC": N_("Public servant"),
+    "DN": N_("Employee of an enterprise"),
+    "HS": N_("Pupil"),
+    "SV": N_("Student"),
+    "GD": N_("Household member (voluntary)"),
+}
+
+
+def beneficiary_group_label(code: str) -> str:
+    return f"{_(BENEFICIARY_GROUPS[code])} ({code})" if code in BENEFICIARY_GROUPS else code
+
+
 def _display_birth(value: str) -> str:
     """``1990-05-17`` → ``17/05/1990`` (a partial date keeps what it has)."""
     return "/".join(reversed(value.split("-")))
@@ -157,7 +179,7 @@ def _result_view(result: CheckInResult) -> dict[str, Any]:
             "valid_today": coverage.valid_on(day),
             "locked": coverage.locked,
             "benefit_level": coverage.benefit_level,
-            "beneficiary_group": coverage.beneficiary_group,
+            "beneficiary_group": beneficiary_group_label(coverage.beneficiary_group),
             "social_insurance_code": coverage.social_insurance_code,
         },
     }
