@@ -6,25 +6,19 @@ names), so no page shows a number or a moment its own way."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_decimal, format_percent
 
-from oncegov.config import settings
+from oncegov.kit import clock
 from oncegov.web.i18n import N_, get_locale, gettext
 
 EMPTY = "—"
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.timezone)
-
-
 def _local(moment: dt.datetime) -> dt.datetime:
     """A stored UTC moment in the deployment's zone (SQLite returns naive UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(_zone())
+    return clock.local(moment)
 
 
 def format_number(value: float | None, digits: int | None = None) -> str:
