@@ -50,7 +50,7 @@ run: setup
 	$(RUN) oncegov demo --if-empty --scale $(DEMO_SCALE)
 	$(RUN) oncegov quality run
 	$(RUN) oncegov link demo --if-empty
-	@echo "Portal: http://127.0.0.1:8000 — fresh authenticator codes: .venv/bin/oncegov demo logins"
+	@echo "Portal: http://127.0.0.1:8000 — officers: enrol the otpauth URIs above in an authenticator app, or get a code valid now with: .venv/bin/oncegov demo code USERNAME"
 	$(RUN) oncegov serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite on SQLite.

@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"identity", "health", "linkage"}),
     frozenset({"procedures", "exchange", "benefits"}),
     frozenset({"monitoring"}),
-    frozenset({"me"}),
+    frozenset({"me", "home"}),
     frozenset({"app", "api_docs", "cli", "demo", "models", "__main__", ""}),
 )
 # Peers that must not import each other although they share a layer.

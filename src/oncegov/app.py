@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,13 +18,12 @@ from oncegov.audit import api as audit_api
 from oncegov.audit import citizen_pages as audit_citizen_pages
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
-from oncegov.auth.dependencies import CurrentPrincipal
 from oncegov.config import settings
-from oncegov.db import DbSession
 from oncegov.errors import ERRORS, install_error_handlers
 from oncegov.health import api as health_api
 from oncegov.health import fhir as health_fhir
 from oncegov.health import pages as health_pages
+from oncegov.home import pages as home_pages
 from oncegov.identity.accounts import api as eid_api
 from oncegov.identity.accounts import pages as eid_pages
 from oncegov.identity.cards import api as cards_api
@@ -38,13 +37,12 @@ from oncegov.linkage.review import api as linkage_review_api
 from oncegov.linkage.review import pages as linkage_review_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
-from oncegov.registry import service as registry
 from oncegov.registry.corrections import pages as corrections_pages
 from oncegov.registry.quality import api as quality_api
 from oncegov.registry.quality import pages as quality_pages
 from oncegov.web import i18n
 from oncegov.web.body_limit import BodyLimit
-from oncegov.web.templating import SRC, render
+from oncegov.web.templating import SRC
 
 LOCALE_COOKIE = "oncegov_lang"
 # No inline scripts, no third-party origins: everything is served from here.
@@ -140,6 +138,7 @@ _API = (
 # HTML pages and the OpenID Connect protocol endpoints: never part of the API document.
 _PAGES = (
     auth_pages,
+    home_pages,
     registry_pages,
     quality_pages,
     audit_pages,
@@ -191,22 +190,5 @@ def create_app() -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     for module in _API:
         app.include_router(module.router, prefix=api_docs.API_PREFIX, responses=ERRORS)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, db: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
-        province = registry.province(db, settings.province_code)
-        count = (
-            registry.count_citizens(db, principal.scope_for("registry.read"))
-            if principal.can("registry.read")
-            else 0
-        )
-        return render(
-            request,
-            "home.html",
-            {
-                "province_name": province.name if province else settings.province_code,
-                "citizen_count": count,
-            },
-        )
 
     return app

@@ -240,8 +240,12 @@ def test_local_days_become_utc_bounds() -> None:
 
 def test_times_are_shown_in_local_time(client: TestClient, db: Session, me: Citizen) -> None:
     entry = audit.record(db, BHXH, "registry.read", purpose="A", subject_personal_id=me.personal_id)
-    local = entry.at.astimezone(audit_zone()).strftime("%d/%m/%Y %H:%M")
-    assert rows(client.get("/me/access").text)[0].when.startswith(local)
+    local = entry.at.astimezone(audit_zone())
+    when = rows(client.get("/me/access").text)[0].when
+    # English: month/day/year, then the 12-hour local time.
+    assert when.startswith(f"{local.month}/{local.day}/{local.year}, ")
+    hour = local.hour % 12 or 12
+    assert f", {hour}:{local:%M}:{local:%S}\u202f{local:%p}" in when
 
 
 def test_keyset_pages_older_and_back_to_newer(client: TestClient, db: Session, me: Citizen) -> None:

@@ -163,7 +163,7 @@ def test_idle_and_absolute_timeouts(
     web_session = db.scalars(select(WebSession)).one()
     web_session.last_seen_at = clock.now() - dt.timedelta(minutes=settings.session_idle_minutes + 1)
     db.flush()
-    response = client.get("/", follow_redirects=False)
+    response = client.get("/officer", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
@@ -174,7 +174,7 @@ def test_absolute_lifetime_ends_an_active_session(
     web_session = db.scalars(select(WebSession)).one()
     web_session.expires_at = clock.now() - dt.timedelta(seconds=1)
     db.flush()
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/officer", follow_redirects=False).status_code == 303
 
 
 def test_logout_ends_the_session_server_side(
@@ -187,7 +187,7 @@ def test_logout_ends_the_session_server_side(
     assert web_session.revoked_at is not None
     # Replaying the old cookie does not work.
     client.cookies.set(settings.session_cookie, token or "", domain="testserver.local")
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/officer", follow_redirects=False).status_code == 303
 
 
 def test_open_redirect_after_login_is_refused(

@@ -42,6 +42,7 @@ PUBLIC_CORE: set[tuple[str, str]] = {
     ("GET", "/audit/jwks.json"),  # public keys of the audit chain's signed checkpoints
     ("GET", "/readyz"),
     ("GET", "/api/v1/docs"),  # the API document is public; every operation in it is not
+    ("GET", "/"),  # the public home page; a signed-in officer is sent on to /officer
 }
 # Citizens before they have a session: self-registration, activation, sign-in, passcode reset
 # (each guarded by its own one-time code and rate limits), and the demo SMS outbox page,
@@ -137,11 +138,11 @@ def test_every_unauthenticated_route_is_on_the_public_list() -> None:
 
 
 def test_every_protected_route_names_a_permission_or_is_for_any_officer() -> None:
-    # Only the start page is for any signed-in officer; everything else names a permission.
+    # Only the officers' home page is for any signed-in officer; everything else names one.
     any_officer = {
         (m, r.path) for m, r in ROUTES if route_auth(r) == (True, None) and not is_citizen(r)
     }
-    assert any_officer <= {("GET", "/")}
+    assert any_officer <= {("GET", "/officer")}
 
 
 AUTHENTICATED = [(m, r) for m, r in ROUTES if route_auth(r)[0]]

@@ -43,13 +43,15 @@ def _citizens(engine: Engine) -> int:
 
 
 def _shown_code(output: str, username: str) -> str:
-    """The TOTP code printed on the username's row of the sign-in table."""
-    row = re.search(
-        rf"{re.escape(username)}\s*│[^│]*│\s*([a-z0-9-]{{19}})\s*│\s*(\d{{6}})\s*│", output
-    )
+    """The sign-in table's row of the username (its password), the otpauth URI to enrol it in
+    an authenticator, and the code an app enrolled with that URI shows right now."""
+    row = re.search(rf"{re.escape(username)}\s*│[^│]*│\s*([a-z0-9-]{{19}})\s*│", output)
     assert row, output
     assert row[1] == derive_password(SEED, username)
-    return row[2]
+    uri = re.search(rf"otpauth://totp/[^\s]*:{re.escape(username)}\?secret=([A-Z2-7]+)\S*", output)
+    assert uri, output
+    assert uri[1] == derive_totp_secret(SEED, username)
+    return str(pyotp.parse_uri(uri[0]).now())
 
 
 def test_demo_loads_prints_sign_ins_then_skips_refuses_and_replaces(cli_engine: Engine) -> None:
@@ -99,6 +101,24 @@ def test_logins_prints_the_derived_credentials(cli_engine: Engine) -> None:
         _shown_code(output, username)
     assert derive_passcode(SEED, "citizen.level2") in output and "not loaded" in output
     assert _citizens(cli_engine) == 0  # printing sign-ins loads nothing
+
+
+def test_code_prints_a_code_valid_now_and_no_table_prints_an_expiring_one(
+    cli_engine: Engine,
+) -> None:
+    code, output = _invoke("demo", "logins", "--seed", str(SEED))
+    assert code == 0, output
+    for username in USERNAMES:  # a printed code would be stale by the time it is typed
+        now = pyotp.TOTP(derive_totp_secret(SEED, username)).now()
+        assert not re.search(rf"(?<![\dA-Z]){now}(?![\dA-Z])", output)
+    code, output = _invoke("demo", "code", "pc06.demo", "--seed", str(SEED))
+    assert code == 0, output
+    shown = re.search(r"pc06\.demo: (\d{6}) \(valid for about (\d+) s", output)
+    assert shown, output
+    assert pyotp.TOTP(derive_totp_secret(SEED, "pc06.demo")).verify(shown[1], valid_window=1)
+    assert 30 < int(shown[2]) <= 60
+    code, output = _invoke("demo", "code", "nobody")
+    assert code == 2 and "not a demo officer" in output
 
 
 def test_demo_is_refused_in_production(cli_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

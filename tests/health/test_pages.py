@@ -128,7 +128,7 @@ def test_check_in_by_personal_id_shows_the_patient_card_and_warnings(
     assert '<dd id="patient-birth">17/05/1990</dd>' in html
     assert '<dd id="patient-sex">Female</dd>' in html
     assert '<dd id="benefit-level" class="benefit-level">95%</dd>' in html
-    assert '<dd id="beneficiary-group">HN</dd>' in html
+    assert '<dd id="beneficiary-group">Poor household (HN)</dd>' in html  # a name, not a code
     assert "not valid today" in html
     assert '<dd id="initial-care">no</dd>' in html
     assert _warning_codes(html) == {"card_expired"}
@@ -276,7 +276,8 @@ def test_statistics_show_counts_per_method_and_the_chip_card_share(
     assert "2 of 3 active facilities checked in at least one patient" in html
     # One bar per day of the period; today's carries the four check-ins.
     assert html.count('<g class="day"') == 30
-    assert f'data-day="{today:%d/%m/%Y}" data-total="4"' in html
+    # Days as the reader's language writes them (this page is in English: month first).
+    assert f'data-day="{today.month}/{today.day}/{today.year}" data-total="4"' in html
     assert re.search(r'<svg id="daily-chart"[^>]*role="img"\s+aria-labelledby="chart-title', html)
     assert "style=" not in html  # the CSP refuses inline styles
     # The facility table: names, counts per method, busiest first, zero rows kept.

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncegov.linkage.models import LinkageDecision, LinkageResult, SectorLink
+from oncegov.linkage.models import LinkageCandidate, LinkageDecision, LinkageResult, SectorLink
 from oncegov.registry.models import Citizen
 from tests.fixtures import CAO_BANG, OfficerLogin, login, make_officer
 from tests.linkage.review_factories import SOURCE, make_review_item, make_run, two_namesakes
@@ -243,3 +243,39 @@ def test_the_json_api(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "linkage_review_closed"
     assert client.get("/api/v1/linkage/review/999999").status_code == 404
+
+
+def test_a_near_certain_candidate_is_not_shown_as_certain(
+    client: TestClient, db: Session, clerk: OfficerLogin, people: tuple[Citizen, Citizen]
+) -> None:
+    # A pairwise probability of 0.99996 is not 100 %: the queue and the comparison say so.
+    a, b = people
+    item = make_review_item(
+        db, make_run(db), "BHXH-009", [(a.personal_id, 0.99996), (b.personal_id, 0.9)]
+    )
+    login(client, clerk)
+    queue = client.get("/linkage/review").text
+    assert "100.0%" not in queue and "&gt; 99.9%" in queue
+    page = client.get(f"/linkage/review/{item.id}").text
+    assert "100.0%" not in page and "&gt; 99.9%" in page and "90.0%" in page
+
+
+def test_a_missing_value_is_no_information_not_evidence(
+    client: TestClient, db: Session, clerk: OfficerLogin, people: tuple[Citizen, Citizen]
+) -> None:
+    a, _ = people
+    item = make_review_item(db, make_run(db), "BHXH-010", [(a.personal_id, 0.7)])
+    candidate = db.scalars(
+        select(LinkageCandidate).where(LinkageCandidate.result_id == item.id)
+    ).one()
+    candidate.contributions = [
+        *candidate.contributions,
+        {"field": "old_id", "level": "old_id is NULL", "match_weight": 0.0},
+    ]
+    db.flush()
+    login(client, clerk)
+    page = client.get(f"/linkage/review/{item.id}").text
+    assert "old_id is NULL" not in page
+    row = page[page.index("no information") - 400 : page.index("no information") + 200]
+    assert "evidence for the same person" not in row
+    assert "a value is missing: no evidence either way" in page

@@ -176,8 +176,8 @@ def test_record_page_shows_fields_household_and_history(
         "Nông Thị Ánh",
         "Date of birth</dt><dd>1952<",  # a year-only birth date stays a year
         "Nùng",  # ethnicity 07 by name
-        "Phật giáo",
-        "Vợ/chồng",
+        "Buddhism",  # reference codes by their names, in the reader's language
+        "Spouse",
         "Phường Thục Phán (01273)",
         "Phường Nùng Trí Cao (01279)",
         "Temporary residence: commune",

@@ -13,13 +13,13 @@ from tests.fixtures import OfficerLogin
 
 
 def sign_in(page: Page, base_url: str, officer: OfficerLogin) -> None:
-    """Password and the TOTP code of right now, then the home page."""
+    """Password and the TOTP code of right now, then the officer's home page."""
     page.goto(base_url + "/login")
     page.fill("#username", officer.username)
     page.fill("#password", officer.password)
     page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
     page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(base_url + "/")
+    expect(page).to_have_url(base_url + "/officer")
 
 
 def watch(page: Page) -> list[str]:

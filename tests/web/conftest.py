@@ -8,12 +8,14 @@ this database's engine.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -27,6 +29,8 @@ from oncegov.db import get_db, make_engine
 from oncegov.migrate import upgrade
 from tests.dbsetup import drop_database, new_database_url
 from tests.fixtures import COMMUNE_A, COMMUNE_B, PASSWORD, OfficerLogin, make_citizen
+from tests.web import demo_site as demo_site_data
+from tests.web.demo_site import DemoSite
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -166,3 +170,64 @@ def page(browser: Browser, live_app: LiveApp) -> Iterator[Page]:
         yield tab
     finally:
         context.close()
+
+
+def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, int]:
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="demo-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    return server, thread, port
+
+
+@pytest.fixture(scope="session")
+def demo_site(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """The small demo province on a database of its own, served on a free port."""
+    del engine  # requested so the run's main database is migrated and dropped as usual
+    url = new_database_url("site")
+    upgrade(url)
+    site_engine = make_engine(url)
+    server = thread = None
+    try:
+        officers, citizens = demo_site_data.load(site_engine, tmp_path_factory.mktemp("site"))
+        server, thread, port = _serve(_app_on(site_engine))
+        base_url = f"http://127.0.0.1:{port}"
+        # Each officer signs in once (a TOTP code is accepted once); the tests reuse the
+        # sessions and switch the language cookie.
+        clients = {
+            name: demo_site_data.officer_client(base_url, officer, "en")
+            for name, officer in officers.items()
+        }
+        level1 = next(c for c in citizens if c.level == 1)
+        clients["citizen"] = demo_site_data.citizen_client(base_url, level1, "en")
+        clients["anonymous"] = httpx.Client(base_url=base_url, follow_redirects=True)
+        pc06, clerk, desk = clients["pc06.demo"], clients["doisoat.demo"], clients["cccd.demo"]
+        search = pc06.get("/registry/search?q=Nong").text
+        personal_id = re.search(r"/registry/citizens/(\d{12})", search)
+        assert personal_id, "no citizen found"
+        findings = pc06.get("/quality/findings?status=all").text
+        finding_ids = sorted({int(n) for n in re.findall(r"/quality/findings/(\d+)", findings)})
+        review = demo_site_data.first_link(clerk, "/linkage/review", r"/linkage/review/(\d+)")
+        card = demo_site_data.first_link(desk, "/identity/cards", r"/identity/cards/(\d+)")
+        yield DemoSite(
+            base_url=base_url,
+            clients=clients,
+            personal_id=personal_id[1],
+            finding_ids=finding_ids[:12],
+            review_id=int(review) if review else None,
+            card_id=int(card) if card else None,
+        )
+        for client in clients.values():
+            client.close()
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=10)
+        site_engine.dispose()
+        drop_database(url)

@@ -163,7 +163,9 @@ def test_statistician_sees_the_check_in_on_the_chart(
     days = page.locator("#daily-chart g.day[data-total='2']")
     expect(days).to_have_count(6)
     yesterday = clock.local_day(clock.now()) - dt.timedelta(days=1)
-    stacked = page.locator(f"#daily-chart g.day[data-day='{yesterday:%d/%m/%Y}'] rect")
+    stacked = page.locator(
+        f"#daily-chart g.day[data-day='{yesterday.month}/{yesterday.day}/{yesterday.year}'] rect"
+    )
     expect(stacked).to_have_count(2)  # one typed in, one scanned
     expect(page.locator("#facility-table tbody tr")).to_have_count(2)
     expect(page.locator("#chip-share")).to_contain_text("100%")

@@ -25,7 +25,7 @@ def _sign_in(page: Page, live_app: LiveApp) -> None:
     page.fill("#password", officer.password)
     page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
     page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(live_app.base_url + "/")
+    expect(page).to_have_url(live_app.base_url + "/officer")
     expect(page.locator("header.top")).to_contain_text("Cán bộ Thục Phán")
 
 

@@ -140,6 +140,13 @@ KNOWN_PURPOSES = (
     N_("Citizen reporting an error in their record"),
     N_("medical examination"),
     N_("sector data synchronisation"),
+    N_("login"),
+    N_("relying-party management"),
+    N_("synthetic test extract"),
+    N_("Data-quality review"),
+    N_("Issue a facility system token"),
+    N_("Revoke a facility system token"),
+    N_("Load the demo population"),
 )
 _RELEASE_PURPOSE = re.compile(r"Data released to (?P<name>.+) with the citizen's consent")
 _HANDLING_PURPOSE = re.compile(r"Handling correction request #(?P<id>\d+)")

@@ -6,6 +6,7 @@ itself recorded as ``audit.read`` so the inspectors are inspected too.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -112,6 +113,29 @@ def _log_page(
     )
 
 
+_NUMBERED_PURPOSES = (
+    (
+        re.compile(r"Data-quality review of finding #(\d+)"),
+        N_("Data-quality review of finding no. %(number)s"),
+    ),
+    (
+        re.compile(r"Handling correction request #(\d+)"),
+        N_("Handling correction request no. %(number)s"),
+    ),
+)
+
+
+def _purpose_label(purpose: str | None) -> str:
+    """The purposes the code records are message ids (some numbered); an officer's typed
+    purpose is shown as typed."""
+    if not purpose:
+        return ""
+    for pattern, message in _NUMBERED_PURPOSES:
+        if found := pattern.fullmatch(purpose):
+            return _(message) % {"number": found[1]}
+    return _(purpose)
+
+
 def _row(entry: AuditEntry) -> dict[str, Any]:
     return {
         "seq": entry.seq,
@@ -122,7 +146,7 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
         "agency": entry.actor_agency,
         "action": entry.action,
         "subject": entry.subject_personal_id,
-        "purpose": entry.purpose,
+        "purpose": _purpose_label(entry.purpose),
         "channel": entry.channel,
         "detail": entry.detail,
     }

@@ -33,24 +33,38 @@ STAGES = {
 
 
 def logins_table(accounts: list[DemoLogin]) -> Table:
-    """Usernames, passwords and the TOTP code valid right now (secrets for an authenticator
-    app). Credentials never shrink to an ellipsis: a narrow terminal wraps them instead."""
-    left = seconds_left_in_step()
-    table = Table(title=f"Demo sign-ins (TOTP codes valid for {left} more seconds)")
-    table.add_column("username", style="bold", overflow="fold")
+    """Usernames, roles, passwords and TOTP secrets. No one-time code: it would have expired
+    by the time the portal is up; the secrets go into an authenticator app once (see
+    ``print_enrolment``), or ``oncegov demo code USERNAME`` prints a code valid right now.
+    Credentials never shrink to an ellipsis: a narrow terminal wraps them instead."""
+    table = Table(title="Demo officers (sign in at /login)")
+    table.add_column("username", style="bold", no_wrap=True)
     table.add_column("role", overflow="fold")
     table.add_column("password", no_wrap=True, min_width=19)
-    table.add_column("code", style="green", no_wrap=True, min_width=6)
     table.add_column("TOTP secret", style="dim", overflow="fold")
     for account in accounts:
         table.add_row(
             account.username,
             " ".join(f"{role} {code}" for role, _, code in account.roles),
             account.password,
-            account.current_code(),
             account.totp_secret,
         )
     return table
+
+
+def print_enrolment(accounts: list[DemoLogin]) -> None:
+    """The otpauth URIs to add to an authenticator app (paste, or make a QR code of one), and
+    how to get a code without one."""
+    console.print(
+        "Authenticator codes: add each officer to an authenticator app (Aegis, FreeOTP, "
+        "Google Authenticator…) with its TOTP secret above or its otpauth URI:"
+    )
+    for account in accounts:
+        console.print(f"  {account.provisioning_uri}", soft_wrap=True, highlight=False)
+    console.print(
+        "No authenticator app at hand? [bold]oncegov demo code USERNAME[/bold] prints a code "
+        "valid right now."
+    )
 
 
 def citizen_logins_table(logins: list[CitizenLogin]) -> Table:
@@ -146,7 +160,16 @@ def demo(
         )
     else:
         _print_summary(outcome)
+    _print_logins(accounts, citizens, facilities)
+
+
+def _print_logins(
+    accounts: list[DemoLogin],
+    citizens: list[CitizenLogin],
+    facilities: list[demo_service.FacilityLogin],
+) -> None:
     console.print(logins_table(accounts))
+    print_enrolment(accounts)
     console.print(citizen_logins_table(citizens))
     console.print(facility_logins_table(facilities))
 
@@ -197,9 +220,10 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
 
 @app.command("logins")
 def logins(seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP)) -> None:
-    """Print the demo accounts with their passwords and current TOTP codes, and the named demo
-    citizens' eID passcodes (derived from the seed and this instance's secret key, not read
-    from the database; only the citizens' personal IDs are looked up)."""
+    """Print the demo accounts with their passwords and TOTP secrets (otpauth URIs for an
+    authenticator app), and the named demo citizens' eID passcodes (derived from the seed and
+    this instance's secret key, not read from the database; only the citizens' personal IDs
+    are looked up)."""
     try:
         with transaction() as session:
             accounts = demo_service.logins(session, seed=seed)
@@ -207,6 +231,28 @@ def logins(seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP)) -> None:
             facilities = demo_service.facility_logins(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
-    console.print(logins_table(accounts))
-    console.print(citizen_logins_table(citizens))
-    console.print(facility_logins_table(facilities))
+    _print_logins(accounts, citizens, facilities)
+
+
+@app.command("code")
+def code(
+    username: str = typer.Argument(..., help="A demo officer, e.g. pc06.demo."),
+    seed: int = typer.Option(DEFAULT_SEED, help=SEED_HELP),
+) -> None:
+    """Print the authenticator code of a demo officer valid right now (derived from the seed
+    and this instance's secret key, like the password)."""
+    try:
+        with transaction() as session:
+            accounts = {a.username: a for a in demo_service.logins(session, seed=seed)}
+    except OnceGovError as exc:
+        raise fail(exc) from exc
+    account = accounts.get(username)
+    if account is None:
+        raise typer.BadParameter(
+            f"not a demo officer; one of: {', '.join(accounts)}", param_hint="USERNAME"
+        )
+    # The sign-in also accepts the code of the step before (clock drift): about 30 s more.
+    console.print(
+        f"{account.username}: [bold green]{account.current_code()}[/bold green] "
+        f"(valid for about {seconds_left_in_step() + 30} s; run again for a fresh one)"
+    )

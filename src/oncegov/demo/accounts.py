@@ -14,6 +14,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+import pyotp
+
 from oncegov.auth.service import current_totp
 from oncegov.config import settings
 from oncegov.demo.profiles import CommuneInfo
@@ -41,6 +43,13 @@ class DemoLogin:
 
     def current_code(self) -> str:
         return current_totp(self.totp_secret)
+
+    @property
+    def provisioning_uri(self) -> str:
+        """``otpauth://totp/OnceGov:pc06.demo?secret=…&issuer=OnceGov`` for an authenticator."""
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(
+            name=self.username, issuer_name="OnceGov demo"
+        )
 
 
 def _derive(seed: int, purpose: str, username: str) -> bytes:

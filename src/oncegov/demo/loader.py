@@ -19,10 +19,11 @@ from oncegov.demo.generator import Population
 from oncegov.demo.rows import CITIZEN_FIELDS, HOUSEHOLD_FIELDS
 from oncegov.kit import clock
 from oncegov.registry.bulk.repository import CHANGE_COLUMNS, BulkRepository
+from oncegov.web.i18n import N_
 
 BATCH_SIZE = 20_000
 CHANGE_SOURCE = "demo"
-CHANGE_REASON = "Demo population"
+CHANGE_REASON = N_("Demo population")  # stored in English, shown translated
 CITIZEN_COLUMNS = (*CITIZEN_FIELDS, "version", "created_at", "updated_at")
 HOUSEHOLD_COLUMNS = (*HOUSEHOLD_FIELDS, "version", "created_at", "updated_at")
 

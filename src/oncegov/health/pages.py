@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -36,9 +35,10 @@ from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
 from oncegov.kit import clock
+from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.i18n import N_, _
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
@@ -83,7 +83,7 @@ def _today() -> dt.date:
 
 
 def _number(value: int) -> str:
-    return format_decimal(value, locale=get_locale())
+    return formatting.format_number(value)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -114,13 +114,35 @@ def detect_method(value: str) -> str:
     )
 
 
+# The beneficiary groups printed on the health-insurance card (its first two letters), by name;
+# the code stays beside the name, as the receptionist reads it on the card.
+BENEFICIARY_GROUPS: dict[str, str] = {
+    "TE": N_("Child under 6"),
+    "CC": N_("Person with merit to the revolution"),
+    "BT": N_("Monthly social pension"),
+    "HN": N_("Poor household"),
+    "DT": N_("Ethnic minority in an extremely difficult commune"),
+    "HT": N_("Retiree or pensioner"),
+    "CN": N_("Near-poor household"),
+    "HC": N_("Public servant"),
+    "DN": N_("Employee of an enterprise"),
+    "HS": N_("Pupil"),
+    "SV": N_("Student"),
+    "GD": N_("Household member (voluntary)"),
+}
+
+
+def beneficiary_group_label(code: str) -> str:
+    return f"{_(BENEFICIARY_GROUPS[code])} ({code})" if code in BENEFICIARY_GROUPS else code
+
+
 def _display_birth(value: str) -> str:
     """``1990-05-17`` → ``17/05/1990`` (a partial date keeps what it has)."""
     return "/".join(reversed(value.split("-")))
 
 
 def _display_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return formatting.format_date(day)
 
 
 @dataclass(frozen=True)
@@ -159,7 +181,7 @@ def _result_view(result: CheckInResult) -> dict[str, Any]:
             "valid_today": coverage.valid_on(day),
             "locked": coverage.locked,
             "benefit_level": coverage.benefit_level,
-            "beneficiary_group": coverage.beneficiary_group,
+            "beneficiary_group": beneficiary_group_label(coverage.beneficiary_group),
             "social_insurance_code": coverage.social_insurance_code,
         },
     }
@@ -292,7 +314,7 @@ def build_chart(stats: CheckInStatistics) -> Chart:
         chart.columns.append(DayColumn(_display_date(day), total, labelled, segments, summary))
         if index % every == 0:
             chart.x_labels.append(
-                (round(chart.left + index * slot + slot / 2, 2), day.strftime("%d/%m"))
+                (round(chart.left + index * slot + slot / 2, 2), formatting.format_day_month(day))
             )
     return chart
 
@@ -365,7 +387,7 @@ def statistics_page(
                 (m, _(METHOD_LABELS[m]), _number(stats.by_method.get(m, 0)))
                 for m in CHECKIN_METHODS
             ],
-            "share": format_percent(stats.chip_card_share, locale=get_locale()),
+            "share": formatting.format_percent_value(stats.chip_card_share, 0),
             "chip_facilities": stats.facilities_by_chip_card,
             "active_facilities": stats.active_facilities,
             "chart": build_chart(stats),

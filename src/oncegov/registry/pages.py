@@ -27,7 +27,7 @@ from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, 
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
 from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import N_, _, country_name
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
@@ -82,6 +82,29 @@ FIELD_LABELS: dict[str, str] = {
     "changes": N_("Changes"),
 }
 SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
+# The reference tables name relationships and religions in Vietnamese; pages show them in the
+# reader's language (message ids in English, the tables' own names as the translations).
+RELATIONSHIP_LABELS = {
+    "head": N_("Head of household"),
+    "spouse": N_("Spouse"),
+    "child": N_("Child"),
+    "parent": N_("Parent"),
+    "grandchild": N_("Grandchild"),
+    "grandparent": N_("Grandparent"),
+    "sibling": N_("Sibling"),
+    "child_in_law": N_("Son- or daughter-in-law"),
+    "other": N_("Other relative"),
+}
+RELIGION_LABELS = {
+    "none": N_("No religion"),
+    "buddhism": N_("Buddhism"),
+    "catholicism": N_("Catholicism"),
+    "protestantism": N_("Protestantism"),
+    "caodaism": N_("Caodaism"),
+    "hoahao": N_("Hoa Hao Buddhism"),
+    "islam": N_("Islam"),
+    "other": N_("Other religion"),
+}
 STATUS_LABELS = {"living": N_("Living"), "deceased": N_("Deceased"), "missing": N_("Missing")}
 SOURCE_LABELS = {
     "edit": N_("Officer correction"),
@@ -178,19 +201,21 @@ def display_value(field_name: str, value: Any, communes: CommuneNames) -> str:
     text = str(value)
     if field_name in COMMUNE_FIELDS:
         return communes.label(text)
-    known: dict[str, str] | None = {
-        "ethnicity_code": ETHNIC_GROUPS,
-        "religion": RELIGIONS,
-        "relationship_to_head": RELATIONSHIPS,
-    }.get(field_name)
-    if known is not None:
-        return known.get(text, text)
+    if field_name == "ethnicity_code":
+        return ETHNIC_GROUPS.get(text, text)  # the groups' own names, in every language
+    translated = {"religion": RELIGION_LABELS, "relationship_to_head": RELATIONSHIP_LABELS}.get(
+        field_name
+    )
+    if translated is not None:
+        return _(translated[text]) if text in translated else text
     if field_name == "sex":
         return _(SEX_LABELS[text]) if text in SEX_LABELS else text
     if field_name == "status":
         return _(STATUS_LABELS[text]) if text in STATUS_LABELS else text
     if field_name in ("date_of_birth", "date_of_death"):
         return display_birth(text)
+    if field_name == "nationality":
+        return country_name(text)
     return text
 
 
@@ -293,7 +318,8 @@ def _history_rows(changes: list[ChangeOut], communes: CommuneNames) -> list[dict
                 "when": local_time(change.changed_at),
                 "actor": change.actor,
                 "source": _(SOURCE_LABELS.get(change.source, change.source)),
-                "reason": change.reason,
+                # Reasons the system itself writes (the demo, imports) are message ids.
+                "reason": _(change.reason) if change.reason else "—",
                 "legal_reference": change.legal_reference or "—",
                 "fields": fields,
             }
@@ -385,9 +411,9 @@ def _options(field_name: str) -> list[tuple[str, str]] | None:
     if field_name == "ethnicity_code":
         return [(code, f"{code} – {name}") for code, name in ETHNIC_GROUPS.items()]
     if field_name == "religion":
-        return list(RELIGIONS.items())
+        return [(code, _(RELIGION_LABELS[code])) for code in RELIGIONS]
     if field_name == "relationship_to_head":
-        return [("", "—"), *RELATIONSHIPS.items()]
+        return [("", "—"), *((code, _(RELATIONSHIP_LABELS[code])) for code in RELATIONSHIPS)]
     return None
 
 

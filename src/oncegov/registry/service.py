@@ -231,7 +231,10 @@ def match_by_name_and_birth(
     try:
         birth = PartialDate.parse(date_of_birth.strip())
     except ValueError as exc:
-        raise ValidationFailed(f"Date of birth: {exc}", field="date_of_birth") from exc
+        # The parser's own text is English and technical: the reader gets one message.
+        raise ValidationFailed(
+            N_("Date of birth is not a valid date (day/month/year)"), field="date_of_birth"
+        ) from exc
     key = name_key(full_name)
     if not key:
         raise ValidationFailed(N_("Full name is required"), field="full_name")

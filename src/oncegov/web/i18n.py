@@ -45,6 +45,9 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for
 
 _ = gettext
 
+# Starlette's reason phrases, which the error page shows for routing errors (404, 405).
+HTTP_REASONS = (N_("Not Found"), N_("Method Not Allowed"))
+
 
 def country_name(code: str | None) -> str:
     """A 2-letter country code in the current language (CLDR, via Babel): ``VN`` → ``Việt

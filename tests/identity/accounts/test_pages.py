@@ -573,3 +573,31 @@ def test_outbox_page(client: TestClient, db: Session, monkeypatch: pytest.Monkey
     monkeypatch.setattr(settings, "environment", "production")
     assert client.get("/eid/sms", params={"phone": PHONE}).status_code == 404
     assert client.get("/eid/sms").status_code == 404
+
+
+def test_a_refused_desk_action_keeps_the_form_and_shows_the_error_at_its_field(
+    client: TestClient, db: Session, id_card_officer: OfficerLogin, citizen: Citizen
+) -> None:
+    csrf = login(client, id_card_officer)
+    refused = client.post(
+        "/identity/eid/level2",
+        data={
+            "csrf_token": csrf,
+            "personal_id": citizen.personal_id,
+            "phone": PHONE,
+            "portrait_matched": "true",
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.text
+    assert "Something went wrong" not in html  # the desk page, not the error page
+    assert f'value="{PHONE}"' in html and "checked" in html  # what was typed is kept
+    error = html.index('id="level2-card_checked-error"')
+    assert "Check the citizen's chip ID card first" in html[error : error + 200]
+    assert html.index("I checked the chip ID card") < error  # right under its checkbox
+    assert service.account_of(db, citizen.personal_id) is None  # nothing written
+    no_reason = client.post(
+        "/identity/eid/lock",
+        data={"csrf_token": csrf, "personal_id": citizen.personal_id, "reason": " "},
+    )
+    assert no_reason.status_code in (404, 409, 422) and "Something went wrong" not in no_reason.text

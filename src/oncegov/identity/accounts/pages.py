@@ -9,7 +9,7 @@ form with its error, not raised, so the request's transaction commits the counte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -37,6 +37,7 @@ from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
 from oncegov.web.client import client_ip
+from oncegov.web.forms import attempt
 from oncegov.web.i18n import N_, gettext
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
@@ -500,7 +501,10 @@ def _desk(
     *,
     notice: str | None = None,
     error: OnceGovError | None = None,
+    typed: Mapping[str, object] | None = None,
 ) -> HTMLResponse:
+    """The desk page; after a refused action, the same page with the error at its field and
+    the action's form as it was filled in (``typed``)."""
     view = None
     lookup_error = error
     if personal_id.strip():
@@ -514,6 +518,7 @@ def _desk(
         "notice": notice,
         "error": lookup_error.message if lookup_error else None,
         "error_field": lookup_error.field if lookup_error else None,
+        "typed": typed or {},
         "labels": labels,
     }
     status = lookup_error.status if lookup_error else 200
@@ -538,16 +543,23 @@ def desk_level2(
     portrait_matched: Annotated[bool, Form()] = False,
     commune_code: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    service.register_level2_at_desk(
+    outcome = attempt(
         db,
-        desk.actor(),
-        personal_id=personal_id,
-        phone=phone,
-        commune_code=commune_code,
-        card_checked=card_checked,
-        portrait_matched=portrait_matched,
-        scope=desk.scope,
+        lambda: service.register_level2_at_desk(
+            db,
+            desk.actor(),
+            personal_id=personal_id,
+            phone=phone,
+            commune_code=commune_code,
+            card_checked=card_checked,
+            portrait_matched=portrait_matched,
+            scope=desk.scope,
+        ),
     )
+    if isinstance(outcome, OnceGovError):
+        typed = {"form": "level2", "phone": phone, "card_checked": card_checked,
+                 "portrait_matched": portrait_matched}  # fmt: skip
+        return _desk(request, db, desk, personal_id, error=outcome, typed=typed)
     notice = N_("Level 2 registered. The citizen received a code by SMS to activate it.")
     return _desk(request, db, desk, personal_id, notice=notice)
 
@@ -560,7 +572,15 @@ def desk_lock(
     personal_id: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    service.lock_by_police(db, desk.actor(), personal_id, reason=reason, scope=desk.scope)
+    outcome = attempt(
+        db,
+        lambda: service.lock_by_police(
+            db, desk.actor(), personal_id, reason=reason, scope=desk.scope
+        ),
+    )
+    if isinstance(outcome, OnceGovError):
+        typed = {"form": "lock", "reason": reason}
+        return _desk(request, db, desk, personal_id, error=outcome, typed=typed)
     return _desk(request, db, desk, personal_id, notice=N_("The account is locked."))
 
 
@@ -572,5 +592,13 @@ def desk_unlock(
     personal_id: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    service.unlock_by_police(db, desk.actor(), personal_id, reason=reason, scope=desk.scope)
+    outcome = attempt(
+        db,
+        lambda: service.unlock_by_police(
+            db, desk.actor(), personal_id, reason=reason, scope=desk.scope
+        ),
+    )
+    if isinstance(outcome, OnceGovError):
+        typed = {"form": "unlock", "reason": reason}
+        return _desk(request, db, desk, personal_id, error=outcome, typed=typed)
     return _desk(request, db, desk, personal_id, notice=N_("The account is unlocked."))

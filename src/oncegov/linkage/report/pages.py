@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
@@ -23,8 +22,9 @@ from oncegov.db import DbSession
 from oncegov.linkage.models import METHODS
 from oncegov.linkage.report import service
 from oncegov.linkage.report.service import SyncReport
+from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
-from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.i18n import N_, _
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
@@ -58,11 +58,11 @@ BAR_COLOUR = "#5c6bc0"  # an SVG presentation attribute: the CSP refuses inline 
 
 
 def _number(value: int) -> str:
-    return format_decimal(value, locale=get_locale())
+    return formatting.format_number(value)
 
 
 def _percent(value: float) -> str:
-    return format_percent(value, format="#,##0.0%", locale=get_locale())
+    return formatting.format_percent_value(value)
 
 
 def _source_label(source: str) -> str:
@@ -100,7 +100,7 @@ class RateChart(ChartFrame):
 
 
 def _day(moment: dt.datetime) -> str:
-    return local_time(moment)[:10]
+    return formatting.format_date(moment)
 
 
 def build_chart(report: SyncReport) -> RateChart:
@@ -112,7 +112,7 @@ def build_chart(report: SyncReport) -> RateChart:
     chart.y_ticks = [
         (
             round(chart.plot_bottom - share * plot_height, 2),
-            format_percent(share, locale=get_locale()),
+            formatting.format_percent_value(share, 0),
         )
         for share in (0.0, 0.25, 0.5, 0.75, 1.0)
     ]
@@ -159,7 +159,7 @@ def _report_context(report: SyncReport) -> dict[str, Any]:
             "settings_version": run.settings_version,
             "started_at": local_time(run.started_at),
             "finished_at": local_time(run.finished_at),
-            "seconds": format_decimal(round(run.seconds, 1), locale=get_locale()),
+            "seconds": formatting.format_number(run.seconds, 1),
             "actor": run.actor,
         },
         "figures": {

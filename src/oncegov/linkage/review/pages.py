@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -24,10 +24,12 @@ from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.errors import Conflict, OnceGovError, ValidationFailed
 from oncegov.kit.text import fold
+from oncegov.linkage.report.pages import SOURCE_LABELS
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import CandidateView, Contribution, ReviewItem
 from oncegov.registry.pages import display_birth
 from oncegov.registry.service import CommuneNames
+from oncegov.web import formatting
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.i18n import N_, _, get_locale
 from oncegov.web.params import IdPath, PageQuery
@@ -62,9 +64,13 @@ REJECTED = "reject"
 
 
 def percent(value: float | None) -> str:
+    """A probability to one decimal that never rounds up to a certainty it is not: 0.99996 is
+    ``> 99.9%``, and only 1 itself is ``100%``."""
     if value is None:
         return "—"
-    return format_percent(value, format="#,##0.0%", locale=get_locale())
+    if 0.999 < value < 1:
+        return "> " + formatting.format_percent_value(0.999)
+    return formatting.format_percent_value(value)
 
 
 def weight_text(value: float) -> str:
@@ -99,7 +105,16 @@ LEVEL_LABELS: dict[str, str] = {
 
 
 def _contribution_view(c: Contribution) -> dict[str, Any]:
-    favours = c.match_weight >= 0
+    if c.level.endswith(" is NULL") or c.match_weight == 0:
+        # A value missing on either side weighs nothing: it is no evidence either way.
+        return {
+            "field": c.field,
+            "level": _("no information"),
+            "weight": weight_text(0.0),
+            "css": "weight-none",
+            "meaning": _("a value is missing: no evidence either way"),
+        }
+    favours = c.match_weight > 0
     return {
         "field": c.field,
         "level": _(LEVEL_LABELS[c.level]) if c.level in LEVEL_LABELS else c.level,
@@ -197,6 +212,12 @@ def comparison(item: ReviewItem, communes: CommuneNames) -> list[dict[str, Any]]
     return rows
 
 
+def source_label(source: str | None) -> str:
+    if not source:
+        return "—"
+    return _(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+
+
 def _reason(reason: str | None) -> str:
     return _(REASON_LABELS[reason]) if reason in REASON_LABELS else (reason or "—")
 
@@ -232,6 +253,7 @@ def queue_page(
         request,
         "linkage/review/queue.html",
         {
+            "source_label": source_label,
             "result": result,
             "rows": [
                 {
@@ -266,6 +288,7 @@ def _item_page(
         request,
         "linkage/review/item.html",
         {
+            "source_label": source_label,
             "item": found,
             "reason": _reason(found.reason),
             "rows": comparison(found, communes),

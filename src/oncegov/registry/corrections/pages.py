@@ -34,6 +34,8 @@ from oncegov.registry.corrections.schemas import (
     CorrectionOut,
 )
 from oncegov.registry.pages import (
+    RELATIONSHIP_LABELS,
+    RELIGION_LABELS,
     SEX_LABELS,
     display_birth,
     display_value,
@@ -242,9 +244,9 @@ def _options(column: str) -> list[tuple[str, str]] | None:
     if column == "ethnicity_code":
         return [(code, f"{code} – {name}") for code, name in ETHNIC_GROUPS.items()]
     if column == "religion":
-        return list(RELIGIONS.items())
+        return [(code, _(RELIGION_LABELS[code])) for code in RELIGIONS]
     if column == "relationship_to_head":
-        return [("", "—"), *RELATIONSHIPS.items()]
+        return [("", "—"), *((code, _(RELATIONSHIP_LABELS[code])) for code in RELATIONSHIPS)]
     return None
 
 

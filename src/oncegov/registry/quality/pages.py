@@ -14,7 +14,9 @@ from oncegov.auth.roles import QUALITY_READ, QUALITY_RESOLVE, QUALITY_RUN
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.errors import ValidationFailed
+from oncegov.registry.pages import display_value
 from oncegov.registry.quality import service
+from oncegov.registry.quality.details import translated_detail
 from oncegov.registry.quality.models import FINDING_STATUSES
 from oncegov.registry.quality.rules import (
     FIELD_LABELS,
@@ -25,6 +27,7 @@ from oncegov.registry.quality.rules import (
 )
 from oncegov.registry.quality.schemas import FindingFilters
 from oncegov.registry.schemas import CitizenOut
+from oncegov.registry.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
@@ -152,8 +155,20 @@ def findings(
             "statuses": FINDING_STATUSES,
             "status_labels": RESOLUTION_LABELS,
             "severity_labels": SEVERITY_LABELS,
+            "detail_label": translated_detail,
+            "commune_label": CommuneNames(db).label,
         },
     )
+
+
+def _shown_values(citizens: list[CitizenOut], communes: CommuneNames) -> dict[str, dict[str, str]]:
+    """What the finding page shows of each citizen: labels for codes, dates as dates."""
+    return {
+        c.personal_id: {
+            field: display_value(field, field_value(c, field), communes) for field in SHOWN_FIELDS
+        }
+        for c in citizens
+    }
 
 
 def _finding_page(
@@ -185,6 +200,9 @@ def _finding_page(
         "severity_labels": SEVERITY_LABELS,
         "field_labels": FIELD_LABELS,
         "shown_fields": SHOWN_FIELDS,
+        "shown_values": _shown_values(detail.citizens, CommuneNames(db)),
+        "detail_text": translated_detail(detail.finding.detail),
+        "commune_label": CommuneNames(db).label(detail.finding.commune_code),
     }
     return render(
         request, "quality/finding.html", context, status_code=422 if error is not None else 200

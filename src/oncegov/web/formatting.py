@@ -1,0 +1,103 @@
+"""Numbers, dates and moments in the request's language (CLDR patterns, via Babel) and the
+deployment's time zone: ``20.715`` and ``2/12/2026`` in Vietnamese, ``20,715`` and ``12/2/2026``
+in English. Every page formats through these (they are the templates' filters of the same
+names), so no page shows a number or a moment its own way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_skeleton, format_time, get_datetime_format
+from babel.numbers import format_decimal, format_percent
+
+from oncegov.kit import clock
+from oncegov.web.i18n import N_, get_locale, gettext
+
+EMPTY = "—"
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """A stored UTC moment in the deployment's zone (SQLite returns naive UTC)."""
+    return clock.local(moment)
+
+
+def format_number(value: float | None, digits: int | None = None) -> str:
+    """``20715`` → ``20.715`` (vi) / ``20,715`` (en); ``digits`` fixes the decimals."""
+    if value is None:
+        return EMPTY
+    if digits is None:
+        return format_decimal(value, locale=get_locale())
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=get_locale())
+
+
+def format_percent_value(share: float | None, digits: int = 1) -> str:
+    """A share between 0 and 1: ``0.973`` → ``97,3%`` (vi) / ``97.3%`` (en)."""
+    if share is None:
+        return EMPTY
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return format_percent(share, format=pattern, locale=get_locale())
+
+
+def format_date(day: dt.date | dt.datetime | None) -> str:
+    """A calendar day, numeric: ``2/12/2026`` (vi) / ``12/2/2026`` (en). A moment is first
+    turned into the deployment's local day."""
+    if day is None:
+        return EMPTY
+    if isinstance(day, dt.datetime):
+        day = _local(day).date()
+    return format_skeleton("yMd", day, locale=get_locale())
+
+
+def format_day_month(day: dt.date) -> str:
+    """A short axis label: ``2/12`` (vi) / ``12/2`` (en)."""
+    return format_skeleton("dM", day, locale=get_locale())
+
+
+def format_datetime(moment: dt.datetime | None, seconds: bool = True) -> str:
+    """A stored moment in local time: ``04:05:03 2/12/2026`` (vi) / ``12/2/2026, 4:05:03 AM``
+    (en), joined the way the language joins a date and a time."""
+    if moment is None:
+        return EMPTY
+    local = _local(moment)
+    locale = get_locale()
+    time = format_time(local, "medium" if seconds else "short", locale=locale)
+    date = format_skeleton("yMd", local.date(), locale=locale)
+    return str(get_datetime_format("medium", locale=locale)).format(time, date)
+
+
+_ACTOR_KINDS = {
+    "officer": N_("Officer %(name)s"),
+    "citizen": N_("Citizen %(name)s"),
+    "service": N_("System %(name)s"),
+}
+_CHANNELS = {
+    "cli": N_("command line"),
+    "job": N_("scheduled job"),
+    "web": N_("web"),
+    "api": N_("API"),
+}
+
+
+def channel_label(channel: str | None) -> str:
+    """How an action came in (``web``, ``api``, ``cli``, ``job``), in the reader's words."""
+    if not channel:
+        return EMPTY
+    return gettext(_CHANNELS[channel]) if channel in _CHANNELS else channel
+
+
+def actor_label(label: str | None) -> str:
+    """A stored actor (``kind:id``) as a reader names it: ``officer:pc06.demo`` → ``Cán bộ
+    pc06.demo``, ``system:cli:root`` → ``Hệ thống (dòng lệnh, root)``."""
+    if not label:
+        return EMPTY
+    kind, _sep, name = label.partition(":")
+    if kind == "system":
+        channel, _sep, user = name.partition(":")
+        if channel in _CHANNELS:
+            where = gettext(_CHANNELS[channel])
+            return gettext("System (%(how)s)") % {"how": f"{where}, {user}" if user else where}
+        return gettext("System (%(how)s)") % {"how": name}
+    if kind in _ACTOR_KINDS and name:
+        return gettext(_ACTOR_KINDS[kind]) % {"name": name}
+    return label
