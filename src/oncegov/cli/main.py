@@ -57,6 +57,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        limit_concurrency=settings.server_max_concurrency,
     )
 
 
