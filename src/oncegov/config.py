@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,12 @@ class Settings(BaseSettings):
     ip_login_limit_per_minute: int = 30
     lookup_limit_per_minute: int = 120
     service_token_cache_seconds: int = 10
+
+    # Rate limits: "database" (the throttles table) or "redis" (counters at redis_url, under
+    # redis_key_prefix, so several deployments can share one Redis).
+    rate_limit_backend: Literal["database", "redis"] = "database"
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_key_prefix: str = "oncegov:ratelimit:"
 
     # Citizens (eID). Their session cookie is separate from the officers' one.
     citizen_session_cookie: str = "oncegov_eid_session"

@@ -9,6 +9,7 @@ from oncegov.identity.cards import models as id_card_models
 from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
 from oncegov.linkage import models as linkage_models
+from oncegov.ratelimit import models as ratelimit_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
 from oncegov.registry.corrections import models as correction_models
@@ -29,5 +30,6 @@ __all__ = [
     "metadata",
     "oidc_models",
     "quality_models",
+    "ratelimit_models",
     "registry_models",
 ]

@@ -1,4 +1,4 @@
-"""Officer accounts, role assignments scoped to units, sessions, service tokens, throttling."""
+"""Officer accounts, role assignments scoped to units, sessions, service tokens."""
 
 from __future__ import annotations
 
@@ -87,13 +87,3 @@ class ServiceToken(Base):
     scope_code: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Throttle(Base):
-    """Fixed-window counters for rate limits (login per IP, lookups per actor)."""
-
-    __tablename__ = "throttles"
-
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,15 +1,14 @@
-"""All SQL for officers, sessions, service tokens and throttles."""
+"""All SQL for officers, sessions and service tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, Throttle, WebSession
+from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, WebSession
 from oncegov.registry.models import Commune
 
 
@@ -91,30 +90,3 @@ class AuthRepository:
 
     def service_token_by_name(self, name: str) -> ServiceToken | None:
         return self.session.scalar(select(ServiceToken).where(ServiceToken.name == name))
-
-    def throttles_for_update(self, keys: Collection[str]) -> dict[str, tuple[dt.datetime, int]]:
-        """(window start, count) per existing key, row-locked on PostgreSQL until commit."""
-        rows = self.session.execute(
-            select(Throttle.key, Throttle.window_start, Throttle.count)
-            .where(Throttle.key.in_(sorted(keys)))
-            .with_for_update()
-        ).all()
-        return {row[0]: (row[1], int(row[2])) for row in rows}
-
-    def write_throttles(
-        self, updates: list[dict[str, object]], inserts: list[dict[str, object]]
-    ) -> None:
-        # Core statements on the table (an ORM bulk update would want primary-key dicts).
-        table = cast(Table, Throttle.__table__)
-        if updates:
-            self.session.execute(
-                update(table)
-                .where(table.c.key == bindparam("k"))
-                .values(window_start=bindparam("start"), count=bindparam("n")),
-                updates,
-            )
-        if inserts:
-            self.session.execute(insert(table), inserts)
-
-    def throttle(self, key: str) -> Throttle | None:
-        return self.session.get(Throttle, key)

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, Throttle, WebSession
+from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, WebSession
 from oncegov.auth.repository import AuthRepository
 from oncegov.auth.roles import ROLES
 from oncegov.auth.schemas import CitizenPrincipal, Principal, UnitScope
@@ -28,6 +28,7 @@ from oncegov.errors import (
 )
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
+from oncegov.ratelimit import rate_limiter
 from oncegov.web.i18n import N_
 
 _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
@@ -191,20 +192,10 @@ def principal_for_officer(
 
 def hit_rate_limit(session: Session, key: str, limit: int, window_seconds: int = 60) -> None:
     """Count one hit on ``key``; raise TooManyRequests past ``limit`` in the current window."""
-    repo = AuthRepository(session)
-    moment = now()
-    throttle = repo.throttle(key)
-    if throttle is None:
-        repo.add(Throttle(key=key, window_start=moment, count=1))
-        return
-    if moment - _aware(throttle.window_start) >= dt.timedelta(seconds=window_seconds):
-        throttle.window_start = moment
-        throttle.count = 1
-        return
-    throttle.count += 1
-    if throttle.count > limit:
+    usage = rate_limiter(session).hit(key, limit=limit, window_seconds=window_seconds)
+    if usage.exceeded:
         raise TooManyRequests(
-            N_("Too many requests; try again in a minute"), retry_after=window_seconds
+            N_("Too many requests; try again in a minute"), retry_after=usage.reset_after
         )
 
 
@@ -212,31 +203,14 @@ def take_hits(
     session: Session, hits: dict[str, int], limit: int, window_seconds: int = 60
 ) -> dict[str, int]:
     """Count many hits on many keys at once (a group-committed batch of check-ins from several
-    facilities): one query and at most two statements. Returns, per key, how many of its hits
-    fit under ``limit`` in the current window; the caller refuses the rest.
-
-    Two workers creating the same new key at once on PostgreSQL: one insert fails, its batch
-    rolls back and is retried item by item, which then finds the row."""
-    repo = AuthRepository(session)
-    moment = now()
-    window = dt.timedelta(seconds=window_seconds)
-    current = repo.throttles_for_update(hits.keys())
-    updates: list[dict[str, object]] = []
-    inserts: list[dict[str, object]] = []
-    allowed: dict[str, int] = {}
-    for key, count in hits.items():
-        found = current.get(key)
-        if found is not None and moment - _aware(found[0]) < window:
-            start, before = found[0], found[1]
-        else:
-            start, before = moment, 0
-        allowed[key] = max(0, min(count, limit - before))
-        if found is None:
-            inserts.append({"key": key, "window_start": start, "count": before + count})
-        else:
-            updates.append({"k": key, "start": start, "n": before + count})
-    repo.write_throttles(updates, inserts)
-    return allowed
+    facilities). Returns, per key, how many of its hits fit under ``limit`` in the current
+    window; the caller refuses the rest. Keys are taken in order, so two batches that share
+    keys lock their rows in the same order and cannot deadlock."""
+    limiter = rate_limiter(session)
+    return {
+        key: limiter.hit(key, limit=limit, window_seconds=window_seconds, amount=hits[key]).allowed
+        for key in sorted(hits)
+    }
 
 
 # --- login ------------------------------------------------------------------------------------
