@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +21,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
 from oncegov.db import make_engine
-from oncegov.registry.models import Citizen
+from oncegov.kit.actor import Actor
+from oncegov.registry import service as registry
+from oncegov.registry.models import Citizen, RegistryChange
+from oncegov.registry.repository import RegistryRepository
 from tests.fixtures import CAO_BANG, COMMUNE_A, OfficerLogin, make_citizen, make_officer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,3 +251,75 @@ def test_an_unexpected_error_closes_the_connection(app: FastAPI) -> None:
             assert answer.status_code == 500
             assert answer.headers["connection"] == "close"
         assert "connection" not in client.get("/healthz").headers
+
+
+# --- transactions of many threads at once (no server) -----------------------------------------
+
+THREADS = 8
+
+
+def _in_threads(url: str, job: Callable[[Session, int], object], count: int) -> list[object]:
+    """``job(session, i)`` for ``i < count`` from THREADS threads, each in a transaction of its
+    own that commits; the results in order (an exception is re-raised)."""
+    engine = make_engine(url)
+    start = threading.Barrier(THREADS)
+
+    def one(i: int) -> object:
+        if i < THREADS:
+            start.wait()  # the first ones really start together
+        with Session(engine) as session:
+            result = job(session, i)
+            session.commit()
+            return result
+
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            return list(pool.map(one, range(count)))
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_first_claims_of_a_sequence_each_get_their_own_number(
+    cli_database: str,
+) -> None:
+    prefix = "004326"  # no citizen holds a number of it: every claim is a fresh row or step
+    numbers = _in_threads(
+        cli_database,
+        lambda session, _i: RegistryRepository(session).claim_sequence(prefix, start=1),
+        THREADS * 4,
+    )
+    assert sorted(numbers) == list(range(1, THREADS * 4 + 1))  # type: ignore[type-var]
+
+
+def test_concurrent_changes_of_one_citizen_are_serialised_not_lost(cli_database: str) -> None:
+    """Each change reads the record (and something else first, so its snapshot is older than
+    the other writers' commits), then writes the next version: none fails, none is lost."""
+    engine = make_engine(cli_database)
+    with Session(engine) as session:
+        citizen = make_citizen(session, full_name="Nông Thị Đồng", birth_year=1970)
+        personal_id = citizen.personal_id
+        session.commit()
+    engine.dispose()
+    actor = Actor("system", "concurrency-test", "Concurrency test")
+
+    def change(session: Session, i: int) -> int:
+        session.execute(select(func.count()).select_from(Citizen)).scalar_one()
+        time.sleep(0.01)  # others commit meanwhile
+        out = registry.record_change(
+            session,
+            actor,
+            personal_id,
+            {"current_address": f"Tổ {i + 10}"},
+            reason="concurrency test",
+        )
+        return out.version
+
+    versions = _in_threads(cli_database, change, THREADS * 2)
+    assert sorted(versions) == list(range(2, THREADS * 2 + 2))  # type: ignore[type-var]
+    engine = make_engine(cli_database)
+    with Session(engine) as session:
+        history = session.scalars(
+            select(RegistryChange.version).where(RegistryChange.entity_key == personal_id)
+        ).all()
+    engine.dispose()
+    assert sorted(history) == list(range(1, THREADS * 2 + 2))

@@ -77,8 +77,8 @@ def _configure_sqlite(engine: Engine, gate: _WriteGate) -> None:
         finally:
             writes.finished(_info_of(connection), committed=False)
 
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
     @event.listens_for(engine, "invalidate")
     def _on_invalidate(_dbapi: Any, record: Any, _exc: Any) -> None:
