@@ -25,12 +25,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
+from oncegov.config import settings
 from oncegov.db import make_engine
+from oncegov.identity.accounts import service as accounts
+from oncegov.identity.accounts.models import EidAccount
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen, RegistryChange
 from oncegov.registry.repository import RegistryRepository
-from tests.fixtures import CAO_BANG, COMMUNE_A, OfficerLogin, make_citizen, make_officer
+from tests.fixtures import (
+    CAO_BANG,
+    COMMUNE_A,
+    OfficerLogin,
+    make_citizen,
+    make_eid_account,
+    make_officer,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("An", "Bình", "Cường", "Dũng", "Em", "Giang", "Hà", "Khoa")
@@ -262,10 +272,11 @@ def _in_threads(url: str, job: Callable[[Session, int], object], count: int) -> 
     """``job(session, i)`` for ``i < count`` from THREADS threads, each in a transaction of its
     own that commits; the results in order (an exception is re-raised)."""
     engine = make_engine(url)
-    start = threading.Barrier(THREADS)
+    together = min(THREADS, count)
+    start = threading.Barrier(together)
 
     def one(i: int) -> object:
-        if i < THREADS:
+        if i < together:
             start.wait()  # the first ones really start together
         with Session(engine) as session:
             result = job(session, i)
@@ -323,3 +334,26 @@ def test_concurrent_changes_of_one_citizen_are_serialised_not_lost(cli_database:
         ).all()
     engine.dispose()
     assert sorted(history) == list(range(1, THREADS * 2 + 2))
+
+
+def test_concurrent_wrong_passcodes_all_count_towards_the_lockout(cli_database: str) -> None:
+    engine = make_engine(cli_database)
+    with Session(engine) as session:
+        citizen = make_citizen(session, full_name="Nông Văn Khóa", birth_year=1975)
+        account = make_eid_account(session, citizen, level=1)
+        personal_id, account_id = citizen.personal_id, account.id
+        session.commit()
+    engine.dispose()
+    tries = settings.passcode_max_failures_before_lock - 1  # all count, none is locked out yet
+
+    def wrong(session: Session, i: int) -> None:
+        with pytest.raises(accounts.LoginFailed):
+            accounts.check_passcode_login(
+                session, personal_id=personal_id, passcode="000000", ip=f"10.0.0.{i}"
+            )
+
+    _in_threads(cli_database, wrong, tries)
+    engine = make_engine(cli_database)
+    with Session(engine) as session:
+        assert session.get(EidAccount, account_id).failed_logins == tries  # type: ignore[union-attr]
+    engine.dispose()

@@ -24,9 +24,10 @@ from typing import Annotated, Any, Generic, TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI
-from sqlalchemy import Dialect, Engine, Table, create_engine, event
+from sqlalchemy import Dialect, Engine, Table, create_engine, event, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from oncegov.config import settings
 
@@ -383,6 +384,27 @@ def session_scope(app: FastAPI) -> AbstractContextManager[Session]:
     (group commit, cached credential loads) so tests' rolled-back session still applies."""
     provider = app.dependency_overrides.get(get_db, get_db)
     return contextmanager(provider)()
+
+
+def increment(session: Session, row: object, column: str, by: int = 1) -> int:
+    """Add ``by`` to a counter column of a loaded row in one statement (``UPDATE … RETURNING``)
+    and return the new value. ``row.count += 1`` writes back what it read, so two concurrent
+    increments count one (a failed sign-in that never counts towards the lockout); this one is
+    serialised by the row lock (PostgreSQL) or the write lock (SQLite). The row is told the
+    new value without being marked changed."""
+    state = inspect(row)
+    mapper = state.mapper
+    table = mapper.local_table
+    key = [c == value for c, value in zip(mapper.primary_key, state.identity or (), strict=True)]
+    session.flush()  # the row's pending changes first
+    counter = table.c[column]
+    value = int(
+        session.execute(
+            update(table).where(*key).values({column: counter + by}).returning(counter)
+        ).scalar_one()
+    )
+    set_committed_value(row, column, value)
+    return value
 
 
 ItemT = TypeVar("ItemT")
