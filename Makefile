@@ -9,7 +9,7 @@ DEMO_SCALE ?= 1
 PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-pg test-clock test-api lint bench setup i18n i18n-extract browser faketime serve demo clean
+.PHONY: run test test-pg test-clock test-api lint bench bench-concurrency bench-concurrency-pg setup i18n i18n-extract browser faketime serve demo clean
 
 ## Environment: uv (pinned, in .tools/) installs the locked dependencies into .venv.
 $(UV):
@@ -85,6 +85,13 @@ lint: $(VENV)/.synced
 bench: setup
 	$(RUN) python bench/demo_bench.py
 	$(RUN) python bench/import_bench.py
+
+## 64 connections of mixed authenticated reads and writes for 60 s (docs/operations.md).
+bench-concurrency: setup
+	$(RUN) python bench/concurrency_bench.py
+
+bench-concurrency-pg: setup
+	$(RUN) python bench/concurrency_bench.py --pg
 
 clean:
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

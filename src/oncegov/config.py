@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     # thresholds, frozen start-up objects, SQLite checkpoints in a background thread).
     server_tuning: bool = False
     gc_gen0_threshold: int = 50_000
+    # Requests in progress at once per worker process (uvicorn answers 503 beyond). The thread
+    # pool gets more threads than this, so a request that holds a database lock always finds a
+    # thread for its next step even when every other request waits for that lock.
+    server_max_concurrency: int = 256
 
     # Health-insurance check-in at medical facilities.
     # Check-ins per facility and minute (all its desks and its hospital system together).

@@ -238,6 +238,9 @@ def _driver_outage(error: BaseException | None, *, default: bool) -> bool:
     return default
 
 
+CLOSE = {"Connection": "close"}
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -352,8 +355,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         error = OnceGovError(N_("Internal error"), code="internal_error")
+        # The server closes the connection after an unhandled error: say so, so that a
+        # keep-alive client does not send its next request into a closing socket.
         if _wants_json(request):
-            return JSONResponse({"error": error.as_dict()}, status_code=500)
+            return JSONResponse({"error": error.as_dict()}, status_code=500, headers=CLOSE)
         from oncegov.web.templating import render
 
-        return render(request, "error.html", {"error": error}, status_code=500)
+        response = render(request, "error.html", {"error": error}, status_code=500)
+        response.headers.update(CLOSE)
+        return response

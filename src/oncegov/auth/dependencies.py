@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -47,17 +48,35 @@ async def _check_csrf(request: Request, expected: str | None) -> None:
         raise PermissionDenied(N_("Form expired or forged; reload the page"), code="csrf_failed")
 
 
-async def current_principal(request: Request, db: DbSession) -> Principal:
-    """The officer behind the session cookie, or the service client behind a bearer token."""
+# Database work never runs on the event loop: the session-backed lookups below are plain
+# functions (FastAPI runs them in the thread pool); only the CSRF check, which may have to read
+# the posted form, is a coroutine, and it touches no database.
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    principal: Principal
+    by_cookie: bool  # a browser session (CSRF applies), not a bearer token
+
+
+def _resolve_principal(request: Request, db: DbSession) -> _Resolved:
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
-        return service.service_principal(db, authorization[7:].strip())
+        return _Resolved(service.service_principal(db, authorization[7:].strip()), False)
     token = request.cookies.get(settings.session_cookie)
     if not token:
         raise NotAuthenticated(N_("Please sign in"))
-    principal = service.officer_principal_from_session(db, token)
-    await _check_csrf(request, principal.csrf_token)
-    request.state.principal = principal
+    return _Resolved(service.officer_principal_from_session(db, token), True)
+
+
+async def current_principal(
+    request: Request, resolved: Annotated[_Resolved, Depends(_resolve_principal)]
+) -> Principal:
+    """The officer behind the session cookie, or the service client behind a bearer token."""
+    principal = resolved.principal
+    if resolved.by_cookie:
+        await _check_csrf(request, principal.csrf_token)
+        request.state.principal = principal
     return principal
 
 
@@ -107,14 +126,19 @@ async def principal_outside_request_session(request: Request) -> Principal:
     return principal
 
 
-async def current_citizen(request: Request, db: DbSession) -> CitizenPrincipal:
-    """The citizen behind the eID session cookie; unsafe methods need the session's CSRF token.
-
-    Pages answer an anonymous visitor with a redirect to ``/eid/login``, the API with 401."""
+def _citizen_of_session(request: Request, db: DbSession) -> CitizenPrincipal:
     token = request.cookies.get(settings.citizen_session_cookie)
     if not token:
         raise CitizenNotAuthenticated(N_("Please sign in with your electronic identity"))
-    citizen = service.citizen_principal_from_session(db, token)
+    return service.citizen_principal_from_session(db, token)
+
+
+async def current_citizen(
+    request: Request, citizen: Annotated[CitizenPrincipal, Depends(_citizen_of_session)]
+) -> CitizenPrincipal:
+    """The citizen behind the eID session cookie; unsafe methods need the session's CSRF token.
+
+    Pages answer an anonymous visitor with a redirect to ``/eid/login``, the API with 401."""
     await _check_csrf(request, citizen.csrf_token)
     request.state.citizen = citizen
     return citizen

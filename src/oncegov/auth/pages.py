@@ -14,6 +14,7 @@ from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, TooManyRequests
 from oncegov.kit.crypto import new_token
 from oncegov.web.client import client_ip
+from oncegov.web.forms import PostedForm
 from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -110,9 +111,8 @@ def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, db: DbSession) -> RedirectResponse:
+def logout(request: Request, db: DbSession, form: PostedForm) -> RedirectResponse:
     token = request.cookies.get(settings.session_cookie)
-    form = await request.form()
     if token:
         try:
             web_session = service.resolve_session(db, token)

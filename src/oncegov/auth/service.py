@@ -19,6 +19,7 @@ from oncegov.auth.repository import AuthRepository
 from oncegov.auth.roles import ROLES
 from oncegov.auth.schemas import CitizenPrincipal, Principal, UnitScope
 from oncegov.config import settings
+from oncegov.db import increment
 from oncegov.errors import (
     CitizenNotAuthenticated,
     Conflict,
@@ -260,7 +261,7 @@ def authenticate_officer(
     otp_step = _valid_totp_step(officer, otp) if password_ok else None
     if locked or not officer.is_active or otp_step is None:
         if not locked:
-            _record_failure(officer, moment)
+            _record_failure(session, officer, moment)
         audit.record(
             session,
             Actor("officer", officer.username, officer.full_name),
@@ -296,10 +297,10 @@ def _valid_totp_step(officer: Officer, otp: str) -> int | None:
     return None
 
 
-def _record_failure(officer: Officer, moment: dt.datetime) -> None:
-    officer.failed_logins += 1
-    if officer.failed_logins >= settings.login_max_failures_before_lock:
-        officer.locked_until = moment + dt.timedelta(seconds=_lock_seconds(officer.failed_logins))
+def _record_failure(session: Session, officer: Officer, moment: dt.datetime) -> None:
+    failures = increment(session, officer, "failed_logins")  # concurrent tries all count
+    if failures >= settings.login_max_failures_before_lock:
+        officer.locked_until = moment + dt.timedelta(seconds=_lock_seconds(failures))
 
 
 # --- sessions ---------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def serve(
         # proxies are (none by default), the same ones web.client.client_ip trusts.
         proxy_headers=bool(settings.trusted_proxies.strip()),
         forwarded_allow_ips=settings.trusted_proxies.strip() or "",
+        limit_concurrency=settings.server_max_concurrency,
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
@@ -125,17 +127,16 @@ class RegistryRepository:
         )
 
     def claim_sequence(self, prefix: str, start: int) -> int:
-        """Take the next sequence number for a prefix, atomically."""
-        row = self.session.execute(
-            update(PersonalIdSequence)
-            .where(PersonalIdSequence.prefix == prefix)
-            .values(next_sequence=PersonalIdSequence.next_sequence + 1)
-            .returning(PersonalIdSequence.next_sequence)
-        ).one_or_none()
-        if row is None:
-            self.add(PersonalIdSequence(prefix=prefix, next_sequence=start + 1))
-            return start
-        return int(row[0]) - 1
+        """Take the next sequence number for a prefix in one statement: the first claim of a
+        prefix creates its row, later and concurrent ones move it on (never two inserts)."""
+        table = cast(Table, PersonalIdSequence.__table__)
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement: Any = dialect.insert(table).values(prefix=prefix, next_sequence=start + 1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.prefix],
+            set_={"next_sequence": table.c.next_sequence + 1},
+        ).returning(table.c.next_sequence)
+        return int(self.session.execute(statement).scalar_one()) - 1
 
     def deceased_among(self, personal_ids: list[str]) -> set[str]:
         found: set[str] = set()

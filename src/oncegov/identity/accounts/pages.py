@@ -37,7 +37,7 @@ from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
 from oncegov.web.client import client_ip
-from oncegov.web.forms import attempt
+from oncegov.web.forms import PostedForm, attempt
 from oncegov.web.i18n import N_, gettext
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
@@ -125,7 +125,7 @@ def register_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/eid/register", response_class=HTMLResponse)
-async def register(
+def register(
     request: Request,
     db: DbSession,
     posted: Annotated[_IdentityForm, Depends()],
@@ -134,7 +134,8 @@ async def register(
     values = posted.values()
     if not _form_ok(request, posted.form_token):
         return _form(request, "eid/register.html", {"values": values, "error": FORM_EXPIRED}, 400)
-    data = await portrait.read(service.MAX_PORTRAIT_BYTES + 1)
+    # Synchronous (this route runs in the thread pool): the form parser already spooled it.
+    data = portrait.file.read(service.MAX_PORTRAIT_BYTES + 1)
     form = RegistrationForm(
         posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone, data, "web"
     )
@@ -342,9 +343,8 @@ def login_otp(
 
 
 @router.post("/eid/logout")
-async def logout(request: Request, db: DbSession) -> RedirectResponse:
+def logout(request: Request, db: DbSession, form: PostedForm) -> RedirectResponse:
     token = request.cookies.get(settings.citizen_session_cookie)
-    form = await request.form()
     sent = form.get("csrf_token")
     if token:
         service.sign_out(db, token, sent if isinstance(sent, str) else None, ip=client_ip(request))

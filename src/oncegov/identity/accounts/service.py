@@ -26,6 +26,7 @@ from oncegov.audit import service as audit
 from oncegov.auth import service as auth
 from oncegov.auth.schemas import UnitScope
 from oncegov.config import settings
+from oncegov.db import increment
 from oncegov.errors import (
     Conflict,
     NotAuthenticated,
@@ -559,9 +560,9 @@ def _record_failure(
     _event(session, account, "login_failed", ip=ip, detail=reason)
     if reason != "wrong_passcode":
         return  # attempts while locked do not extend the lock: the owner can still get back in
-    account.failed_logins += 1
-    if account.failed_logins >= settings.passcode_max_failures_before_lock:
-        seconds = _lock_seconds(account.failed_logins)
+    failures = increment(session, account, "failed_logins")  # concurrent tries all count
+    if failures >= settings.passcode_max_failures_before_lock:
+        seconds = _lock_seconds(failures)
         account.login_locked_until = moment + dt.timedelta(seconds=seconds)
         _event(session, account, "lockout", ip=ip, detail=f"{seconds}s")
     session.flush()
