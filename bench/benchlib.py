@@ -5,6 +5,7 @@ building it once."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -70,3 +71,22 @@ def build_demo(url: str, env: Mapping[str, str], *, scale: float, pg: bool) -> N
     oncegov(env, "migrate")
     oncegov(env, "demo", "--scale", str(scale))
     print(f"registry: built in {time.perf_counter() - started:.0f} s")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface, for a server this benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(port: int, log_name: str, seconds: float = 60) -> None:
+    """Return once the server on ``port`` accepts connections; give up after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not start; see {log_name}")

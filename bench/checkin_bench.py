@@ -25,16 +25,22 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchlib import ROOT, bench_env, build_demo, citizen_count, database_url
+from benchlib import (
+    ROOT,
+    bench_env,
+    build_demo,
+    citizen_count,
+    database_url,
+    free_port,
+    wait_until_listening,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -92,12 +98,6 @@ function done(summary, latency, requests)
   io.write(string.format("P50US %d\\nP99US %d\\n", latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _database_url(pg: bool, scale: float) -> str:
@@ -180,15 +180,7 @@ def served(url: str, port: int, workers: int) -> Iterator[subprocess.Popen[bytes
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the server did not start; see " + log.name)
+        wait_until_listening(port, log.name)
         yield server
     finally:
         server.terminate()
@@ -263,7 +255,7 @@ def main() -> None:
         script.write_text(WRK_SCRIPT % {"ids": ids_file, "tokens": tokens_file, "seed": args.seed})
         baseline_script = workdir / "baseline.lua"
         baseline_script.write_text(BASELINE_SCRIPT)
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         database = "PostgreSQL" if args.pg else "SQLite"
         print(

@@ -37,7 +37,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from benchlib import ROOT, bench_env, build_demo, citizen_count, database_url
+from benchlib import (
+    ROOT,
+    bench_env,
+    build_demo,
+    citizen_count,
+    database_url,
+    free_port,
+    wait_until_listening,
+)
 
 PG_DATABASE = "oncegov_bench_concurrency"
 TARGET_P99_MS = 100.0
@@ -458,12 +465,6 @@ async def drive(
 # --- the server --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def served(url: str, port: int) -> Iterator[Path]:
     log_path = Path(tempfile.gettempdir()) / f"concurrency_bench_server_{port}.log"
@@ -475,15 +476,7 @@ def served(url: str, port: int) -> Iterator[Path]:
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                raise SystemExit(f"the server did not start; see {log_path}")
+            wait_until_listening(port, str(log_path))
             yield log_path
         finally:
             server.terminate()
@@ -592,7 +585,7 @@ def main() -> None:
         f"accounts; mix {json.dumps(KINDS)}; {args.connections} connections for "
         f"{args.seconds:g} s, {pace}; baseline: 1 connection for {args.baseline_seconds:g} s"
     )
-    port = _free_port()
+    port = free_port()
     with served(url, port) as log_path:
 
         async def run() -> tuple[dict[str, float], dict[str, float]]:
