@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     # Rate limits: "database" (the throttles table) or "redis" (counters at redis_url, under
     # redis_key_prefix, so several deployments can share one Redis).
     rate_limit_backend: Literal["database", "redis"] = "database"
-    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # A SecretStr (the URL may hold a password); unset means the local Redis without one,
+    # which is no development secret for the production check to refuse.
+    redis_url: SecretStr | None = None
     redis_key_prefix: str = "oncegov:ratelimit:"
 
     # Citizens (eID). Their session cookie is separate from the officers' one.

@@ -330,7 +330,8 @@ def test_every_route_checks_its_input() -> None:
         if isinstance(c.original_route, APIRoute)
     ]
     unchecked = {r.path for r in routes if not isinstance(r, CheckedRoute)}
-    assert unchecked == {"/healthz", "/"}  # no input: the liveness probe and the start page
+    # No input: the liveness and readiness probes and the API document's page.
+    assert unchecked == {"/healthz", "/readyz", "/api/v1/docs"}
 
 
 # --- free text that services take from pages and the API alike ------------------------------

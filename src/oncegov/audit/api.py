@@ -53,7 +53,7 @@ class CheckpointOut(BaseModel):
     number: int
     seq: int
     link: str
-    signed_at: dt.datetime
+    signed_at: Instant
     key_id: str
     signature: str
 

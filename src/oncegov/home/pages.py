@@ -20,9 +20,10 @@ from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated
 from oncegov.registry import service as registry
 from oncegov.web.navigation import sections_for
+from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 OFFICER_HOME = "/officer"
 
 

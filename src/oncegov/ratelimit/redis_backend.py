@@ -45,6 +45,9 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"  # when ONCEGOV_REDIS_URL is unset
+
+
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.prefix = prefix
@@ -52,7 +55,8 @@ class RedisRateLimiter:
 
     @classmethod
     def from_settings(cls) -> RedisRateLimiter:
-        return cls(_client(settings.redis_url.get_secret_value()), settings.redis_key_prefix)
+        url = settings.redis_url.get_secret_value() if settings.redis_url else LOCAL_REDIS
+        return cls(_client(url), settings.redis_key_prefix)
 
     def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> Usage:
         try:
