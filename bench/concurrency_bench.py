@@ -501,14 +501,14 @@ async def sign_in(port: int, world: World) -> Sessions:
                 "password": password,
                 "otp": pyotp.TOTP(secret).now(),
                 "login_csrf": login_csrf[1].decode(),
-                "next": "/",
+                "next": "/officer",
             }
         ).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": csrf_cookie}
         answer = await conn.request("POST", "/login", headers, body)
         session = _cookie(answer, "session")
         assert answer.status == 303 and session, f"officer login failed: {answer.status}"
-        home = await conn.request("GET", "/", {"Cookie": session})
+        home = await conn.request("GET", "/officer", {"Cookie": session})  # "/" sends on here
         csrf = re.search(rb'name="csrf_token" value="([^"]+)"', home.body)
         assert csrf, "the signed-in page has no CSRF token"
         cookies[role] = (session, csrf[1].decode())
