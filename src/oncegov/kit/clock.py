@@ -4,8 +4,8 @@ Every moment the platform stores or compares is an aware UTC ``datetime`` from :
 Every calendar day it reasons about (a check-in's day, an age, a fee's date, a deadline) is a
 day in the deployment's zone (``settings.timezone``, Asia/Ho_Chi_Minh by default: UTC+7, no
 daylight saving) from :func:`today` or :func:`local_day`. Mixing the two is the bug this module
-exists to prevent: between 17:00 and 24:00 UTC the machine's ``date.today()`` is already
-yesterday in Vietnam. Nothing outside this module calls ``datetime.now``/``date.today``
+exists to prevent: between 17:00 and 24:00 UTC the machine's UTC calendar day is still
+the day before Vietnam's. Nothing outside this module calls ``datetime.now``/``date.today``
 (``tests/test_clock_rule.py`` and ruff's DTZ rules enforce it).
 """
 
@@ -51,7 +51,7 @@ def local_day(moment: dt.datetime) -> dt.date:
 
 
 def today() -> dt.date:
-    """Today in the deployment's zone (never the machine's ``date.today()``)."""
+    """Today in the deployment's zone (never the machine's own day)."""
     return local_day(now())
 
 
