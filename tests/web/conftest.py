@@ -130,18 +130,7 @@ def _app_on(engine: Engine) -> FastAPI:
 @pytest.fixture(scope="module")
 def live_app(e2e_engine: Engine) -> Iterator[LiveApp]:
     seeded = _seed(e2e_engine)
-    port = _free_port()
-    config = uvicorn.Config(
-        _app_on(e2e_engine), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
+    server, thread, port = _serve(_app_on(e2e_engine))
     try:
         yield LiveApp(f"http://127.0.0.1:{port}", e2e_engine, seeded)
     finally:
