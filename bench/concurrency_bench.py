@@ -106,6 +106,7 @@ def prepare(url: str, seed: int, applications: int) -> World:
     from oncegov.auth.models import Officer, RoleAssignment, ServiceToken
     from oncegov.auth.schemas import UnitScope
     from oncegov.db import make_engine
+    from oncegov.errors import OnceGovError
     from oncegov.health.models import CheckIn, InsuranceCard, MedicalFacility
     from oncegov.identity.accounts.models import EidAccount
     from oncegov.identity.cards import service as cards
@@ -172,7 +173,9 @@ def prepare(url: str, seed: int, applications: int) -> World:
         )
         received: list[int] = []
         refusals: dict[str, int] = defaultdict(int)
-        for citizen in rng.sample(living, min(len(living), applications * 3)):
+        # Every living adult without an application in progress is a candidate: a reused
+        # database holds the earlier runs' applications, so the first few thousand may not do.
+        for citizen in rng.sample(living, len(living)):
             if len(received) >= applications:
                 break
             if citizen.personal_id in busy or citizen.birth_year > now().year - 15:
@@ -195,7 +198,8 @@ def prepare(url: str, seed: int, applications: int) -> World:
                     # province is the desk's to receive but not to follow up (404 later).
                     cards.get_application(db, desk, created, scope=scope)
                 received.append(created)
-            except Exception:
+            except OnceGovError as refused:
+                refusals[refused.code] += 1
                 continue
         db.commit()
     engine.dispose()

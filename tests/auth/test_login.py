@@ -243,3 +243,28 @@ def test_create_officer_rejects_bad_input_naming_the_field(
     with pytest.raises(ValidationFailed) as excinfo:
         auth.create_officer(db, **(base | kwargs))  # type: ignore[arg-type]
     assert excinfo.value.field == field
+
+
+def test_a_hash_of_older_parameters_is_replaced_at_the_next_sign_in(
+    db: Session, commune_officer: OfficerLogin
+) -> None:
+    from argon2 import PasswordHasher
+
+    from oncegov.kit import passwords
+
+    officer = db.scalar(select(Officer).where(Officer.username == commune_officer.username))
+    assert officer is not None
+    officer.password_hash = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(
+        commune_officer.password
+    )
+    db.flush()
+    assert passwords.needs_rehash(officer.password_hash)
+    auth.authenticate_officer(
+        db,
+        username=commune_officer.username,
+        password=commune_officer.password,
+        otp=commune_officer.otp(),
+        ip="127.0.0.1",
+    )
+    assert not passwords.needs_rehash(officer.password_hash)
+    assert passwords.verify(officer.password_hash, commune_officer.password)

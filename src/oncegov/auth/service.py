@@ -9,8 +9,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
@@ -27,28 +25,18 @@ from oncegov.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from oncegov.kit import clock
+from oncegov.kit import clock, passwords
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
 from oncegov.ratelimit import Usage, rate_limiter
 from oncegov.web.i18n import N_
 
-_hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
-# Verified against when the username is unknown, so both paths cost one Argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
 LOGIN_FAILED = N_("Wrong username, password or one-time code")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def _password_matches(stored_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    return passwords.hash_secret(password)
 
 
 # --- officers -------------------------------------------------------------------------------
@@ -253,11 +241,11 @@ def authenticate_officer(
     repo = AuthRepository(session)
     officer = repo.officer_by_username(claimed)
     if officer is None:
-        _password_matches(_DUMMY_HASH, password)
+        passwords.verify(None, password)  # the same one Argon2 verification as a known name
         raise NotAuthenticated(LOGIN_FAILED, code="login_failed")
     moment = clock.now()
     locked = officer.locked_until is not None and clock.aware(officer.locked_until) > moment
-    password_ok = _password_matches(officer.password_hash, password)
+    password_ok = passwords.verify(officer.password_hash, password)
     otp_step = _valid_totp_step(officer, otp) if password_ok else None
     if locked or not officer.is_active or otp_step is None:
         if not locked:
@@ -274,6 +262,8 @@ def authenticate_officer(
     officer.locked_until = None
     officer.last_totp_step = otp_step
     officer.last_login_at = moment
+    if passwords.needs_rehash(officer.password_hash):
+        officer.password_hash = passwords.hash_secret(password)
     audit.record(
         session,
         Actor("officer", officer.username, officer.full_name),
