@@ -35,6 +35,7 @@ from oncegov.errors import (
 from oncegov.identity.accounts import labels, qr, service
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
+from oncegov.identity.oidc import service as oidc
 from oncegov.kit.crypto import new_token
 from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm, attempt
@@ -449,6 +450,7 @@ def my_logins(
     request: Request, db: DbSession, citizen: CurrentCitizen, page: PageQuery = 1
 ) -> HTMLResponse:
     history = service.login_history(db, citizen.account_id, page)
+    history = history.naming_services(oidc.client_names(db, history.client_ids))
     return render(request, "eid/logins.html", {"history": history, "labels": labels})
 
 

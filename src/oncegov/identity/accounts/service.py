@@ -35,7 +35,7 @@ from oncegov.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from oncegov.identity.accounts import demo, rules
+from oncegov.identity.accounts import demo, events, rules
 from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode, PendingLogin
 from oncegov.identity.accounts.repository import AccountRepository
 from oncegov.identity.accounts.schemas import (
@@ -47,14 +47,13 @@ from oncegov.identity.accounts.schemas import (
     SessionView,
     SignInStep,
 )
-from oncegov.identity.oidc import service as oidc_service
 from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.integrations.sms import LocalSmsGateway, normalise_phone, sms_gateway
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.kit.text import fold, require_text
-from oncegov.registry import events
+from oncegov.registry import events as registry_events
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.web.i18n import N_
@@ -695,7 +694,7 @@ def sign_out(session: Session, token: str, csrf_token: str | None, *, ip: str | 
     if not csrf_token or not secrets.compare_digest(csrf_token, principal.csrf_token):
         return False
     auth.end_session(session, token)
-    oidc_service.revoke_for_session(session, principal.session_id, reason="logout")
+    events.session_ended(session, principal.session_id, reason="logout")
     record_login_event(
         session,
         account_id=principal.account_id,
@@ -711,7 +710,7 @@ def sign_out(session: Session, token: str, csrf_token: str | None, *, ip: str | 
 
 def _end_everything(session: Session, account: EidAccount, *, reason: str) -> None:
     auth.revoke_sessions_of(session, "citizen", account.id)
-    oidc_service.revoke_all_for_account(session, account.id, reason=reason)
+    events.access_ended(session, account.id, reason=reason)
 
 
 def lock_by_citizen(session: Session, account_id: int, *, ip: str | None) -> EidAccount:
@@ -823,7 +822,7 @@ def revoke_deceased(session: Session, personal_ids: Sequence[str]) -> int:
     return revoked
 
 
-events.listen_deceased(revoke_deceased)
+registry_events.listen_deceased(revoke_deceased)
 
 
 def sweep_deceased(session: Session, actor: Actor, batch_size: int = 1000) -> int:
@@ -943,7 +942,7 @@ def account_view(session: Session, account_id: int, current_session_id: int) -> 
 def end_other_session(session: Session, account_id: int, web_session_id: int) -> None:
     if not auth.end_session_by_id(session, "citizen", account_id, web_session_id):
         raise NotFound(N_("No such session"), field="session_id")
-    oidc_service.revoke_for_session(session, web_session_id, reason="ended_by_citizen")
+    events.session_ended(session, web_session_id, reason="ended_by_citizen")
 
 
 # What the citizen sees of an event: the reason of a failure stays internal.
@@ -958,16 +957,12 @@ def login_history(session: Session, account_id: int, page: int = 1) -> LoginHist
     rows = repo.login_events(
         account_id, offset=(page - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
     )
-    from oncegov.identity.oidc import service as oidc  # the provider imports this module
-
-    names = oidc.client_names(session, (r.client_id for r in rows if r.client_id))
     events_seen = [
         LoginEventView(
             created_at=r.created_at,
             event=_VISIBLE_EVENTS.get(r.event, r.event),
             ip=r.ip,
             client_id=r.client_id,
-            service_name=names.get(r.client_id) if r.client_id else None,
         )
         for r in rows
     ]
