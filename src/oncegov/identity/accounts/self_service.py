@@ -54,6 +54,7 @@ def account_view(session: Session, account_id: int, current_session_id: int) -> 
 
 
 def end_other_session(session: Session, account_id: int, web_session_id: int) -> None:
+    """The citizen ends one of their sessions (another device); its tokens end with it."""
     if not auth.end_session_by_id(session, "citizen", account_id, web_session_id):
         raise NotFound(N_("No such session"), field="session_id")
     events.session_ended(session, web_session_id, reason="ended_by_citizen")
@@ -64,6 +65,8 @@ _VISIBLE_EVENTS = {"login_refused": "login_failed"}
 
 
 def login_history(session: Session, account_id: int, page: int = 1) -> LoginHistoryPage:
+    """One page of the history, newest first. Events of tokens carry the relying party's
+    client id only: the page names the parties (``LoginHistoryPage.naming_services``)."""
     repo = AccountRepository(session)
     total = repo.count_login_events(account_id)
     pages = max(1, math.ceil(total / HISTORY_PAGE_SIZE))

@@ -228,7 +228,7 @@ def _start_session(
 
 def sign_out(session: Session, token: str, csrf_token: str | None, *, ip: str | None) -> bool:
     """End the session behind ``token`` if the form carries its CSRF token (otherwise any site
-    could sign citizens out), and revoke the refresh tokens issued under it."""
+    could sign citizens out); the tokens issued under it end too (``events.session_ended``)."""
     try:
         principal = auth.citizen_principal_from_session(session, token)
     except NotAuthenticated:
