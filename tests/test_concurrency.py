@@ -28,6 +28,7 @@ from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.db import make_engine
 from oncegov.identity.accounts import service as accounts
+from oncegov.identity.accounts import signin
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
@@ -348,7 +349,7 @@ def test_concurrent_wrong_passcodes_all_count_towards_the_lockout(cli_database: 
 
     def wrong(session: Session, i: int) -> None:
         with pytest.raises(accounts.LoginFailed):
-            accounts.check_passcode_login(
+            signin.check_passcode_login(
                 session, personal_id=personal_id, passcode="000000", ip=f"10.0.0.{i}"
             )
 

@@ -17,6 +17,7 @@ from oncegov.demo import service
 from oncegov.demo.accounts import derive_passcode, derive_phone
 from oncegov.demo.service import DemoOutcome
 from oncegov.identity.accounts import service as eid
+from oncegov.identity.accounts import signin
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.cards import service as cards
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication
@@ -122,7 +123,7 @@ def test_the_named_demo_citizens_sign_in_at_level_1_and_2(demo_db: Session) -> N
     assert level2.phone == derive_phone(SEED, "citizen.level2")
     assert level1.personal_id and level2.personal_id
 
-    step = eid.sign_in(
+    step = signin.sign_in(
         demo_db,
         personal_id=level1.personal_id,
         passcode=level1.passcode,
@@ -133,7 +134,7 @@ def test_the_named_demo_citizens_sign_in_at_level_1_and_2(demo_db: Session) -> N
     )
     assert step.session_token is not None
 
-    step = eid.sign_in(
+    step = signin.sign_in(
         demo_db,
         personal_id=level2.personal_id,
         passcode=level2.passcode,
@@ -147,7 +148,7 @@ def test_the_named_demo_citizens_sign_in_at_level_1_and_2(demo_db: Session) -> N
     (text,) = LocalSmsGateway(demo_db).messages_to(level2.phone)
     code = re.search(r"\b(\d{6})\b", text.body)
     assert code
-    done = eid.finish_sign_in(
+    done = signin.finish_sign_in(
         demo_db,
         pending_token=step.pending_token,
         code=code[1],
@@ -159,7 +160,7 @@ def test_the_named_demo_citizens_sign_in_at_level_1_and_2(demo_db: Session) -> N
 
     # Another seed's passcode does not open the account.
     with pytest.raises(eid.LoginFailed):
-        eid.check_passcode_login(
+        signin.check_passcode_login(
             demo_db,
             personal_id=level1.personal_id,
             passcode=derive_passcode(SEED + 1, "citizen.level1"),

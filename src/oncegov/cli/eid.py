@@ -7,7 +7,7 @@ from rich.table import Table
 
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
-from oncegov.identity.accounts import qr, service
+from oncegov.identity.accounts import codes, locks, police_desk, qr, self_service
 from oncegov.registry import service as registry
 
 app = typer.Typer(
@@ -21,7 +21,9 @@ def show(personal_id: str) -> None:
     """Show a citizen's eID account (the registry read is audited)."""
     try:
         with transaction() as session:
-            view = service.desk_lookup(session, cli_actor(), personal_id, scope=registry.EVERYWHERE)
+            view = police_desk.desk_lookup(
+                session, cli_actor(), personal_id, scope=registry.EVERYWHERE
+            )
     except OnceGovError as exc:
         raise fail(exc) from exc
     table = Table(show_header=False)
@@ -35,7 +37,7 @@ def lock(personal_id: str, reason: str = REASON) -> None:
     """Lock an account at once: every session and token of it ends."""
     try:
         with transaction() as session:
-            service.lock_by_police(
+            locks.lock_by_police(
                 session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
             )
     except OnceGovError as exc:
@@ -48,7 +50,7 @@ def unlock(personal_id: str, reason: str = REASON) -> None:
     """Unlock a locked account (after checking the person and their chip ID card)."""
     try:
         with transaction() as session:
-            service.unlock_by_police(
+            locks.unlock_by_police(
                 session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
             )
     except OnceGovError as exc:
@@ -60,7 +62,7 @@ def unlock(personal_id: str, reason: str = REASON) -> None:
 def sweep_deceased() -> None:
     """Revoke every account whose citizen the registry records as deceased (safety net)."""
     with transaction() as session:
-        revoked = service.sweep_deceased(session, cli_actor())
+        revoked = locks.sweep_deceased(session, cli_actor())
     console.print(f"{revoked} accounts revoked")
 
 
@@ -68,7 +70,7 @@ def sweep_deceased() -> None:
 def purge_login_history() -> None:
     """Delete login history older than the retention period (5 years by default)."""
     with transaction() as session:
-        deleted = service.purge_login_history(session)
+        deleted = self_service.purge_login_history(session)
     console.print(f"{deleted} login history rows deleted")
 
 
@@ -77,7 +79,7 @@ def outbox(phone: str) -> None:
     """Print the local SMS outbox for a phone number (last 30 minutes, newest first)."""
     try:
         with transaction() as session:
-            messages = service.outbox(session, phone)
+            messages = codes.outbox(session, phone)
             rows = [
                 (m.created_at.isoformat(timespec="seconds"), m.status, m.body) for m in messages
             ]

@@ -21,7 +21,8 @@ from oncegov.config import settings
 from oncegov.demo.profiles import CommuneInfo
 from oncegov.errors import ValidationFailed
 from oncegov.health import service as health
-from oncegov.identity.accounts import service as eid
+from oncegov.identity.accounts import demo_loader as eid_demo
+from oncegov.identity.accounts import rules as eid_rules
 from oncegov.kit import clock
 
 # No look-alike characters (0/o, 1/l/i): the password is read off a terminal and typed.
@@ -153,7 +154,7 @@ def derive_passcode(seed: int, label: str) -> str:
         digest = _derive(seed, f"passcode:{attempt}", label)
         passcode = f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
         try:
-            eid.check_passcode(passcode, None, None)
+            eid_rules.check_passcode(passcode, None, None)
         except ValidationFailed:
             continue
         return passcode
@@ -163,7 +164,7 @@ def derive_passcode(seed: int, label: str) -> str:
 def derive_phone(seed: int, label: str) -> str:
     """A mobile number in the range generated demo accounts never use, e.g. 0871234567."""
     digest = _derive(seed, "phone", label)
-    return f"{eid.DEMO_PHONE_PREFIX}{int.from_bytes(digest[:8], 'big') % 10_000_000:07d}"
+    return f"{eid_demo.DEMO_PHONE_PREFIX}{int.from_bytes(digest[:8], 'big') % 10_000_000:07d}"
 
 
 def citizen_logins(seed: int) -> list[CitizenLogin]:

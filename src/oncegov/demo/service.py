@@ -51,7 +51,7 @@ from oncegov.demo.rows import (
 )
 from oncegov.errors import Conflict, PermissionDenied, ValidationFailed
 from oncegov.health import service as health
-from oncegov.identity.accounts import service as eid
+from oncegov.identity.accounts import demo_loader as eid_demo
 from oncegov.identity.cards import service as cards
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
@@ -202,7 +202,7 @@ def logins_of_citizens(session: Session, *, seed: int = DEFAULT_SEED) -> list[Ci
     refuse_in_production()
     found = []
     for login in citizen_logins(seed):
-        account = eid.demo_account_with_phone(session, login.phone)
+        account = eid_demo.demo_account_with_phone(session, login.phone)
         found.append(
             dataclasses.replace(
                 login,
@@ -306,7 +306,7 @@ def run_demo(
             # delete in that order.
             outcome.deleted_insurance_cards = health.delete_all_cards(session)
             deleted_applications = cards.delete_all_applications(session)
-            deleted_accounts = eid.delete_all_accounts(session)
+            deleted_accounts = eid_demo.delete_all_accounts(session)
             outcome.deleted = dataclasses.replace(
                 DemoRepository(session).delete_demo_population(),
                 applications=deleted_applications,
@@ -502,7 +502,7 @@ def _load_identity(
         )
         for row in population.citizens
     )
-    loaded = eid.load_demo_accounts(
+    loaded = eid_demo.load_demo_accounts(
         session,
         _counted(account_rows, total, "eid", on_progress),
         random.Random(f"oncegov-demo:eid:{seed}"),

@@ -2,7 +2,8 @@
 
 ``on_deceased``: callables ``(session, personal_ids)`` run in the same transaction whenever the
 registry marks citizens deceased (an officer's edit, a correction or a bulk import). The
-identity domain registers one when its accounts service is imported, to revoke eID accounts.
+identity domain registers one when ``identity.accounts.locks`` is imported, to revoke eID
+accounts.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from oncegov.cli.main import app
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import codes
 from oncegov.identity.accounts.models import LoginEvent
 from tests.fixtures import make_citizen, make_eid_account, run_cli_in
 
@@ -50,6 +50,6 @@ def test_sweep_purge_and_outbox(db: Session) -> None:
     purged = runner.invoke(app, ["eid", "purge-login-history"])
     assert "1 login history rows deleted" in purged.output
     alive = make_eid_account(db, make_citizen(db), phone="0912000222")
-    service.send_code(db, alive, "login")
+    codes.send_code(db, alive, "login")
     shown = runner.invoke(app, ["eid", "outbox", "0912000222"])
     assert "ma xac thuc" in shown.output

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.config import settings
 from oncegov.errors import PermissionDenied
-from oncegov.identity.accounts import demo, service
+from oncegov.identity.accounts import demo, demo_loader, service, signin
 from oncegov.identity.accounts.models import EidAccount
 from tests.fixtures import COMMUNE_A, make_citizen
 
@@ -194,7 +194,7 @@ def _people_in_db(db: Session, count: int) -> list[tuple[Any, ...]]:
 def test_load_inserts_the_generated_accounts_with_unusable_passcodes(db: Session) -> None:
     people = _people_in_db(db, 150)
     expected = list(demo.generate(people, random.Random(5), TODAY))
-    loaded = service.load_demo_accounts(db, people, random.Random(5), TODAY)
+    loaded = demo_loader.load_demo_accounts(db, people, random.Random(5), TODAY)
     assert loaded.accounts == len(expected) > 60
     stored = db.scalars(select(EidAccount).order_by(EidAccount.id)).all()
     assert [(a.personal_id, a.level, a.status, a.phone) for a in stored] == [
@@ -208,30 +208,30 @@ def test_load_inserts_the_generated_accounts_with_unusable_passcodes(db: Session
     active = next(a for a in stored if a.status == "active")
     for guess in ("000000", "123456", "482915", ""):
         with pytest.raises(service.LoginFailed):
-            service.check_passcode_login(
+            signin.check_passcode_login(
                 db, personal_id=active.personal_id, passcode=guess, ip="127.0.0.9"
             )
     # Numbered after what is stored; the id sequence moved past them (PostgreSQL).
     more = _people_in_db(db, 30)
-    again = service.load_demo_accounts(db, more, random.Random(6), TODAY)
+    again = demo_loader.load_demo_accounts(db, more, random.Random(6), TODAY)
     assert db.scalar(select(func.max(EidAccount.id))) == loaded.accounts + again.accounts
-    assert service.delete_all_accounts(db) == loaded.accounts + again.accounts
+    assert demo_loader.delete_all_accounts(db) == loaded.accounts + again.accounts
     assert db.scalar(select(func.count()).select_from(EidAccount)) == 0
 
 
 def test_named_citizens_sign_in_with_their_passcode(db: Session) -> None:
     people = _people_in_db(db, 20)
     named = {people[3][0]: (1, "0870000001", "482915")}
-    service.load_demo_accounts(db, people, random.Random(5), TODAY, named=named)
-    account = service.check_passcode_login(
+    demo_loader.load_demo_accounts(db, people, random.Random(5), TODAY, named=named)
+    account = signin.check_passcode_login(
         db, personal_id=people[3][0], passcode="482915", ip="127.0.0.8"
     )
     assert account.level == 1 and account.phone == "0870000001"
-    assert service.demo_account_with_phone(db, "0870000001") == account
+    assert demo_loader.demo_account_with_phone(db, "0870000001") == account
 
 
 def test_refused_in_production(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     people = _people_in_db(db, 3)
     monkeypatch.setattr(settings, "environment", "production")
     with pytest.raises(PermissionDenied):
-        service.load_demo_accounts(db, people, random.Random(5), TODAY)
+        demo_loader.load_demo_accounts(db, people, random.Random(5), TODAY)

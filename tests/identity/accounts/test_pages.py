@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
 from oncegov.config import settings
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import codes, service
 from oncegov.identity.accounts.models import EidAccount, LoginEvent
 from oncegov.kit import clock
 from oncegov.registry.models import Citizen
@@ -63,7 +63,7 @@ def test_matching_registration_creates_a_pending_account_and_texts_a_code(
     account = service.account_of(db, citizen.personal_id)
     assert account is not None and (account.level, account.status) == (1, "pending")
     assert account.portrait == PNG and account.portrait_sha256
-    assert "Hieu luc 5 phut" in service.outbox(db, PHONE)[0].body
+    assert "Hieu luc 5 phut" in codes.outbox(db, PHONE)[0].body
     assert re.fullmatch(r"\d{6}", last_code(db))
 
 
@@ -567,7 +567,7 @@ def test_desk_registers_level2_and_locks(
 def test_outbox_page(client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     account_holder = make_citizen(db, full_name=NAME)
     account = make_eid_account(db, account_holder, phone=PHONE)
-    service.send_code(db, account, "login")
+    codes.send_code(db, account, "login")
     page = client.get("/eid/sms", params={"phone": PHONE})
     assert page.status_code == 200 and last_code(db) in page.text
     monkeypatch.setattr(settings, "environment", "production")

@@ -13,7 +13,7 @@ from oncegov.audit.models import AuditEntry
 from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import codes, locks, registration, rules, self_service, service
 from oncegov.identity.accounts.models import EidAccount, LoginEvent, OneTimeCode
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.integrations.sms import SmsNotDelivered
@@ -29,7 +29,7 @@ OFFICER = Actor(kind="officer", id="cccd.thucphan", name="Officer")
 
 
 def level2(db: Session, citizen: Citizen, phone: str = PHONE, **kw: bool) -> EidAccount:
-    return service.register_level2(
+    return registration.register_level2(
         db,
         OFFICER,
         personal_id=citizen.personal_id,
@@ -43,7 +43,7 @@ def level2(db: Session, citizen: Citizen, phone: str = PHONE, **kw: bool) -> Eid
 
 def register(db: Session, citizen: Citizen, phone: str = PHONE) -> EidAccount:
     form = RegistrationForm(citizen.personal_id, NAME, BIRTH, phone, PNG, "web")
-    return service.register_level1(db, form, ip="10.0.0.1")
+    return registration.register_level1(db, form, ip="10.0.0.1")
 
 
 # --- level 2 --------------------------------------------------------------------------------
@@ -60,7 +60,9 @@ def test_level2_creates_a_pending_account_and_activation_makes_it_level_2(
         select(AuditEntry.action).where(AuditEntry.subject_personal_id == citizen.personal_id)
     ).all()
     assert "eid.level2_registered" in audit
-    service.activate(db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419")
+    registration.activate(
+        db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419"
+    )
     assert (account.level, account.status) == (2, "active")
     assert account.passcode_hash and account.activated_at
 
@@ -72,7 +74,9 @@ def test_level2_for_an_active_level1_account_waits_for_the_code(
     level2(db, citizen)
     assert (account.level, account.pending_level, account.phone) == (1, 2, PHONE)
     assert service.is_usable(account)  # level 1 keeps working meanwhile
-    service.activate(db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419")
+    registration.activate(
+        db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419"
+    )
     assert (account.level, account.pending_level, account.status) == (2, None, "active")
 
 
@@ -101,7 +105,7 @@ def test_level2_refuses_deceased_under_14_unknown_and_bad_phone(db: Session) -> 
         level2(db, make_citizen(db), phone="12345")
     assert error.value.field == "phone"
     with pytest.raises(NotFound):
-        service.register_level2(
+        registration.register_level2(
             db,
             OFFICER,
             personal_id="004085999999",
@@ -125,9 +129,9 @@ def test_level2_twice_with_the_same_phone_is_a_conflict(db: Session, citizen: Ci
 def test_a_code_works_once(db: Session, citizen: Citizen) -> None:
     register(db, citizen)
     code = last_code(db)
-    service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
+    registration.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
     with pytest.raises(service.CodeRejected):
-        service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
+        registration.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
 
 
 def test_a_code_expires(db: Session, citizen: Citizen) -> None:
@@ -138,7 +142,7 @@ def test_a_code_expires(db: Session, citizen: Citizen) -> None:
     record.expires_at = clock.now() - dt.timedelta(seconds=1)
     db.flush()
     with pytest.raises(service.CodeRejected):
-        service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
+        registration.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
     assert account.status == "pending"
 
 
@@ -148,9 +152,11 @@ def test_a_code_dies_after_too_many_wrong_tries(db: Session, citizen: Citizen) -
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(settings.otp_max_attempts):
         with pytest.raises(service.CodeRejected):
-            service.activate(db, personal_id=citizen.personal_id, code=wrong, passcode="730419")
+            registration.activate(
+                db, personal_id=citizen.personal_id, code=wrong, passcode="730419"
+            )
     with pytest.raises(service.CodeRejected):  # the right code is dead now
-        service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
+        registration.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
 
 
 def test_a_new_code_supersedes_the_old_one(db: Session, citizen: Citizen) -> None:
@@ -160,15 +166,17 @@ def test_a_new_code_supersedes_the_old_one(db: Session, citizen: Citizen) -> Non
         select(OneTimeCode).where(OneTimeCode.account_id == account.id).order_by(OneTimeCode.id)
     ).all()
     assert first.dead_at is not None and second.dead_at is None
-    service.activate(db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419")
+    registration.activate(
+        db, personal_id=citizen.personal_id, code=last_code(db), passcode="730419"
+    )
 
 
 def test_sending_is_limited_per_hour(db: Session, citizen: Citizen) -> None:
     account = register(db, citizen)
     for _ in range(settings.otp_sends_per_hour - 1):
-        service.send_code(db, account, "activate")
+        codes.send_code(db, account, "activate")
     with pytest.raises(TooManyRequests) as error:
-        service.send_code(db, account, "activate")
+        codes.send_code(db, account, "activate")
     assert error.value.code == "otp_send_limit"
 
 
@@ -191,17 +199,17 @@ def test_the_stored_code_is_a_keyed_hash(db: Session, citizen: Citizen) -> None:
 )
 def test_weak_or_malformed_passcodes_are_refused(passcode: str) -> None:
     with pytest.raises(ValidationFailed):
-        service.check_passcode(passcode, None, dt.date(1985, 5, 17))
+        rules.check_passcode(passcode, None, dt.date(1985, 5, 17))
 
 
 @pytest.mark.parametrize("passcode", ["730419", "246810", "180585"])
 def test_reasonable_passcodes_pass(passcode: str) -> None:
-    service.check_passcode(passcode, passcode, dt.date(1985, 5, 17))
+    rules.check_passcode(passcode, passcode, dt.date(1985, 5, 17))
 
 
 def test_the_repeat_must_match() -> None:
     with pytest.raises(ValidationFailed) as error:
-        service.check_passcode("730419", "730418", None)
+        rules.check_passcode("730419", "730418", None)
     assert error.value.field == "passcode_repeat"
 
 
@@ -209,9 +217,11 @@ def test_a_weak_passcode_keeps_the_code_usable(db: Session, citizen: Citizen) ->
     register(db, citizen)
     code = last_code(db)
     with pytest.raises(ValidationFailed) as error:
-        service.activate(db, personal_id=citizen.personal_id, code=code, passcode="170585")
+        registration.activate(db, personal_id=citizen.personal_id, code=code, passcode="170585")
     assert error.value.code == "weak_passcode"
-    account = service.activate(db, personal_id=citizen.personal_id, code=code, passcode="730419")
+    account = registration.activate(
+        db, personal_id=citizen.personal_id, code=code, passcode="730419"
+    )
     assert account.status == "active"
 
 
@@ -222,7 +232,7 @@ def test_police_lock_ends_sessions_and_unlock_restores(db: Session, citizen: Cit
     account = make_eid_account(db, citizen)
     auth.start_session(db, subject_kind="citizen", subject_id=account.id, ip=None, user_agent=None)
     everywhere = registry.EVERYWHERE
-    service.lock_by_police(db, OFFICER, citizen.personal_id, reason="stolen card", scope=everywhere)
+    locks.lock_by_police(db, OFFICER, citizen.personal_id, reason="stolen card", scope=everywhere)
     assert (account.status, account.locked_by, account.lock_reason) == (
         "locked",
         "police",
@@ -230,8 +240,8 @@ def test_police_lock_ends_sessions_and_unlock_restores(db: Session, citizen: Cit
     )
     assert auth.live_sessions_of(db, "citizen", account.id) == []
     with pytest.raises(ValidationFailed):
-        service.unlock_by_police(db, OFFICER, citizen.personal_id, reason=" ", scope=everywhere)
-    service.unlock_by_police(db, OFFICER, citizen.personal_id, reason="checked", scope=everywhere)
+        locks.unlock_by_police(db, OFFICER, citizen.personal_id, reason=" ", scope=everywhere)
+    locks.unlock_by_police(db, OFFICER, citizen.personal_id, reason="checked", scope=everywhere)
     assert account.status == "active" and account.locked_by is None
 
 
@@ -240,7 +250,7 @@ def test_police_outside_their_units_cannot_lock(db: Session) -> None:
     make_eid_account(db, elsewhere)
     scope = registry.UnitScope(frozenset({COMMUNE_A}))
     with pytest.raises(NotFound):
-        service.lock_by_police(db, OFFICER, elsewhere.personal_id, reason="x", scope=scope)
+        locks.lock_by_police(db, OFFICER, elsewhere.personal_id, reason="x", scope=scope)
 
 
 def test_a_recorded_death_revokes_the_account(db: Session, citizen: Citizen) -> None:
@@ -270,7 +280,7 @@ def test_the_sweep_catches_deaths_the_hook_missed(db: Session, citizen: Citizen)
     citizen.status = "deceased"  # written behind the registry's back: no hook ran
     db.flush()
     assert account.status == "active"
-    assert service.sweep_deceased(db, Actor.system("test")) == 1
+    assert locks.sweep_deceased(db, Actor.system("test")) == 1
     assert account.status == "revoked"
 
 
@@ -287,7 +297,7 @@ def test_purge_keeps_recent_history(db: Session, citizen: Citizen) -> None:
     )
     db.add(old)
     db.flush()
-    assert service.purge_login_history(db) == 1
+    assert self_service.purge_login_history(db) == 1
     count = db.scalar(
         select(func.count()).select_from(LoginEvent).where(LoginEvent.account_id == account.id)
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.auth.models import WebSession
 from oncegov.config import settings
-from oncegov.identity.accounts import service as accounts
+from oncegov.identity.accounts import locks
 from oncegov.identity.accounts.models import LoginEvent
 from oncegov.identity.oidc import keys, service
 from oncegov.kit import clock
@@ -119,7 +119,7 @@ def test_locking_the_account_revokes_tokens(
     account = make_eid_account(db, make_citizen(db))
     citizen_session(client, db, account)
     tokens = tokens_for(client, AuthRequest(rp))
-    accounts.lock_by_citizen(db, account.id, ip="127.0.0.1")
+    locks.lock_by_citizen(db, account.id, ip="127.0.0.1")
     assert client.get("/oidc/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
     assert refresh(client, rp, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 

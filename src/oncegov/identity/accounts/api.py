@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from oncegov.db import DbSession
 from oncegov.errors import ERRORS as SHARED_ERRORS
 from oncegov.errors import ErrorOut, ValidationFailed
-from oncegov.identity.accounts import service
+from oncegov.identity.accounts import passcode_reset, registration, service
 from oncegov.identity.accounts.schemas import (
     AccountStatusOut,
     ActivationIn,
@@ -65,7 +65,7 @@ def register(
         "api",
     )
     try:
-        account = service.register_level1(db, form, ip=client_ip(request))
+        account = registration.register_level1(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return RegistrationOut(status=account.status, message="code_sent")
@@ -78,7 +78,7 @@ def activate(
     """The texted code and a new 6-digit passcode activate the account (or raise it to the
     level verified at a police desk)."""
     try:
-        account = service.activate(
+        account = registration.activate(
             db,
             personal_id=body.personal_id,
             code=body.code,
@@ -93,9 +93,11 @@ def activate(
 @router.post("/passcode-resets", response_model=MessageOut, responses=ERRORS)
 def request_reset(body: ResetIn, request: Request, db: DbSession) -> MessageOut | JSONResponse:
     """Identity check (personal ID, name, birth date, registered phone), then a code by SMS."""
-    form = service.ResetRequest(body.personal_id, body.full_name, body.date_of_birth, body.phone)
+    form = passcode_reset.ResetRequest(
+        body.personal_id, body.full_name, body.date_of_birth, body.phone
+    )
     try:
-        service.request_reset(db, form, ip=client_ip(request))
+        passcode_reset.request_reset(db, form, ip=client_ip(request))
     except service.CountedFailure as exc:
         return _refused(exc)
     return MessageOut(message="code_sent")
@@ -107,7 +109,7 @@ def confirm_reset(
 ) -> AccountStatusOut | JSONResponse:
     """The texted code and a new passcode; every session and token of the account ends."""
     try:
-        account = service.confirm_reset(
+        account = passcode_reset.confirm_reset(
             db,
             personal_id=body.personal_id,
             code=body.code,

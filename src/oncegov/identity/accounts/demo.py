@@ -1,6 +1,6 @@
 """Demo eID accounts at realistic rates: a pure, seeded generator.
 
-To load them, call ``oncegov.identity.accounts.service.load_demo_accounts``: it numbers the
+To load them, call ``oncegov.identity.accounts.demo_loader.load_demo_accounts``: it numbers the
 accounts after those already stored, gives them their passcode hashes and bulk-inserts them.
 
 ``generate(citizens, rng, today, cards=…, named=…, first_id=…)`` yields ``(row, application_id)``

@@ -32,9 +32,22 @@ from oncegov.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from oncegov.identity.accounts import labels, qr, service
+from oncegov.identity.accounts import (
+    codes,
+    labels,
+    locks,
+    passcode_reset,
+    police_desk,
+    qr,
+    registration,
+    rules,
+    self_service,
+    service,
+    signin,
+)
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
+from oncegov.identity.oidc import service as oidc
 from oncegov.kit.crypto import new_token
 from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm, attempt
@@ -135,12 +148,12 @@ def register(
     if not _form_ok(request, posted.form_token):
         return _form(request, "eid/register.html", {"values": values, "error": FORM_EXPIRED}, 400)
     # Synchronous (this route runs in the thread pool): the form parser already spooled it.
-    data = portrait.file.read(service.MAX_PORTRAIT_BYTES + 1)
+    data = portrait.file.read(rules.MAX_PORTRAIT_BYTES + 1)
     form = RegistrationForm(
         posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone, data, "web"
     )
     try:
-        service.register_level1(db, form, ip=client_ip(request))
+        registration.register_level1(db, form, ip=client_ip(request))
     except ValidationFailed as exc:
         context = {"values": values, **_error_of(exc)}
         return _form(request, "eid/register.html", context, exc.status)
@@ -198,7 +211,7 @@ def _set_passcode(
 def activate(
     request: Request, db: DbSession, posted: Annotated[_CodeForm, Depends()]
 ) -> HTMLResponse:
-    account = _set_passcode(request, db, posted, "eid/activate.html", service.activate)
+    account = _set_passcode(request, db, posted, "eid/activate.html", registration.activate)
     if isinstance(account, HTMLResponse):
         return account
     return render(request, "eid/activated.html", {"level": account.level})
@@ -270,7 +283,7 @@ def login(
     if not _form_ok(request, form_token):
         return _form(request, "eid/login.html", {**context, "error": FORM_EXPIRED}, 400)
     try:
-        step = service.sign_in(
+        step = signin.sign_in(
             db,
             personal_id=personal_id,
             passcode=passcode,
@@ -304,7 +317,7 @@ def login(
 
 @router.get("/eid/login/otp", response_class=HTMLResponse, response_model=None)
 def login_otp_page(request: Request, db: DbSession) -> Response:
-    if service.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
+    if signin.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
         return RedirectResponse("/eid/login", status_code=303)
     return _form(request, "eid/login_otp.html", {})
 
@@ -319,7 +332,7 @@ def login_otp(
     if not _form_ok(request, form_token):
         return _form(request, "eid/login_otp.html", {"error": FORM_EXPIRED}, 400)
     try:
-        step = service.finish_sign_in(
+        step = signin.finish_sign_in(
             db,
             pending_token=request.cookies.get(PENDING_COOKIE),
             code=code,
@@ -335,7 +348,7 @@ def login_otp(
             401,
         )
     except service.CodeRejected as exc:
-        if service.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
+        if signin.pending_sign_in(db, request.cookies.get(PENDING_COOKIE)) is None:
             context = {**_login_context(DEFAULT_NEXT, 1, False), "error": exc.message}
             return _form(request, "eid/login.html", context, 401)
         return _form(request, "eid/login_otp.html", {"error": exc.message}, 401)
@@ -347,7 +360,7 @@ def logout(request: Request, db: DbSession, form: PostedForm) -> RedirectRespons
     token = request.cookies.get(settings.citizen_session_cookie)
     sent = form.get("csrf_token")
     if token:
-        service.sign_out(db, token, sent if isinstance(sent, str) else None, ip=client_ip(request))
+        signin.sign_out(db, token, sent if isinstance(sent, str) else None, ip=client_ip(request))
     response = RedirectResponse("/eid/login", status_code=303)
     response.delete_cookie(settings.citizen_session_cookie)
     return response
@@ -368,11 +381,11 @@ def reset(
     values = posted.values()
     if not _form_ok(request, posted.form_token):
         return _form(request, "eid/reset.html", {"values": values, "error": FORM_EXPIRED}, 400)
-    request_form = service.ResetRequest(
+    request_form = passcode_reset.ResetRequest(
         posted.personal_id, posted.full_name, posted.date_of_birth, posted.phone
     )
     try:
-        service.request_reset(db, request_form, ip=client_ip(request))
+        passcode_reset.request_reset(db, request_form, ip=client_ip(request))
     except (ValidationFailed, TooManyRequests) as exc:
         refused = {"values": values, **_error_of(exc)}
         return _form(request, "eid/reset.html", refused, exc.status, exc.headers)
@@ -388,7 +401,9 @@ def reset_confirm_page(request: Request, personal_id: str = "") -> HTMLResponse:
 def reset_confirm(
     request: Request, db: DbSession, posted: Annotated[_CodeForm, Depends()]
 ) -> HTMLResponse:
-    done = _set_passcode(request, db, posted, "eid/reset_confirm.html", service.confirm_reset)
+    done = _set_passcode(
+        request, db, posted, "eid/reset_confirm.html", passcode_reset.confirm_reset
+    )
     if isinstance(done, HTMLResponse):
         return done
     response = render(request, "eid/reset_done.html", {})
@@ -404,10 +419,10 @@ def sms_outbox(request: Request, db: DbSession, phone: str = "") -> HTMLResponse
     messages: list[Any] = []
     error = None
     if settings.environment == "production":
-        service.outbox(db, phone)  # raises NotFound: no outbox page in production
+        codes.outbox(db, phone)  # raises NotFound: no outbox page in production
     if phone.strip():
         try:
-            messages = service.outbox(db, phone)
+            messages = codes.outbox(db, phone)
         except ValidationFailed as exc:
             error = exc.message
     return render(request, "eid/sms.html", {"phone": phone, "messages": messages, "error": error})
@@ -418,7 +433,7 @@ def sms_outbox(request: Request, db: DbSession, phone: str = "") -> HTMLResponse
 
 @router.get("/me/account", response_class=HTMLResponse)
 def my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
-    view = service.account_view(db, citizen.account_id, citizen.session_id)
+    view = self_service.account_view(db, citizen.account_id, citizen.session_id)
     return render(request, "eid/account.html", {"account": view, "labels": labels})
 
 
@@ -429,7 +444,7 @@ def lock_confirm(request: Request, citizen: CurrentCitizen) -> HTMLResponse:
 
 @router.post("/me/account/lock", response_class=HTMLResponse)
 def lock_my_account(request: Request, db: DbSession, citizen: CurrentCitizen) -> HTMLResponse:
-    service.lock_by_citizen(db, citizen.account_id, ip=client_ip(request))
+    locks.lock_by_citizen(db, citizen.account_id, ip=client_ip(request))
     request.state.citizen = None  # signed out now: render the page as for a visitor
     response = render(request, "eid/locked.html", {})
     response.delete_cookie(settings.citizen_session_cookie)
@@ -440,7 +455,7 @@ def lock_my_account(request: Request, db: DbSession, citizen: CurrentCitizen) ->
 def end_other_session(
     session_id: IdPath, db: DbSession, citizen: CurrentCitizen
 ) -> RedirectResponse:
-    service.end_other_session(db, citizen.account_id, session_id)
+    self_service.end_other_session(db, citizen.account_id, session_id)
     return RedirectResponse("/me/account", status_code=303)
 
 
@@ -448,7 +463,8 @@ def end_other_session(
 def my_logins(
     request: Request, db: DbSession, citizen: CurrentCitizen, page: PageQuery = 1
 ) -> HTMLResponse:
-    history = service.login_history(db, citizen.account_id, page)
+    history = self_service.login_history(db, citizen.account_id, page)
+    history = history.naming_services(oidc.client_names(db, history.client_ids))
     return render(request, "eid/logins.html", {"history": history, "labels": labels})
 
 
@@ -509,7 +525,7 @@ def _desk(
     lookup_error = error
     if personal_id.strip():
         try:
-            view = service.desk_lookup(db, desk.actor(), personal_id, scope=desk.scope)
+            view = police_desk.desk_lookup(db, desk.actor(), personal_id, scope=desk.scope)
         except OnceGovError as exc:
             lookup_error = lookup_error or exc
     context = {
@@ -545,7 +561,7 @@ def desk_level2(
 ) -> HTMLResponse:
     outcome = attempt(
         db,
-        lambda: service.register_level2_at_desk(
+        lambda: police_desk.register_level2_at_desk(
             db,
             desk.actor(),
             personal_id=personal_id,
@@ -574,7 +590,7 @@ def desk_lock(
 ) -> HTMLResponse:
     outcome = attempt(
         db,
-        lambda: service.lock_by_police(
+        lambda: locks.lock_by_police(
             db, desk.actor(), personal_id, reason=reason, scope=desk.scope
         ),
     )
@@ -594,7 +610,7 @@ def desk_unlock(
 ) -> HTMLResponse:
     outcome = attempt(
         db,
-        lambda: service.unlock_by_police(
+        lambda: locks.unlock_by_police(
             db, desk.actor(), personal_id, reason=reason, scope=desk.scope
         ),
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
@@ -116,10 +117,26 @@ class LoginEventView:
 
 @dataclass(frozen=True)
 class LoginHistoryPage:
+    """One page of a citizen's login history. Events of tokens carry the relying party's client
+    id; the accounts do not know the parties' names (the OpenID Connect provider above them
+    does), so the page that shows the history names them with ``naming_services``."""
+
     events: list[LoginEventView]
     page: int
     pages: int
     total: int
+
+    @property
+    def client_ids(self) -> set[str]:
+        return {e.client_id for e in self.events if e.client_id}
+
+    def naming_services(self, names: Mapping[str, str]) -> LoginHistoryPage:
+        """This page with each event's relying party named from ``names`` (client id → name)."""
+        named = [
+            replace(e, service_name=names.get(e.client_id)) if e.client_id else e
+            for e in self.events
+        ]
+        return replace(self, events=named)
 
 
 @dataclass(frozen=True)

@@ -412,10 +412,10 @@ def _register_eid_level2(
 ) -> None:
     """ "Register eID level 2 too": the officer has just checked the citizen in person (card
     data, portrait captured and compared), which is what level 2 needs."""
-    from oncegov.identity.accounts import service as accounts
+    from oncegov.identity.accounts import registration as eid_registration
 
     try:
-        account = accounts.register_level2(
+        account = eid_registration.register_level2(
             session,
             actor,
             personal_id=application.personal_id,

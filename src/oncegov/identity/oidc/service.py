@@ -1,7 +1,10 @@
 """OpenID Connect provider rules: relying parties, consent, codes, tokens, claims, revocation.
 
-The Authlib glue (``server.py``) and the pages call only this module; the eID accounts code calls
-``revoke_all_for_account`` (lock, revoke) and ``revoke_for_session`` (sign-out).
+The Authlib glue (``server.py``) and the pages call only this module. The provider sits above
+the eID accounts: it calls them (accounts, their login history), and they never call it; when an
+account's access or one of its sessions ends they announce it (``identity.accounts.events``),
+and the listeners registered with the revocations below revoke the tokens in the same
+transaction.
 
 Tokens are opaque random strings stored as keyed hashes, so revocation is immediate. ``sub`` is
 a random identifier stored per personal ID (``OidcSubject``), never the personal ID itself, and
@@ -27,6 +30,8 @@ from oncegov.audit import service as audit
 from oncegov.auth.schemas import CitizenPrincipal
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, ValidationFailed
+from oncegov.identity.accounts import events as account_events
+from oncegov.identity.accounts import service as accounts
 from oncegov.identity.oidc import keys
 from oncegov.identity.oidc.models import (
     AUTH_METHODS,
@@ -442,8 +447,6 @@ def store_tokens(
     origin: TokenOrigin,
     event: str,
 ) -> OidcToken:
-    from oncegov.identity.accounts import service as accounts  # accounts imports this module
-
     moment = clock.now()
     row = OidcToken(
         access_token_hash=hash_token(access_token),
@@ -476,8 +479,6 @@ def store_tokens(
 
 
 def account_usable(session: Session, account_id: int) -> bool:
-    from oncegov.identity.accounts import service as accounts
-
     try:
         return accounts.is_usable(accounts.get_account(session, account_id))
     except NotFound:
@@ -485,8 +486,6 @@ def account_usable(session: Session, account_id: int) -> bool:
 
 
 def account_level(session: Session, account_id: int) -> int:
-    from oncegov.identity.accounts import service as accounts
-
     return accounts.get_account(session, account_id).level
 
 
@@ -548,10 +547,21 @@ def revoke_for_session(session: Session, web_session_id: int, *, reason: str) ->
     return OidcRepository(session).revoke_tokens_of_session(web_session_id, clock.now(), reason)
 
 
+def _revoke_when_access_ends(session: Session, ended: account_events.AccessEnded) -> None:
+    revoke_all_for_account(session, ended.account_id, reason=ended.reason)
+
+
+def _revoke_when_session_ends(session: Session, ended: account_events.SessionEnded) -> None:
+    revoke_for_session(session, ended.web_session_id, reason=ended.reason)
+
+
+account_events.listen_access_ended(_revoke_when_access_ends)
+account_events.listen_session_ended(_revoke_when_session_ends)
+
+
 def end_citizen_session(session: Session, cookie_token: str, citizen: CitizenPrincipal) -> None:
     """RP-initiated logout: the eID session ends and the tokens issued under it are revoked."""
     from oncegov.auth import service as auth
-    from oncegov.identity.accounts import service as accounts
 
     auth.end_session(session, cookie_token)
     revoke_for_session(session, citizen.session_id, reason="logout")
@@ -599,8 +609,6 @@ def release_claims(
 ) -> dict[str, Any]:
     """The claims of the granted scopes, read through the registry service as the relying
     party (so "who accessed my data" shows it), plus one ``oidc.claims_released`` entry."""
-    from oncegov.identity.accounts import service as accounts
-
     scopes = scope_list(token.scope)
     claims: dict[str, Any] = {"sub": subject_for(session, token.personal_id)}
     actor = _relying_party(client)
