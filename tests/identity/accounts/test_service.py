@@ -302,3 +302,30 @@ def test_purge_keeps_recent_history(db: Session, citizen: Citizen) -> None:
         select(func.count()).select_from(LoginEvent).where(LoginEvent.account_id == account.id)
     )
     assert count == 1
+
+
+def test_a_passcode_hash_of_older_parameters_is_replaced_at_the_next_sign_in(
+    db: Session, citizen: Citizen
+) -> None:
+    from argon2 import PasswordHasher
+
+    from oncegov.identity.accounts import signin
+    from oncegov.kit import passwords
+    from tests.fixtures import PASSCODE
+
+    account = make_eid_account(db, citizen, level=1)
+    account.passcode_hash = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(
+        PASSCODE
+    )
+    db.flush()
+    older = account.passcode_hash
+    signin.check_passcode_login(db, personal_id=citizen.personal_id, passcode=PASSCODE, ip=None)
+    assert account.passcode_hash != older
+    assert not passwords.needs_rehash(account.passcode_hash)
+    assert passwords.verify(account.passcode_hash, PASSCODE)
+    # A wrong passcode never touches the stored hash.
+    account.passcode_hash = older
+    db.flush()
+    with pytest.raises(service.LoginFailed):
+        signin.check_passcode_login(db, personal_id=citizen.personal_id, passcode="975310", ip=None)
+    assert account.passcode_hash == older

@@ -20,6 +20,7 @@ from oncegov.errors import PermissionDenied
 from oncegov.identity.accounts import demo
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.repository import AccountRepository
+from oncegov.kit import passwords
 
 # Phones of the named demo citizens start with this; generated accounts never use it.
 DEMO_PHONE_PREFIX = demo.RESERVED_PREFIX
@@ -55,9 +56,10 @@ def load_demo_accounts(
             "Demo eID accounts are not allowed in production", field="environment"
         )
     repo = AccountRepository(session)
-    unusable = auth.hash_password(secrets.token_urlsafe(32))
-    hashes = {pid: auth.hash_password(passcode) for pid, (_, _, passcode) in (named or {}).items()}
-    forced = {pid: (level, phone) for pid, (level, phone, _) in (named or {}).items()}
+    unusable = passwords.hash_secret(secrets.token_urlsafe(32))
+    named = named or {}
+    hashes = {pid: passwords.hash_secret(passcode) for pid, (_, _, passcode) in named.items()}
+    forced = {pid: (level, phone) for pid, (level, phone, _) in named.items()}
     columns = (*demo.ACCOUNT_COLUMNS, "passcode_hash")
     loaded = DemoAccountsLoaded()
     batch: list[tuple[Any, ...]] = []

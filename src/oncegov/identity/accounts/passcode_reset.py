@@ -25,7 +25,7 @@ from oncegov.identity.accounts.service import (
     system_actor,
 )
 from oncegov.integrations.sms import normalise_phone
-from oncegov.kit import clock
+from oncegov.kit import clock, passwords
 from oncegov.web.i18n import N_
 
 RESET_REFUSED = N_(
@@ -95,7 +95,7 @@ def confirm_reset(
     rules.check_passcode(passcode, repeat, birth_for_passcode_rules(session, account, "eID reset"))
     moment = clock.now()
     record.used_at = moment
-    account.passcode_hash = auth.hash_password(passcode)
+    account.passcode_hash = passwords.hash_secret(passcode)
     account.passcode_changed_at = moment
     account.failed_logins = 0
     account.login_locked_until = None

@@ -27,7 +27,7 @@ from oncegov.identity.accounts.service import (
     system_actor,
 )
 from oncegov.integrations.sms import normalise_phone
-from oncegov.kit import clock
+from oncegov.kit import clock, passwords
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold
 from oncegov.registry import service as registry
@@ -259,7 +259,7 @@ def activate(
     moment = clock.now()
     record.used_at = moment
     was_active = account.status == "active"
-    account.passcode_hash = auth.hash_password(passcode)
+    account.passcode_hash = passwords.hash_secret(passcode)
     account.passcode_changed_at = moment
     account.level = account.pending_level or account.level
     account.pending_level = None

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
@@ -32,23 +30,12 @@ from oncegov.identity.accounts.service import (
     record_login_event,
     system_actor,
 )
-from oncegov.kit import clock
+from oncegov.kit import clock, passwords
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.registry import service as registry
 from oncegov.web.i18n import N_
 
-_hasher = PasswordHasher()  # Argon2id, the same parameters as auth.service.hash_password
-# Verified against when the personal ID has no account (or no passcode yet), so every
-# failure path costs exactly one Argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 LOGIN_FAILED = N_("Wrong personal ID or passcode, or the account cannot be used now")
-
-
-def _passcode_matches(stored_hash: str, passcode: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash, passcode)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def _lock_seconds(failures: int) -> int:
@@ -77,8 +64,10 @@ def check_passcode_login(
         settings.account_login_limit_per_minute,
     )
     account = account_of(session, personal_id)
-    stored = account.passcode_hash if account and account.passcode_hash else _DUMMY_HASH
-    matches = _passcode_matches(stored, passcode or "")
+    # No account, or no passcode yet: one verification against a dummy hash all the same, so
+    # every failure path costs exactly one Argon2 verification.
+    stored = account.passcode_hash if account else None
+    matches = passwords.verify(stored, passcode or "")
     if account is None:
         raise LoginFailed(LOGIN_FAILED, field="passcode")
     moment = clock.now()
@@ -92,6 +81,8 @@ def check_passcode_login(
         raise LoginFailed(LOGIN_FAILED, field="passcode")
     account.failed_logins = 0
     account.login_locked_until = None
+    if stored is not None and passwords.needs_rehash(stored):
+        account.passcode_hash = passwords.hash_secret(passcode)
     return account
 
 
