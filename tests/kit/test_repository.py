@@ -53,7 +53,7 @@ def test_add_flushes_and_get_finds_by_primary_key(db: Session) -> None:
 
 def test_count_ignores_the_order(db: Session) -> None:
     repo, query, _ = _rows(db, 3)
-    assert repo.count(query.order_by(KEY.desc())) == 3
+    assert repo.count_rows(query.order_by(KEY.desc())) == 3
 
 
 # --- offset pages ----------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, false, func, insert, or_, select, update
-from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from oncegov.kit.chain import GENESIS
+from oncegov.kit.repository import Repository
 
 GENESIS_HASH = GENESIS
 
@@ -37,10 +37,7 @@ _HEAD_STATE = (
 )
 
 
-class AuditRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class AuditRepository(Repository):
     def claim_seqs(self, count: int = 1) -> ClaimedSeqs:
         """Advance the chain head by ``count`` entries.
 
@@ -130,10 +127,10 @@ class AuditRepository:
         ).first()
 
     def head(self) -> AuditHead | None:
-        return self.session.get(AuditHead, 1)
+        return self.get(AuditHead, 1)
 
     def entry(self, seq: int) -> AuditEntry | None:
-        return self.session.get(AuditEntry, seq)
+        return self.get(AuditEntry, seq)
 
     def iter_chain(self, upto: int | None = None, batch: int = 5000) -> Iterator[AuditEntry]:
         """Entries in seq order, from the first (up to ``upto`` inclusive if given)."""

@@ -125,7 +125,7 @@ class Paged(Generic[T]):
 
 
 class Repository:
-    """Base of every repository: the session, ``add``, ``get`` and paged reads."""
+    """Base of every repository: the session, ``add``, ``get``, ``count_rows`` and paged reads."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -137,7 +137,7 @@ class Repository:
     def get(self, model: type[Model], key: Any) -> Model | None:
         return self.session.get(model, key)
 
-    def count(self, query: Select[Any]) -> int:
+    def count_rows(self, query: Select[Any]) -> int:
         """How many rows ``query`` selects (its order does not matter for counting)."""
         counted = select(func.count()).select_from(query.order_by(None).subquery())
         return int(self.session.scalar(counted) or 0)
@@ -183,7 +183,7 @@ class Repository:
         its own order (with a unique last term, so offsets are stable) and only offsets work.
         ``counted`` adds ``total`` (one more query over the whole set).
         """
-        total = self.count(query) if counted else None
+        total = self.count_rows(query) if counted else None
         if page.is_keyset:
             if key is None:
                 raise TypeError("a keyset page needs the key column")

@@ -20,11 +20,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
 
 from oncegov import db
 from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
+from oncegov.kit.repository import Repository
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {
@@ -46,10 +46,7 @@ def application_in_scope(scope: UnitScope) -> ColumnElement[bool]:
     )
 
 
-class CardRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class CardRepository(Repository):
     # --- single applications ------------------------------------------------------------------
 
     def application(

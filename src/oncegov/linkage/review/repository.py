@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.orm import Session
 
+from oncegov.kit.repository import Repository
 from oncegov.linkage.models import (
     REVIEW,
     LinkageCandidate,
@@ -34,10 +34,7 @@ class OpenRow:
     candidates: int
 
 
-class ReviewRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class ReviewRepository(Repository):
     # --- the queue ----------------------------------------------------------------------------
 
     def _open(self, source: str | None) -> Select[Any]:
@@ -149,7 +146,7 @@ class ReviewRepository:
         )
 
     def link_of_record(self, source: str, record_key: str) -> SectorLink | None:
-        return self.session.get(SectorLink, (source, record_key))
+        return self.get(SectorLink, (source, record_key))
 
     def set_link(
         self,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
+from oncegov.kit.repository import Repository
 from oncegov.registry.corrections.models import ACTIVE_STATUSES, CorrectionRequest
 from oncegov.registry.models import Citizen
 from oncegov.registry.repository import citizen_in_scope
@@ -27,14 +27,7 @@ def _scoped(query: AnySelect, scope: UnitScope, statuses: Sequence[str] | None =
     return query
 
 
-class CorrectionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, request: CorrectionRequest) -> None:
-        self.session.add(request)
-        self.session.flush()
-
+class CorrectionRepository(Repository):
     # --- the citizen's side -------------------------------------------------------------------
 
     def lock_citizen(self, personal_id: str) -> Citizen | None:

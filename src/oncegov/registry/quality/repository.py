@@ -26,11 +26,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from oncegov.auth.schemas import UnitScope
 from oncegov.kit.personal_id import BIRTH_PROVINCE_CODES, FIRST_CENTURY, LAST_YEAR
+from oncegov.kit.repository import Repository
 from oncegov.registry.models import Citizen, Commune, Household
 from oncegov.registry.quality.models import QualityFinding, QualityRun
 from oncegov.registry.quality.rules import MAX_PLAUSIBLE_AGE, MIN_PARENT_AGE_GAP
@@ -57,10 +58,7 @@ def _flag(condition: ColumnElement[bool], name: str) -> Any:
     return case((condition, 1), else_=0).label(name)
 
 
-class QualityRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class QualityRepository(Repository):
     # --- the province a run covers ----------------------------------------------------------
 
     def _province_communes(self, province_code: str) -> Select[str]:
@@ -323,10 +321,6 @@ class QualityRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
             self.session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
 
     def findings_of_rule(self, rule: str) -> Rows:
         query = select(
