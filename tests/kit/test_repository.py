@@ -20,7 +20,7 @@ from oncegov.kit.repository import MAX_POSITION, Page, Paged, Repository
 _phones = itertools.count(900_000)
 
 
-def _rows(db: Session, count: int) -> tuple[Repository, Select[tuple[SmsOutboxMessage]], list[int]]:
+def _rows(db: Session, count: int) -> tuple[Repository, Select[SmsOutboxMessage], list[int]]:
     """``count`` messages to a phone of their own; the query selecting them; their ids."""
     phone = f"09{next(_phones):08d}"
     repo = Repository(db)

@@ -145,7 +145,7 @@ class Repository:
     @overload
     def fetch_page(
         self,
-        query: Select[tuple[T]],
+        query: Select[T],
         page: Page,
         *,
         key: QueryableAttribute[int] | None = ...,

@@ -16,7 +16,7 @@ from oncegov.identity.accounts.models import (
     OneTimeCode,
     PendingLogin,
 )
-from oncegov.kit.repository import Repository
+from oncegov.kit.repository import Page, Paged, Repository
 
 
 class AccountRepository(Repository):
@@ -95,14 +95,14 @@ class AccountRepository(Repository):
         self.session.execute(delete(PendingLogin).where(PendingLogin.expires_at < before))
 
     # login history
-    def login_events(self, account_id: int, *, offset: int, limit: int) -> Sequence[LoginEvent]:
-        return self.session.scalars(
+    def login_events(self, account_id: int, page: Page) -> Paged[LoginEvent]:
+        """One page of the account's sign-in history, newest first."""
+        return self.fetch_page(
             select(LoginEvent)
             .where(LoginEvent.account_id == account_id)
-            .order_by(LoginEvent.created_at.desc(), LoginEvent.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
+            .order_by(LoginEvent.created_at.desc(), LoginEvent.id.desc()),
+            page,
+        )
 
     def count_login_events(self, account_id: int) -> int:
         return int(

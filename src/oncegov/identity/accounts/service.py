@@ -53,6 +53,7 @@ from oncegov.integrations.sms import LocalSmsGateway, normalise_phone, sms_gatew
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
+from oncegov.kit.repository import Page
 from oncegov.kit.text import fold, require_text
 from oncegov.registry import events
 from oncegov.registry import service as registry
@@ -955,9 +956,7 @@ def login_history(session: Session, account_id: int, page: int = 1) -> LoginHist
     total = repo.count_login_events(account_id)
     pages = max(1, math.ceil(total / HISTORY_PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = repo.login_events(
-        account_id, offset=(page - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
-    )
+    rows = repo.login_events(account_id, Page.numbered(page, HISTORY_PAGE_SIZE)).items
     from oncegov.identity.oidc import service as oidc  # the provider imports this module
 
     names = oidc.client_names(session, (r.client_id for r in rows if r.client_id))

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from oncegov import db
 from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
-from oncegov.kit.repository import Repository
+from oncegov.kit.repository import Page, Paged, Repository
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {
@@ -157,21 +157,15 @@ class CardRepository(Repository):
         status: str | None,
         kind: str | None,
         commune_code: str | None,
-        offset: int,
-        limit: int,
-    ) -> tuple[Sequence[IdCardApplication], int]:
-        conditions = self._filtered(scope, status, kind, commune_code)
-        total = self.session.scalar(
-            select(func.count()).select_from(IdCardApplication).where(*conditions)
-        )
-        rows = self.session.scalars(
+        page: Page,
+    ) -> Paged[IdCardApplication]:
+        """One page of the filtered applications, newest first, with the total."""
+        query = (
             select(IdCardApplication)
-            .where(*conditions)
+            .where(*self._filtered(scope, status, kind, commune_code))
             .order_by(IdCardApplication.received_at.desc(), IdCardApplication.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        return rows, int(total or 0)
+        )
+        return self.fetch_page(query, page, counted=True)
 
     def counts(
         self,

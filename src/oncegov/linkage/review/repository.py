@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 
-from oncegov.kit.repository import Repository
+from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.linkage.models import (
     REVIEW,
     LinkageCandidate,
@@ -74,22 +74,15 @@ class ReviewRepository(Repository):
             query = query.where(latest.c.source == source)
         return query
 
-    def open_items(
-        self, source: str | None, *, limit: int, offset: int = 0
-    ) -> tuple[list[OpenRow], int]:
+    def open_items(self, source: str | None, page: Page) -> Paged[OpenRow]:
+        """One page of the open items, best candidate first, with the total."""
         query = self._open(source)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         best = query.selected_columns.best
-        rows = self.session.execute(
-            query.order_by(
-                func.coalesce(best, -1.0).desc(),
-                query.selected_columns.record_key,
-                LinkageResult.id,
-            )
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [OpenRow(*row) for row in rows], total
+        query = query.order_by(
+            func.coalesce(best, -1.0).desc(), query.selected_columns.record_key, LinkageResult.id
+        )
+        found = self.fetch_page(query, page, counted=True, scalars=False)
+        return found.map(lambda row: OpenRow(*tuple(row)))
 
     def next_open_id(self, source: str | None, *, excluding: int) -> int | None:
         query = self._open(source).where(LinkageResult.id != excluding)

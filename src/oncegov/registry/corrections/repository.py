@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from oncegov.auth.schemas import UnitScope
-from oncegov.kit.repository import Repository
+from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.registry.corrections.models import ACTIVE_STATUSES, CorrectionRequest
 from oncegov.registry.models import Citizen
 from oncegov.registry.repository import citizen_in_scope
@@ -58,18 +58,12 @@ class CorrectionRepository(Repository):
     # --- the officers' queue --------------------------------------------------------------------
 
     def queue(
-        self, scope: UnitScope, statuses: Sequence[str] | None, *, limit: int, offset: int
-    ) -> Sequence[CorrectionRequest]:
+        self, scope: UnitScope, statuses: Sequence[str] | None, page: Page
+    ) -> Paged[CorrectionRequest]:
+        """One page of the queue, oldest first, with the total."""
         query = _scoped(select(CorrectionRequest), scope, statuses)
-        return self.session.scalars(
-            query.order_by(CorrectionRequest.created_at, CorrectionRequest.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-
-    def count(self, scope: UnitScope, statuses: Sequence[str] | None) -> int:
-        query = select(func.count()).select_from(CorrectionRequest)
-        return int(self.session.scalar(_scoped(query, scope, statuses)) or 0)
+        query = query.order_by(CorrectionRequest.created_at, CorrectionRequest.id)
+        return self.fetch_page(query, page, counted=True)
 
     def request(self, request_id: int, scope: UnitScope) -> CorrectionRequest | None:
         query = _scoped(select(CorrectionRequest), scope)
