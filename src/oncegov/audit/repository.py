@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, case, false, func, insert, or_, select, up
 
 from oncegov.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from oncegov.kit.chain import GENESIS
-from oncegov.kit.repository import Repository
+from oncegov.kit.repository import Page, Paged, Repository
 
 GENESIS_HASH = GENESIS
 
@@ -170,30 +170,24 @@ class AuditRepository(Repository):
     def entries_about(
         self,
         subject_personal_id: str,
+        page: Page,
         *,
-        limit: int,
-        before_seq: int | None = None,
-        after_seq: int | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         actor_kinds: Sequence[str] | None = None,
         actor_id: str | None = None,
         actions: Sequence[str] | None = None,
         action_prefixes: Sequence[str] | None = None,
-    ) -> Sequence[AuditEntry]:
-        """One keyset page of the entries about one citizen, newest first.
+    ) -> Paged[AuditEntry]:
+        """One keyset page (on ``seq``) of the entries about one citizen, newest first.
 
         The equality on ``subject_personal_id`` is what the planner uses its index for; on
         SQLite that index also holds ``seq`` (the rowid), so the walk is backwards through the
-        index with no sort. ``after_seq`` pages towards newer entries (read ascending, handed
+        index with no sort. ``page.after`` pages towards newer entries (read ascending, handed
         back newest first). ``actions``/``action_prefixes`` combine with OR (one category);
         ``since`` inclusive, ``until`` exclusive.
         """
         query = select(AuditEntry).where(AuditEntry.subject_personal_id == subject_personal_id)
-        if before_seq is not None:
-            query = query.where(AuditEntry.seq < before_seq)
-        if after_seq is not None:
-            query = query.where(AuditEntry.seq > after_seq)
         if since is not None:
             query = query.where(AuditEntry.at >= since)
         if until is not None:
@@ -211,7 +205,4 @@ class AuditRepository(Repository):
                 for prefix in action_prefixes or ()
             )
             query = query.where(or_(*matches) if matches else false())
-        ascending = after_seq is not None and before_seq is None
-        order = AuditEntry.seq.asc() if ascending else AuditEntry.seq.desc()
-        rows = list(self.session.scalars(query.order_by(order).limit(limit)).all())
-        return rows[::-1] if ascending else rows
+        return self.fetch_page(query, page, key=AuditEntry.seq, descending=True)

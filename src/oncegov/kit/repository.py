@@ -207,7 +207,9 @@ class Repository:
     ) -> Paged[Any]:
         if key is not None:
             query = query.order_by(key.desc() if descending else key.asc())
-        rows = self._read(query.offset(page.offset).limit(page.size + 1), scalars)
+        if page.offset:
+            query = query.offset(page.offset)
+        rows = self._read(query.limit(page.size + 1), scalars)
         more = len(rows) > page.size
         rows = rows[: page.size]
         result: Paged[Any] = Paged(
