@@ -151,21 +151,21 @@ class AuditRepository(Repository):
 
     def list_entries(
         self,
+        page: Page,
         *,
         subject_personal_id: str | None = None,
         actor_id: str | None = None,
         action: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> Sequence[AuditEntry]:
-        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
+    ) -> Paged[AuditEntry]:
+        """One page of the log, newest first, filtered by subject, actor and action."""
+        query = select(AuditEntry)
         if subject_personal_id:
             query = query.where(AuditEntry.subject_personal_id == subject_personal_id)
         if actor_id:
             query = query.where(AuditEntry.actor_id == actor_id)
         if action:
             query = query.where(AuditEntry.action == action)
-        return self.session.scalars(query).all()
+        return self.fetch_page(query, page, key=AuditEntry.seq, descending=True)
 
     def entries_about(
         self,

@@ -36,7 +36,7 @@ from oncegov.kit.chain import (
     verify_chain,
 )
 from oncegov.kit.chain_keys import chain_keys, checkpoint_key, checkpoint_public_keys
-from oncegov.kit.repository import Page
+from oncegov.kit.repository import Page, Paged
 from oncegov.web.i18n import N_
 
 CHAIN = "audit"  # the chain's name in its HMAC subkey and in every checkpoint it signs
@@ -332,7 +332,8 @@ def verify(
 
 def entries_about(session: Session, personal_id: str, limit: int = 200) -> Sequence[AuditEntry]:
     """Who accessed a citizen's data (for officers with audit.read and, later, the citizen)."""
-    return AuditRepository(session).list_entries(subject_personal_id=personal_id, limit=limit)
+    page = Page(limit)
+    return AuditRepository(session).list_entries(page, subject_personal_id=personal_id).items
 
 
 def list_entries(
@@ -343,13 +344,13 @@ def list_entries(
     subject_personal_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> Sequence[AuditEntry]:
+) -> Paged[AuditEntry]:
+    """One page of the log, newest first (``has_more``: an older page follows)."""
     return AuditRepository(session).list_entries(
+        Page(limit, offset=offset),
         subject_personal_id=subject_personal_id,
         actor_id=actor_id,
         action=action,
-        limit=limit,
-        offset=offset,
     )
 
 
