@@ -287,6 +287,7 @@ def test_nothing_yet_says_so(client: TestClient, me: Citizen) -> None:
 
 def test_the_query_walks_the_subject_index_newest_first(db: Session) -> None:
     from oncegov.audit.repository import AuditRepository
+    from oncegov.kit.repository import Page
 
     captured: list[str] = []
     dialect = db.get_bind().dialect
@@ -301,7 +302,7 @@ def test_the_query_walks_the_subject_index_newest_first(db: Session) -> None:
 
     db.scalars = capture  # type: ignore[method-assign]
     try:
-        repo.entries_about("004190000001", limit=26, before_seq=1000)
+        repo.entries_about("004190000001", Page(25, before=1000))
     finally:
         db.scalars = original  # type: ignore[method-assign]
     (sql,) = captured

@@ -110,7 +110,7 @@ def list_entries(
         action=action or None,
         limit=limit,
         offset=offset,
-    )
+    ).items
     result = [AuditEntryOut.model_validate(e) for e in entries]
     for item in result:
         item.at = as_utc(item.at)

@@ -72,16 +72,16 @@ def _log_page(
 ) -> HTMLResponse:
     page = max(page, 1)
     filters = {"subject": subject.strip(), "actor": actor.strip(), "action": action.strip()}
-    # One more than a page tells whether there is a next page without counting the whole log.
-    entries = audit.list_entries(
+    # The page tells whether another follows without counting the whole log.
+    found = audit.list_entries(
         db,
         subject_personal_id=_clean(subject),
         actor_id=_clean(actor),
         action=_clean(action),
-        limit=PAGE_SIZE + 1,
+        limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    rows = [_row(e) for e in entries[:PAGE_SIZE]]
+    rows = [_row(e) for e in found.items]
     audit.record(
         db,
         authorized.actor(),
@@ -104,7 +104,7 @@ def _log_page(
             "actions": KNOWN_ACTIONS,
             "page": page,
             "previous_url": page_url(page - 1) if page > 1 else None,
-            "next_url": page_url(page + 1) if len(entries) > PAGE_SIZE else None,
+            "next_url": page_url(page + 1) if found.has_more else None,
             "verified": verified,
             "problem": _(PROBLEMS[verified.problem])
             if verified and verified.problem in PROBLEMS

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, false, func, insert, or_, select, update
-from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from oncegov.kit.chain import GENESIS
+from oncegov.kit.repository import Page, Paged, Repository
 
 GENESIS_HASH = GENESIS
 
@@ -37,10 +37,7 @@ _HEAD_STATE = (
 )
 
 
-class AuditRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class AuditRepository(Repository):
     def claim_seqs(self, count: int = 1) -> ClaimedSeqs:
         """Advance the chain head by ``count`` entries.
 
@@ -130,10 +127,10 @@ class AuditRepository:
         ).first()
 
     def head(self) -> AuditHead | None:
-        return self.session.get(AuditHead, 1)
+        return self.get(AuditHead, 1)
 
     def entry(self, seq: int) -> AuditEntry | None:
-        return self.session.get(AuditEntry, seq)
+        return self.get(AuditEntry, seq)
 
     def iter_chain(self, upto: int | None = None, batch: int = 5000) -> Iterator[AuditEntry]:
         """Entries in seq order, from the first (up to ``upto`` inclusive if given)."""
@@ -154,49 +151,43 @@ class AuditRepository:
 
     def list_entries(
         self,
+        page: Page,
         *,
         subject_personal_id: str | None = None,
         actor_id: str | None = None,
         action: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> Sequence[AuditEntry]:
-        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
+    ) -> Paged[AuditEntry]:
+        """One page of the log, newest first, filtered by subject, actor and action."""
+        query = select(AuditEntry)
         if subject_personal_id:
             query = query.where(AuditEntry.subject_personal_id == subject_personal_id)
         if actor_id:
             query = query.where(AuditEntry.actor_id == actor_id)
         if action:
             query = query.where(AuditEntry.action == action)
-        return self.session.scalars(query).all()
+        return self.fetch_page(query, page, key=AuditEntry.seq, descending=True)
 
     def entries_about(
         self,
         subject_personal_id: str,
+        page: Page,
         *,
-        limit: int,
-        before_seq: int | None = None,
-        after_seq: int | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         actor_kinds: Sequence[str] | None = None,
         actor_id: str | None = None,
         actions: Sequence[str] | None = None,
         action_prefixes: Sequence[str] | None = None,
-    ) -> Sequence[AuditEntry]:
-        """One keyset page of the entries about one citizen, newest first.
+    ) -> Paged[AuditEntry]:
+        """One keyset page (on ``seq``) of the entries about one citizen, newest first.
 
         The equality on ``subject_personal_id`` is what the planner uses its index for; on
         SQLite that index also holds ``seq`` (the rowid), so the walk is backwards through the
-        index with no sort. ``after_seq`` pages towards newer entries (read ascending, handed
+        index with no sort. ``page.after`` pages towards newer entries (read ascending, handed
         back newest first). ``actions``/``action_prefixes`` combine with OR (one category);
         ``since`` inclusive, ``until`` exclusive.
         """
         query = select(AuditEntry).where(AuditEntry.subject_personal_id == subject_personal_id)
-        if before_seq is not None:
-            query = query.where(AuditEntry.seq < before_seq)
-        if after_seq is not None:
-            query = query.where(AuditEntry.seq > after_seq)
         if since is not None:
             query = query.where(AuditEntry.at >= since)
         if until is not None:
@@ -214,7 +205,4 @@ class AuditRepository:
                 for prefix in action_prefixes or ()
             )
             query = query.where(or_(*matches) if matches else false())
-        ascending = after_seq is not None and before_seq is None
-        order = AuditEntry.seq.asc() if ascending else AuditEntry.seq.desc()
-        rows = list(self.session.scalars(query.order_by(order).limit(limit)).all())
-        return rows[::-1] if ascending else rows
+        return self.fetch_page(query, page, key=AuditEntry.seq, descending=True)

@@ -36,6 +36,7 @@ from oncegov.kit.chain import (
     verify_chain,
 )
 from oncegov.kit.chain_keys import chain_keys, checkpoint_key, checkpoint_public_keys
+from oncegov.kit.repository import Page, Paged
 from oncegov.web.i18n import N_
 
 CHAIN = "audit"  # the chain's name in its HMAC subkey and in every checkpoint it signs
@@ -331,7 +332,8 @@ def verify(
 
 def entries_about(session: Session, personal_id: str, limit: int = 200) -> Sequence[AuditEntry]:
     """Who accessed a citizen's data (for officers with audit.read and, later, the citizen)."""
-    return AuditRepository(session).list_entries(subject_personal_id=personal_id, limit=limit)
+    page = Page(limit)
+    return AuditRepository(session).list_entries(page, subject_personal_id=personal_id).items
 
 
 def list_entries(
@@ -342,13 +344,13 @@ def list_entries(
     subject_personal_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> Sequence[AuditEntry]:
+) -> Paged[AuditEntry]:
+    """One page of the log, newest first (``has_more``: an older page follows)."""
     return AuditRepository(session).list_entries(
+        Page(limit, offset=offset),
         subject_personal_id=subject_personal_id,
         actor_id=actor_id,
         action=action,
-        limit=limit,
-        offset=offset,
     )
 
 
@@ -482,32 +484,18 @@ def access_page(
     prefixes: tuple[str, ...] | None = None
     if filters.category in ACCESS_CATEGORIES:
         actions, prefixes = ACCESS_CATEGORIES[filters.category]
-    newer = after is not None and before is None
-    rows = list(
-        AuditRepository(session).entries_about(
-            personal_id,
-            limit=page_size + 1,  # one more tells whether there is a further page
-            before_seq=before,
-            after_seq=after if newer else None,
-            since=filters.since,
-            until=filters.until,
-            actor_kinds=kinds,
-            actor_id=actor_id,
-            actions=actions,
-            action_prefixes=prefixes,
-        )
+    # Both cursors given (a hand-made link): ``before`` wins, as it always did.
+    page = Page(page_size, after=after if before is None else None, before=before)
+    found = AuditRepository(session).entries_about(
+        personal_id,
+        page,
+        since=filters.since,
+        until=filters.until,
+        actor_kinds=kinds,
+        actor_id=actor_id,
+        actions=actions,
+        action_prefixes=prefixes,
     )
-    more = len(rows) > page_size
-    entries = rows[-page_size:] if newer else rows[:page_size]
-    newer_after: int | None
-    older_before: int | None
-    if after is not None and newer:
-        newer_after = entries[0].seq if more and entries else None
-        older_before = entries[-1].seq if entries else after + 1
-    else:
-        newer_after = entries[0].seq if before is not None and entries else None
-        older_before = entries[-1].seq if more and entries else None
-        if before is not None and not entries:
-            newer_after = before - 1  # past the oldest: offer the way back
+    entries = found.items
     usernames = {e.actor_id for e in entries if e.actor_kind == "officer"}
-    return AccessPage(entries, newer_after, older_before, _officer_posts(session, usernames))
+    return AccessPage(entries, found.after, found.before, _officer_posts(session, usernames))

@@ -6,28 +6,21 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, WebSession
+from oncegov.kit.repository import Repository
 from oncegov.registry.models import Commune
 
 
-class AuthRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class AuthRepository(Repository):
     def officer_by_username(self, username: str) -> Officer | None:
         return self.session.scalar(select(Officer).where(Officer.username == username))
 
     def officer(self, officer_id: int) -> Officer | None:
-        return self.session.get(Officer, officer_id)
+        return self.get(Officer, officer_id)
 
     def list_officers(self) -> Sequence[Officer]:
         return self.session.scalars(select(Officer).order_by(Officer.username)).all()
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
 
     def roles_of(self, officer_id: int) -> Sequence[RoleAssignment]:
         return self.session.scalars(
@@ -48,13 +41,13 @@ class AuthRepository:
         )
 
     def commune_exists(self, code: str) -> bool:
-        return self.session.get(Commune, code) is not None
+        return self.get(Commune, code) is not None
 
     def session_by_token_hash(self, token_hash: str) -> WebSession | None:
         return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
     def web_session(self, web_session_id: int) -> WebSession | None:
-        return self.session.get(WebSession, web_session_id)
+        return self.get(WebSession, web_session_id)
 
     def revoke_sessions_of(self, subject_kind: str, subject_id: int, now: dt.datetime) -> None:
         self.session.execute(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CursorResult, Select, delete, select
-from sqlalchemy.orm import Session
 
+from oncegov.kit.repository import Repository
 from oncegov.registry.models import Citizen, Household, RegistryChange
 
 DEMO_SOURCE = "demo"
@@ -34,10 +34,7 @@ def _demo_keys(entity: str) -> Select[Any]:
     )
 
 
-class DemoRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class DemoRepository(Repository):
     def _rowcount(self, statement: object) -> int:
         result = self.session.execute(statement)  # type: ignore[call-overload]
         assert isinstance(result, CursorResult)

@@ -8,27 +8,20 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select
-from sqlalchemy.orm import Session
 
 from oncegov import db
 from oncegov.health.models import CheckIn, InsuranceCard, MedicalFacility
+from oncegov.kit.repository import Repository
 
 
-class HealthRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class HealthRepository(Repository):
     # --- facilities ---------------------------------------------------------------------------
 
     def facility(self, code: str) -> MedicalFacility | None:
-        return self.session.get(MedicalFacility, code)
+        return self.get(MedicalFacility, code)
 
     def facilities(self) -> Sequence[MedicalFacility]:
         return self.session.scalars(select(MedicalFacility).order_by(MedicalFacility.code)).all()
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
 
     # --- cards --------------------------------------------------------------------------------
 
@@ -73,7 +66,7 @@ class HealthRepository:
         return [int(row[0]) for row in result]
 
     def checkin(self, checkin_id: int) -> CheckIn | None:
-        return self.session.get(CheckIn, checkin_id)
+        return self.get(CheckIn, checkin_id)
 
     def recent_checkins(self, facility_code: str, day: dt.date, limit: int) -> Sequence[CheckIn]:
         return self.session.scalars(

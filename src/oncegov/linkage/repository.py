@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from oncegov.db import bulk_insert
+from oncegov.kit.repository import Repository
 from oncegov.linkage.models import (
     LinkageCandidate,
     LinkageDecision,
@@ -35,10 +36,7 @@ def _bulk(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) ->
     bulk_insert(session, model.__table__, columns, ([row[c] for c in columns] for row in rows))
 
 
-class LinkageRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class LinkageRepository(Repository):
     def decisions(self, source: str) -> dict[str, dict[str, tuple[str, str, dt.datetime]]]:
         """record key → {personal ID: (decision, officer name, when)} of every decided pair."""
         rows = self.session.execute(

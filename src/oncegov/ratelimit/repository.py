@@ -7,15 +7,12 @@ from typing import Any, cast
 
 from sqlalchemy import Table, case, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from oncegov.kit.repository import Repository
 from oncegov.ratelimit.models import Throttle
 
 
-class ThrottleRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class ThrottleRepository(Repository):
     def add_hits(
         self, key: str, amount: int, *, now: dt.datetime, window: dt.timedelta
     ) -> tuple[dt.datetime, int]:

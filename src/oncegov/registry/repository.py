@@ -7,9 +7,9 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
+from oncegov.kit.repository import Repository
 from oncegov.registry.models import (
     Citizen,
     Commune,
@@ -29,10 +29,7 @@ def citizen_in_scope(scope: UnitScope) -> ColumnElement[bool]:
     return or_(Citizen.permanent_commune_code.in_(codes), Citizen.temporary_commune_code.in_(codes))
 
 
-class RegistryRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class RegistryRepository(Repository):
     # units
     def commune_codes(self) -> frozenset[str]:
         return frozenset(self.session.scalars(select(Commune.code)))
@@ -43,10 +40,10 @@ class RegistryRepository:
         ).all()
 
     def commune(self, code: str) -> Commune | None:
-        return self.session.get(Commune, code)
+        return self.get(Commune, code)
 
     def province(self, code: str) -> Province | None:
-        return self.session.get(Province, code)
+        return self.get(Province, code)
 
     def provinces(self) -> Sequence[Province]:
         return self.session.scalars(select(Province).order_by(Province.code)).all()
@@ -108,10 +105,6 @@ class RegistryRepository:
             .where(RegistryChange.entity == entity, RegistryChange.entity_key == key)
             .order_by(RegistryChange.version.desc())
         ).all()
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
 
     def count_citizens(self, scope: UnitScope) -> int:
         return int(

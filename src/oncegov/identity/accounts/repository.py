@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, func, or_, select, update
-from sqlalchemy.orm import Session
 
 from oncegov import db
 from oncegov.identity.accounts.models import (
@@ -17,19 +16,13 @@ from oncegov.identity.accounts.models import (
     OneTimeCode,
     PendingLogin,
 )
+from oncegov.kit.repository import Page, Paged, Repository
 
 
-class AccountRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
-
+class AccountRepository(Repository):
     # accounts
     def account(self, account_id: int) -> EidAccount | None:
-        return self.session.get(EidAccount, account_id)
+        return self.get(EidAccount, account_id)
 
     def account_by_personal_id(self, personal_id: str) -> EidAccount | None:
         return self.session.scalar(select(EidAccount).where(EidAccount.personal_id == personal_id))
@@ -102,14 +95,14 @@ class AccountRepository:
         self.session.execute(delete(PendingLogin).where(PendingLogin.expires_at < before))
 
     # login history
-    def login_events(self, account_id: int, *, offset: int, limit: int) -> Sequence[LoginEvent]:
-        return self.session.scalars(
+    def login_events(self, account_id: int, page: Page) -> Paged[LoginEvent]:
+        """One page of the account's sign-in history, newest first."""
+        return self.fetch_page(
             select(LoginEvent)
             .where(LoginEvent.account_id == account_id)
-            .order_by(LoginEvent.created_at.desc(), LoginEvent.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
+            .order_by(LoginEvent.created_at.desc(), LoginEvent.id.desc()),
+            page,
+        )
 
     def count_login_events(self, account_id: int) -> int:
         return int(
@@ -156,11 +149,8 @@ class AccountRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-class QrKeyRepository:
+class QrKeyRepository(Repository):
     """The check-in QR's signing keys (``identity.accounts.qr``)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def active_key(self) -> EidQrKey | None:
         return self.session.scalar(select(EidQrKey).where(EidQrKey.active_slot == 1))
@@ -171,7 +161,3 @@ class QrKeyRepository:
             .where(or_(EidQrKey.retired_at.is_(None), EidQrKey.retired_at > retired_after))
             .order_by(EidQrKey.id.desc())
         ).all()
-
-    def add(self, row: EidQrKey) -> None:
-        self.session.add(row)
-        self.session.flush()

@@ -22,6 +22,7 @@ from oncegov.identity.accounts.schemas import (
 )
 from oncegov.identity.accounts.service import get_account, mask_phone
 from oncegov.kit import clock
+from oncegov.kit.repository import Page
 from oncegov.web.i18n import N_
 
 HISTORY_PAGE_SIZE = 25
@@ -71,9 +72,7 @@ def login_history(session: Session, account_id: int, page: int = 1) -> LoginHist
     total = repo.count_login_events(account_id)
     pages = max(1, math.ceil(total / HISTORY_PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = repo.login_events(
-        account_id, offset=(page - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
-    )
+    rows = repo.login_events(account_id, Page.numbered(page, HISTORY_PAGE_SIZE)).items
     events_seen = [
         LoginEventView(
             created_at=r.created_at,

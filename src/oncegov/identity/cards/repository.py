@@ -20,11 +20,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
 
 from oncegov import db
 from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
+from oncegov.kit.repository import Page, Paged, Repository
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {
@@ -46,10 +46,7 @@ def application_in_scope(scope: UnitScope) -> ColumnElement[bool]:
     )
 
 
-class CardRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class CardRepository(Repository):
     # --- single applications ------------------------------------------------------------------
 
     def application(
@@ -160,21 +157,15 @@ class CardRepository:
         status: str | None,
         kind: str | None,
         commune_code: str | None,
-        offset: int,
-        limit: int,
-    ) -> tuple[Sequence[IdCardApplication], int]:
-        conditions = self._filtered(scope, status, kind, commune_code)
-        total = self.session.scalar(
-            select(func.count()).select_from(IdCardApplication).where(*conditions)
-        )
-        rows = self.session.scalars(
+        page: Page,
+    ) -> Paged[IdCardApplication]:
+        """One page of the filtered applications, newest first, with the total."""
+        query = (
             select(IdCardApplication)
-            .where(*conditions)
+            .where(*self._filtered(scope, status, kind, commune_code))
             .order_by(IdCardApplication.received_at.desc(), IdCardApplication.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        return rows, int(total or 0)
+        )
+        return self.fetch_page(query, page, counted=True)
 
     def counts(
         self,

@@ -54,6 +54,7 @@ from oncegov.identity.cards.schemas import (
 from oncegov.integrations.sms import normalise_phone
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.repository import Page
 from oncegov.kit.text import nfc, require_text
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
@@ -505,14 +506,14 @@ def list_applications(
     if kind and kind not in KINDS:
         raise ValidationFailed(N_("Unknown kind of application"), field="kind")
     page = max(page, 1)
-    rows, total = CardRepository(session).page(
+    found = CardRepository(session).page(
         scope,
         status=status or None,
         kind=kind or None,
         commune_code=commune_code or None,
-        offset=(page - 1) * per_page,
-        limit=per_page,
+        page=Page.numbered(page, per_page),
     )
+    rows = found.items
     audit.record(
         session,
         actor,
@@ -528,7 +529,7 @@ def list_applications(
     )
     return ApplicationPage(
         rows=[ApplicationRow.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
+        total=found.total or 0,
         page=page,
         per_page=per_page,
     )

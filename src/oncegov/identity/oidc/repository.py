@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
 
 from oncegov.identity.oidc.models import (
     OidcAssertionJti,
@@ -17,16 +16,10 @@ from oncegov.identity.oidc.models import (
     OidcSubject,
     OidcToken,
 )
+from oncegov.kit.repository import Repository
 
 
-class OidcRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
-        self.session.flush()
-
+class OidcRepository(Repository):
     # --- clients ---------------------------------------------------------------------------
 
     def client(self, client_id: str) -> OidcClient | None:
@@ -41,7 +34,7 @@ class OidcRepository:
         return {client_id: name for client_id, name in rows}  # noqa: C416
 
     def client_by_pk(self, pk: int) -> OidcClient | None:
-        return self.session.get(OidcClient, pk)
+        return self.get(OidcClient, pk)
 
     def clients(self) -> Sequence[OidcClient]:
         return self.session.scalars(select(OidcClient).order_by(OidcClient.name)).all()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from oncegov.kit.repository import Repository
 from oncegov.linkage.models import LinkageResult, LinkageRun
 
 
@@ -32,10 +32,7 @@ class RunLinked:
     linked: int
 
 
-class ReportRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class ReportRepository(Repository):
     def sources(self) -> list[str]:
         """Every source that has at least one run, alphabetically."""
         query = select(LinkageRun.source).distinct().order_by(LinkageRun.source)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.orm import Session
 
+from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.linkage.models import (
     REVIEW,
     LinkageCandidate,
@@ -34,10 +34,7 @@ class OpenRow:
     candidates: int
 
 
-class ReviewRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class ReviewRepository(Repository):
     # --- the queue ----------------------------------------------------------------------------
 
     def _open(self, source: str | None) -> Select[Any]:
@@ -77,22 +74,15 @@ class ReviewRepository:
             query = query.where(latest.c.source == source)
         return query
 
-    def open_items(
-        self, source: str | None, *, limit: int, offset: int = 0
-    ) -> tuple[list[OpenRow], int]:
+    def open_items(self, source: str | None, page: Page) -> Paged[OpenRow]:
+        """One page of the open items, best candidate first, with the total."""
         query = self._open(source)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         best = query.selected_columns.best
-        rows = self.session.execute(
-            query.order_by(
-                func.coalesce(best, -1.0).desc(),
-                query.selected_columns.record_key,
-                LinkageResult.id,
-            )
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [OpenRow(*row) for row in rows], total
+        query = query.order_by(
+            func.coalesce(best, -1.0).desc(), query.selected_columns.record_key, LinkageResult.id
+        )
+        found = self.fetch_page(query, page, counted=True, scalars=False)
+        return found.map(lambda row: OpenRow(*tuple(row)))
 
     def next_open_id(self, source: str | None, *, excluding: int) -> int | None:
         query = self._open(source).where(LinkageResult.id != excluding)
@@ -149,7 +139,7 @@ class ReviewRepository:
         )
 
     def link_of_record(self, source: str, record_key: str) -> SectorLink | None:
-        return self.session.get(SectorLink, (source, record_key))
+        return self.get(SectorLink, (source, record_key))
 
     def set_link(
         self,

@@ -28,6 +28,7 @@ from oncegov.audit import service as audit
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.repository import Page
 from oncegov.kit.schema_types import Instant
 from oncegov.linkage.models import ACCEPT, CLERICAL, REJECT, REVIEW, LinkageCandidate, LinkageResult
 from oncegov.linkage.review.repository import OpenRow, ReviewRepository
@@ -144,15 +145,13 @@ def queue(
     page = max(page, 1)
     per_page = min(max(per_page, 1), 200)
     source = (source or "").strip() or None
-    rows, total = ReviewRepository(session).open_items(
-        source, limit=per_page, offset=(page - 1) * per_page
-    )
+    found = ReviewRepository(session).open_items(source, Page.numbered(page, per_page))
     return ReviewPage(
         source=source,
         page=page,
         per_page=per_page,
-        total=total,
-        items=[_queue_item(r) for r in rows],
+        total=found.total or 0,
+        items=[_queue_item(r) for r in found.items],
     )
 
 

@@ -11,10 +11,10 @@ from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.orm import Session
 
 from oncegov.auth.schemas import UnitScope
 from oncegov.db import advance_id_sequence, bulk_insert, larger_cache
+from oncegov.kit.repository import Repository
 from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import citizen_in_scope
 
@@ -32,10 +32,7 @@ CHANGE_COLUMNS: tuple[str, ...] = (
 )
 
 
-class BulkRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class BulkRepository(Repository):
     @property
     def is_postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
@@ -148,10 +145,6 @@ class BulkRepository:
             )
         )
         self.session.execute(statement, list(rows))
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
 
     # --- reads for the export ------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
 
 from oncegov.auth.schemas import UnitScope
+from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.registry.corrections.models import ACTIVE_STATUSES, CorrectionRequest
 from oncegov.registry.models import Citizen
 from oncegov.registry.repository import citizen_in_scope
@@ -27,14 +27,7 @@ def _scoped(query: AnySelect, scope: UnitScope, statuses: Sequence[str] | None =
     return query
 
 
-class CorrectionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, request: CorrectionRequest) -> None:
-        self.session.add(request)
-        self.session.flush()
-
+class CorrectionRepository(Repository):
     # --- the citizen's side -------------------------------------------------------------------
 
     def lock_citizen(self, personal_id: str) -> Citizen | None:
@@ -65,18 +58,12 @@ class CorrectionRepository:
     # --- the officers' queue --------------------------------------------------------------------
 
     def queue(
-        self, scope: UnitScope, statuses: Sequence[str] | None, *, limit: int, offset: int
-    ) -> Sequence[CorrectionRequest]:
+        self, scope: UnitScope, statuses: Sequence[str] | None, page: Page
+    ) -> Paged[CorrectionRequest]:
+        """One page of the queue, oldest first, with the total."""
         query = _scoped(select(CorrectionRequest), scope, statuses)
-        return self.session.scalars(
-            query.order_by(CorrectionRequest.created_at, CorrectionRequest.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-
-    def count(self, scope: UnitScope, statuses: Sequence[str] | None) -> int:
-        query = select(func.count()).select_from(CorrectionRequest)
-        return int(self.session.scalar(_scoped(query, scope, statuses)) or 0)
+        query = query.order_by(CorrectionRequest.created_at, CorrectionRequest.id)
+        return self.fetch_page(query, page, counted=True)
 
     def request(self, request_id: int, scope: UnitScope) -> CorrectionRequest | None:
         query = _scoped(select(CorrectionRequest), scope)

@@ -18,6 +18,7 @@ from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.repository import Page
 from oncegov.kit.text import require_text
 from oncegov.registry import service as registry
 from oncegov.registry.corrections.models import (
@@ -195,16 +196,13 @@ def list_queue(
 ) -> CorrectionPage:
     """Requests about citizens within the scope, oldest first (the queue's order)."""
     statuses = _statuses(status_filter)
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Limit must be 1–{MAX_PAGE_SIZE}", field="limit")
-    if offset < 0:
-        raise ValidationFailed(N_("Offset must not be negative"), field="offset")
-    repo = CorrectionRepository(session)
+    page = Page(limit, offset=offset, max_size=MAX_PAGE_SIZE)
+    found = CorrectionRepository(session).queue(scope, statuses, page)
     return CorrectionPage(
-        total=repo.count(scope, statuses),
+        total=found.total or 0,
         limit=limit,
         offset=offset,
-        items=[_out(r) for r in repo.queue(scope, statuses, limit=limit, offset=offset)],
+        items=[_out(r) for r in found.items],
     )
 
 

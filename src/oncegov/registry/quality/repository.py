@@ -26,11 +26,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from oncegov.auth.schemas import UnitScope
 from oncegov.kit.personal_id import BIRTH_PROVINCE_CODES, FIRST_CENTURY, LAST_YEAR
+from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.registry.models import Citizen, Commune, Household
 from oncegov.registry.quality.models import QualityFinding, QualityRun
 from oncegov.registry.quality.rules import MAX_PLAUSIBLE_AGE, MIN_PARENT_AGE_GAP
@@ -57,10 +58,7 @@ def _flag(condition: ColumnElement[bool], name: str) -> Any:
     return case((condition, 1), else_=0).label(name)
 
 
-class QualityRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class QualityRepository(Repository):
     # --- the province a run covers ----------------------------------------------------------
 
     def _province_communes(self, province_code: str) -> Select[str]:
@@ -324,10 +322,6 @@ class QualityRepository:
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
             self.session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
 
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-        self.session.flush()
-
     def findings_of_rule(self, rule: str) -> Rows:
         query = select(
             QualityFinding.id,
@@ -397,15 +391,12 @@ class QualityRepository:
         return self.session.scalar(self._scoped(query, scope).with_for_update())
 
     def findings(
-        self, scope: UnitScope, filters: FindingFilters, *, limit: int, offset: int
-    ) -> Sequence[QualityFinding]:
+        self, scope: UnitScope, filters: FindingFilters, page: Page
+    ) -> Paged[QualityFinding]:
+        """One page of the findings in scope matching the filters, with the total."""
         query = self._filtered(self._scoped(select(QualityFinding), scope), filters)
         query = query.order_by(QualityFinding.commune_code, QualityFinding.rule, QualityFinding.id)
-        return self.session.scalars(query.limit(limit).offset(offset)).all()
-
-    def count_findings(self, scope: UnitScope, filters: FindingFilters) -> int:
-        query = select(func.count()).select_from(QualityFinding)
-        return int(self.session.scalar(self._filtered(self._scoped(query, scope), filters)) or 0)
+        return self.fetch_page(query, page, counted=True)
 
     def counts(self, scope: UnitScope) -> Rows:
         """(commune_code, rule, status, n) for every combination present in scope."""

@@ -22,6 +22,7 @@ from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.repository import Page
 from oncegov.kit.text import require_text
 from oncegov.registry import service as registry
 from oncegov.registry.quality import checks
@@ -300,17 +301,13 @@ def list_findings(
 ) -> FindingPage:
     """Findings within the scope matching the filters, a page at a time."""
     _check_filters(filters)
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Limit must be 1–{MAX_PAGE_SIZE}", field="limit")
-    if offset < 0:
-        raise ValidationFailed(N_("Offset must not be negative"), field="offset")
-    repo = QualityRepository(session)
-    items = repo.findings(scope, filters, limit=limit, offset=offset)
+    page = Page(limit, offset=offset, max_size=MAX_PAGE_SIZE)
+    found = QualityRepository(session).findings(scope, filters, page)
     return FindingPage(
-        total=repo.count_findings(scope, filters),
+        total=found.total or 0,
         limit=limit,
         offset=offset,
-        items=[FindingOut.model_validate(f) for f in items],
+        items=[FindingOut.model_validate(f) for f in found.items],
     )
 
 
