@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov import api_docs
 from oncegov import db as database
-from oncegov.audit import api as audit_api
 from oncegov.audit import citizen_pages as audit_citizen_pages
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
@@ -36,6 +35,8 @@ from oncegov.linkage.report import api as linkage_report_api
 from oncegov.linkage.report import pages as linkage_report_pages
 from oncegov.linkage.review import api as linkage_review_api
 from oncegov.linkage.review import pages as linkage_review_pages
+from oncegov.monitoring.auditlog import api as auditlog_api
+from oncegov.monitoring.auditlog import pages as auditlog_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry.corrections import pages as corrections_pages
@@ -141,7 +142,7 @@ _API_FIRST = (health_api, linkage_report_api, linkage_review_api)
 _API = (
     registry_api,
     quality_api,
-    audit_api,
+    auditlog_api,
     cards_api,
     eid_api,
     oidc_api,
@@ -153,6 +154,7 @@ _PAGES = (
     home_pages,
     registry_pages,
     quality_pages,
+    auditlog_pages,
     audit_pages,
     audit_citizen_pages,
     corrections_pages,
