@@ -32,17 +32,12 @@ LAYERS: tuple[frozenset[str], ...] = (
 # Peers that must not import each other although they share a layer.
 FORBIDDEN_PEERS = {("audit", "auth")}  # audit stores what it must show; it never asks auth
 
-KNOWN_CIRCLES: set[frozenset[str]] = {
-    frozenset({"oncegov.audit.service", "oncegov.auth.service", "oncegov.registry.service"}),
-}
+KNOWN_CIRCLES: set[frozenset[str]] = set()
 KNOWN_UPWARD: set[tuple[str, str]] = {
     # The bottom layer marks messages for translation with web.i18n's N_.
     ("errors", "web"),
     ("column_lengths", "web"),
-    ("audit", "auth"),
-    ("audit", "registry"),
     ("auth", "registry"),
-    ("registry", "identity"),
 }
 
 

@@ -15,8 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov import api_docs
 from oncegov import db as database
-from oncegov.audit import api as audit_api
-from oncegov.audit import citizen_pages as audit_citizen_pages
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
 from oncegov.config import settings
@@ -36,6 +34,11 @@ from oncegov.linkage.report import api as linkage_report_api
 from oncegov.linkage.report import pages as linkage_report_pages
 from oncegov.linkage.review import api as linkage_review_api
 from oncegov.linkage.review import pages as linkage_review_pages
+from oncegov.me.pages import access as me_access_pages
+from oncegov.me.pages import account as me_account_pages
+from oncegov.me.pages import identity as me_identity_pages
+from oncegov.monitoring.auditlog import api as auditlog_api
+from oncegov.monitoring.auditlog import pages as auditlog_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry.corrections import pages as corrections_pages
@@ -141,7 +144,7 @@ _API_FIRST = (health_api, linkage_report_api, linkage_review_api)
 _API = (
     registry_api,
     quality_api,
-    audit_api,
+    auditlog_api,
     cards_api,
     eid_api,
     oidc_api,
@@ -153,11 +156,14 @@ _PAGES = (
     home_pages,
     registry_pages,
     quality_pages,
+    auditlog_pages,
     audit_pages,
-    audit_citizen_pages,
     corrections_pages,
     cards_pages,
     eid_pages,
+    me_identity_pages,
+    me_access_pages,
+    me_account_pages,
     oidc_protocol,
     oidc_pages,
     health_pages,

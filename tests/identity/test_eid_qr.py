@@ -1,5 +1,6 @@
 """The signed check-in QR on the citizen's eID page: issuance, offline verification (signature,
-algorithm, type, time), key rotation, the key cache, the page, its fragment and the JWKS."""
+algorithm, type, time), key rotation, the key cache and the JWKS (the page and its fragment:
+``tests/me/test_qr_page.py``)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from oncegov.identity.accounts.qr import (
     verify_checkin_token,
 )
 from oncegov.kit import clock
-from tests.fixtures import citizen_session, make_citizen, make_eid_account, run_cli_in
+from tests.fixtures import make_citizen, make_eid_account, run_cli_in
 
 
 @pytest.fixture(autouse=True)
@@ -335,73 +336,3 @@ def test_qr_rotate_command(db: Session, monkeypatch: pytest.MonkeyPatch) -> None
     assert result.exit_code == 0, result.output
     after = qr.active_key(db).kid
     assert after != before and after in result.output
-
-
-# --- the citizen's page --------------------------------------------------------------------
-
-
-@pytest.fixture
-def english(client: TestClient) -> None:
-    client.cookies.set("oncegov_lang", "en")
-
-
-def test_the_page_shows_a_fresh_qr_that_renews_itself(
-    client: TestClient,
-    db: Session,
-    account: EidAccount,
-    english: None,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    issued: list[qr.IssuedQr] = []
-    real_issue = qr.issue_checkin_token
-
-    def recording_issue(session: Session, acc: EidAccount, now: Any = None) -> qr.IssuedQr:
-        issued.append(real_issue(session, acc, now))
-        return issued[-1]
-
-    monkeypatch.setattr(qr, "issue_checkin_token", recording_issue)
-    citizen_session(client, db, account)
-
-    page = client.get("/me/qr")
-    assert page.status_code == 200
-    assert "<svg" in page.text and "Check-in QR" in page.text
-    assert 'hx-get="/me/qr/code"' in page.text and "every 60s" in page.text
-    assert "Valid until" in page.text and "2 minutes" in page.text
-    assert page.headers["cache-control"] == "no-store"
-    assert issued[0].token not in page.text  # only the picture of it
-
-    later = clock.now() + dt.timedelta(seconds=61)
-    monkeypatch.setattr(clock, "now", lambda: later)
-    fragment = client.get("/me/qr/code", headers={"HX-Request": "true"})
-    assert fragment.status_code == 200
-    assert fragment.text.lstrip().startswith('<div id="eid-qr-code">')
-    assert "<svg" in fragment.text and "<html" not in fragment.text
-    assert len(issued) == 2 and issued[1].token != issued[0].token
-    assert issued[1].expires_at > issued[0].expires_at
-    assert verify_checkin_token(db, issued[1].token, now=later).personal_id == account.personal_id
-
-
-def test_the_page_explains_why_there_is_no_qr(
-    client: TestClient, db: Session, account: EidAccount, english: None
-) -> None:
-    citizen_session(client, db, account)
-    account.status = "locked"  # e.g. locked by police while this session was still open
-    db.flush()
-    page = client.get("/me/qr")
-    assert page.status_code == 403
-    assert "<svg" not in page.text
-    assert "Only an active eID account can show a check-in QR" in page.text
-
-
-def test_the_account_page_links_to_the_qr(
-    client: TestClient, db: Session, account: EidAccount, english: None
-) -> None:
-    citizen_session(client, db, account)
-    assert 'href="/me/qr"' in client.get("/me/account").text
-
-
-def test_signed_out_visitors_are_sent_to_sign_in(client: TestClient) -> None:
-    for path in ("/me/qr", "/me/qr/code"):
-        response = client.get(path, follow_redirects=False)
-        assert response.status_code == 303
-        assert response.headers["location"].startswith("/eid/login")

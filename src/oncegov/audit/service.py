@@ -394,20 +394,10 @@ class AccessFilters:
 
 
 @dataclass(frozen=True)
-class OfficerPost:
-    """An officer as a citizen sees them: the role held and where, not who they are."""
-
-    role: str
-    unit_kind: str  # province | commune | agency
-    unit_name: str
-
-
-@dataclass(frozen=True)
 class AccessPage:
     entries: list[AuditEntry]
     newer_after: int | None  # ``after`` of the link to newer entries, if any
     older_before: int | None  # ``before`` of the link to older entries, if any
-    officer_posts: dict[str, list[OfficerPost]]  # officer username -> posts
 
 
 def local_day_bounds(
@@ -427,36 +417,6 @@ def local_day_bounds(
     )
 
 
-def _officer_posts(session: Session, usernames: set[str]) -> dict[str, list[OfficerPost]]:
-    """Current role assignments of these officers, with unit names. The log records who
-    acted, not in which role; the role held now is the best a citizen can be told."""
-    if not usernames:
-        return {}
-    from oncegov.auth import service as auth
-    from oncegov.registry import service as registry
-
-    names: dict[tuple[str, str], str] = {}
-
-    def unit_name(kind: str, code: str) -> str:
-        if (kind, code) not in names:
-            unit = (
-                registry.commune(session, code)
-                if kind == "commune"
-                else registry.province(session, code)
-                if kind == "province"
-                else None
-            )
-            names[(kind, code)] = unit.name if unit is not None else code
-        return names[(kind, code)]
-
-    posts: dict[str, list[OfficerPost]] = {}
-    for username, roles in auth.roles_by_username(session, usernames).items():
-        posts[username] = [
-            OfficerPost(r.role, r.scope_kind, unit_name(r.scope_kind, r.scope_code)) for r in roles
-        ]
-    return posts
-
-
 def access_page(
     session: Session,
     personal_id: str,
@@ -467,7 +427,8 @@ def access_page(
     page_size: int = ACCESS_PAGE_SIZE,
 ) -> AccessPage:
     """One page of the entries about ``personal_id`` (newest first, keyset on ``seq``) for
-    that citizen's "Who accessed my data" page, with the officers' posts.
+    that citizen's "Who accessed my data" page (``me/``, which adds the officers' posts: the
+    log stores who acted, and audit never asks auth or the registry in which role).
 
     Not itself audited: it hands the signed-in citizen the log's metadata about themselves
     (who, when, why), never registry data; an entry per view would only make the page list
@@ -496,6 +457,4 @@ def access_page(
         actions=actions,
         action_prefixes=prefixes,
     )
-    entries = found.items
-    usernames = {e.actor_id for e in entries if e.actor_kind == "officer"}
-    return AccessPage(entries, found.after, found.before, _officer_posts(session, usernames))
+    return AccessPage(found.items, found.after, found.before)

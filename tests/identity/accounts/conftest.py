@@ -1,4 +1,4 @@
-"""Helpers for the eID account tests: codes read from the local SMS outbox, form tokens."""
+"""Helpers for the eID account tests: codes read from the local SMS outbox, form tokens, sign-in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.integrations.sms import LocalSmsGateway
 from oncegov.registry.models import Citizen
-from tests.fixtures import make_citizen
+from tests.fixtures import PASSCODE, make_citizen
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PHONE = "0987654321"
@@ -36,6 +36,22 @@ def form_token(client: TestClient, path: str) -> str:
     token = re.search(r'name="form_token" value="([^"]+)"', page.text)
     assert token, f"{path} has no form token"
     return token[1]
+
+
+def sign_in(
+    client: TestClient, personal_id: str, passcode: str = PASSCODE, path: str = "/eid/login"
+) -> tuple[int, str, str]:
+    """Sign in through the form at ``path`` (its next/level/force kept): status, location, page."""
+    token = form_token(client, path)
+    query = path.partition("?")[2]
+    fields = dict(p.split("=", 1) for p in query.split("&") if p)
+    data = {"personal_id": personal_id, "passcode": passcode, "form_token": token}
+    for name in ("next", "level", "force"):
+        if name in fields:
+            data[name] = re.search(rf'name="{name}" value="([^"]*)"', client.get(path).text)[1]  # type: ignore[index]
+    data["form_token"] = form_token(client, path)
+    response = client.post("/eid/login", data=data, follow_redirects=False)
+    return response.status_code, response.headers.get("location", ""), response.text
 
 
 def flash(html: str) -> str:

@@ -1,5 +1,6 @@
 """eID pages and API: registration, activation, sign-in at both levels, lockout and limits,
-sessions, sign-out, locks, reset, the citizen's own pages, the desk and the demo outbox."""
+sessions, sign-out, reset, the desk and the demo outbox (the citizen's own account pages:
+``tests/me/test_account_pages.py``)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from tests.identity.accounts.conftest import (
     flash,
     form_token,
     last_code,
+    sign_in,
     sms_count,
 )
 
@@ -175,21 +177,6 @@ def test_activation_page(client: TestClient, db: Session, citizen: Citizen) -> N
 
 
 # --- sign-in --------------------------------------------------------------------------------
-
-
-def sign_in(
-    client: TestClient, personal_id: str, passcode: str = PASSCODE, path: str = "/eid/login"
-) -> tuple[int, str, str]:
-    token = form_token(client, path)
-    query = path.partition("?")[2]
-    fields = dict(p.split("=", 1) for p in query.split("&") if p)
-    data = {"personal_id": personal_id, "passcode": passcode, "form_token": token}
-    for name in ("next", "level", "force"):
-        if name in fields:
-            data[name] = re.search(rf'name="{name}" value="([^"]*)"', client.get(path).text)[1]  # type: ignore[index]
-    data["form_token"] = form_token(client, path)
-    response = client.post("/eid/login", data=data, follow_redirects=False)
-    return response.status_code, response.headers.get("location", ""), response.text
 
 
 def test_level1_signs_in_with_the_passcode_only(
@@ -392,94 +379,7 @@ def test_a_deceased_citizen_cannot_sign_in(client: TestClient, db: Session) -> N
     assert account.status == "revoked"
 
 
-# --- locks, reset, the citizen's pages -------------------------------------------------------
-
-
-def test_locking_my_account_signs_out_every_device(
-    app: object, client: TestClient, db: Session, citizen: Citizen
-) -> None:
-    account = make_eid_account(db, citizen, level=2)
-    csrf = citizen_session(client, db, account)
-    with TestClient(app) as other:  # type: ignore[arg-type]
-        citizen_session(other, db, account)
-        assert other.get("/me/account", follow_redirects=False).status_code == 200
-        confirm = client.get("/me/account/lock")
-        assert "Lock your account?" in confirm.text
-        locked = client.post("/me/account/lock", data={"csrf_token": csrf})
-        assert locked.status_code == 200 and "is locked" in locked.text
-        response = other.get("/me/account", follow_redirects=False)
-        assert response.status_code == 303
-        assert response.headers["location"].startswith("/eid/login")
-    assert (account.status, account.locked_by) == ("locked", "citizen")
-    assert sign_in(client, citizen.personal_id)[0] == 401
-
-
-def test_my_account_lists_sessions_and_ends_another(
-    app: object, client: TestClient, db: Session, citizen: Citizen
-) -> None:
-    account = make_eid_account(db, citizen, level=1)
-    csrf = citizen_session(client, db, account)
-    issued = auth.start_session(
-        db, subject_kind="citizen", subject_id=account.id, ip="10.1.1.1", user_agent="phone"
-    )
-    page = client.get("/me/account")
-    assert "091****678" in page.text and "This device" in page.text and "10.1.1.1" in page.text
-    client.post(f"/me/account/sessions/{issued.web_session.id}/end", data={"csrf_token": csrf})
-    assert [s.id for s in auth.live_sessions_of(db, "citizen", account.id)] != [] and all(
-        s.id != issued.web_session.id for s in auth.live_sessions_of(db, "citizen", account.id)
-    )
-
-
-def test_login_history_shows_failures_without_reasons(
-    client: TestClient, db: Session, citizen: Citizen
-) -> None:
-    account = make_eid_account(db, citizen, level=1)
-    sign_in(client, citizen.personal_id, "999999")
-    sign_in(client, citizen.personal_id)
-    service.record_login_event(
-        db,
-        account_id=account.id,
-        personal_id=citizen.personal_id,
-        event="token_issued",
-        client_id="portal",
-    )
-    page = client.get("/me/logins")
-    assert page.status_code == 200
-    rows = re.findall(r'class="event-(\w+)"', page.text)
-    assert rows == ["token_issued", "login", "login_failed"]
-    assert "wrong_passcode" not in page.text and "portal" in page.text
-
-
-def test_login_history_names_the_service_not_its_client_id(
-    client: TestClient, db: Session, citizen: Citizen
-) -> None:
-    from oncegov.identity.oidc import service as oidc
-    from oncegov.identity.oidc.schemas import ClientForm
-    from oncegov.kit.actor import Actor
-
-    account = make_eid_account(db, citizen, level=1)
-    created = oidc.register_client(
-        db,
-        ClientForm(
-            name="Cổng dịch vụ công tỉnh",
-            agency="VP UBND tỉnh",
-            redirect_uris=["https://dvc.example/cb"],
-            scopes=["openid"],
-        ),
-        Actor.system("test"),
-    )
-    client_id = created.client.client_id
-    sign_in(client, citizen.personal_id)
-    service.record_login_event(
-        db,
-        account_id=account.id,
-        personal_id=citizen.personal_id,
-        event="token_issued",
-        client_id=client_id,
-    )
-    page = client.get("/me/logins")
-    assert "Cổng dịch vụ công tỉnh" in page.text
-    assert client_id not in page.text
+# --- passcode reset ------------------------------------------------------------------------
 
 
 def test_passcode_reset(client: TestClient, db: Session, citizen: Citizen) -> None:

@@ -1,5 +1,6 @@
 """The citizen's "Who accessed my data" page: only entries about them, newest first, who in
-words a citizen understands (officers by role and unit), filters, paging, the index."""
+words a citizen understands (officers by role and unit), filters, paging (its query and the
+local days' bounds: ``tests/audit/test_access_entries.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
@@ -62,11 +63,6 @@ def rows(page: str) -> list[Row]:
 def link(page: str, rel: str) -> str | None:
     found = re.search(rf'<a href="([^"]+)" rel="{rel}">', page)
     return html.unescape(found[1]) if found else None
-
-
-@pytest.fixture(autouse=True)
-def english(client: TestClient) -> None:
-    client.cookies.set("oncegov_lang", "en")
 
 
 @pytest.fixture
@@ -229,15 +225,6 @@ def audit_zone() -> dt.tzinfo:
     return ZoneInfo(settings.timezone)
 
 
-def test_local_days_become_utc_bounds() -> None:
-    since, until = audit.local_day_bounds(
-        dt.date(2026, 1, 2), dt.date(2026, 1, 2), "Asia/Ho_Chi_Minh"
-    )
-    assert since == dt.datetime(2026, 1, 1, 17, 0, tzinfo=dt.UTC)
-    assert until == dt.datetime(2026, 1, 2, 17, 0, tzinfo=dt.UTC)
-    assert audit.local_day_bounds(None, None, "Asia/Ho_Chi_Minh") == (None, None)
-
-
 def test_times_are_shown_in_local_time(client: TestClient, db: Session, me: Citizen) -> None:
     entry = audit.record(db, BHXH, "registry.read", purpose="A", subject_personal_id=me.personal_id)
     local = entry.at.astimezone(audit_zone())
@@ -283,38 +270,6 @@ def test_viewing_the_page_writes_no_audit_entry(
 def test_nothing_yet_says_so(client: TestClient, me: Citizen) -> None:
     page = client.get("/me/access").text
     assert "Nobody has accessed your data yet." in page
-
-
-def test_the_query_walks_the_subject_index_newest_first(db: Session) -> None:
-    from oncegov.audit.repository import AuditRepository
-    from oncegov.kit.repository import Page
-
-    captured: list[str] = []
-    dialect = db.get_bind().dialect
-    repo = AuditRepository(db)
-    original = db.scalars
-
-    def capture(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
-        captured.append(
-            str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-        )
-        return original(statement, *args, **kwargs)
-
-    db.scalars = capture  # type: ignore[method-assign]
-    try:
-        repo.entries_about("004190000001", Page(25, before=1000))
-    finally:
-        db.scalars = original  # type: ignore[method-assign]
-    (sql,) = captured
-    assert "ORDER BY audit_entries.seq DESC" in sql
-    if dialect.name == "sqlite":
-        plan = " ".join(str(r[-1]) for r in db.execute(text("EXPLAIN QUERY PLAN " + sql)))
-        assert "ix_audit_entries_subject_personal_id" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan  # the index already yields seq order
-    else:
-        db.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = " ".join(str(r[0]) for r in db.execute(text("EXPLAIN " + sql)))
-        assert "ix_audit_entries_subject_personal_id" in plan, plan
 
 
 def test_correction_requests_are_labelled_and_filed_under_changes(

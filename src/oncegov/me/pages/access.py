@@ -10,7 +10,8 @@ What a citizen is told about each entry:
 - what: a label derived from the action and its detail (claims released are listed by name);
 - why: the purpose recorded with the entry (fixed purposes are translated).
 
-Viewing the page is not audited itself; ``audit.service.access_page`` says why.
+Viewing the page is not audited itself; ``audit.service.access_page`` says why. The entries come
+from the audit log, the officers' posts from auth and the registry (``me.service``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from oncegov.audit.models import AuditEntry
 from oncegov.auth.dependencies import CurrentCitizen
 from oncegov.config import settings
 from oncegov.db import DbSession
+from oncegov.me.service import OfficerPost, my_access_page
 from oncegov.web.i18n import N_, _
 from oncegov.web.params import CursorQuery
 from oncegov.web.routing import CheckedRoute
@@ -167,7 +169,7 @@ def _detail(entry: AuditEntry) -> dict[str, Any]:
     return detail if isinstance(detail, dict) else {}
 
 
-def _who(entry: AuditEntry, me: str, posts: dict[str, list[audit.OfficerPost]]) -> str:
+def _who(entry: AuditEntry, me: str, posts: dict[str, list[OfficerPost]]) -> str:
     if entry.actor_kind == "officer":
         held = posts.get(entry.actor_id, [])
         where = [f"{_(ROLE_LABELS.get(p.role, p.role))}, {p.unit_name}" for p in held]
@@ -224,7 +226,7 @@ def _purpose(entry: AuditEntry) -> str:
     return _(entry.purpose) if entry.purpose in KNOWN_PURPOSES else entry.purpose
 
 
-def _row(entry: AuditEntry, me: str, posts: dict[str, list[audit.OfficerPost]]) -> dict[str, Any]:
+def _row(entry: AuditEntry, me: str, posts: dict[str, list[OfficerPost]]) -> dict[str, Any]:
     kind = "you" if entry.actor_kind == "citizen" and entry.actor_id == me else entry.actor_kind
     return {
         "ref": entry.seq,
@@ -257,13 +259,14 @@ def my_access(
     since, until = audit.local_day_bounds(first, last, settings.timezone)
     actor_kind = actor if actor in audit.ACCESS_ACTOR_KINDS else None
     chosen = category if category in audit.ACCESS_CATEGORIES else None
-    page = audit.access_page(
+    view = my_access_page(
         db,
         citizen.personal_id,
         audit.AccessFilters(since, until, actor_kind, chosen),
         before=before,
         after=after,
     )
+    page = view.page
     filters = {
         "from": first.isoformat() if first else "",
         "to": last.isoformat() if last else "",
@@ -278,9 +281,9 @@ def my_access(
 
     return render(
         request,
-        "audit/my_access.html",
+        "me/access.html",
         {
-            "rows": [_row(e, citizen.personal_id, page.officer_posts) for e in page.entries],
+            "rows": [_row(e, citizen.personal_id, view.officer_posts) for e in page.entries],
             "filters": filters,
             "filtered": bool(active),
             "actor_kinds": [(k, _(ACTOR_KIND_LABELS[k])) for k in audit.ACCESS_ACTOR_KINDS],

@@ -1,0 +1,1 @@
+"""The citizen's own pages (``/me…``): they read the domains below through their services."""

@@ -1,0 +1,1 @@
+"""The officers' view of the audit log: browse, filter and verify it (pages and /api/v1/audit)."""
