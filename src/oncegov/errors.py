@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov.config import settings
-from oncegov.web.i18n import N_, gettext
+from oncegov.translatable import N_
+from oncegov.web.i18n import gettext
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER = 60

@@ -36,7 +36,7 @@ from oncegov.kit.chain import (
     verify_chain,
 )
 from oncegov.kit.chain_keys import chain_keys, checkpoint_key, checkpoint_public_keys
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 CHAIN = "audit"  # the chain's name in its HMAC subkey and in every checkpoint it signs
 

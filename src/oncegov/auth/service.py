@@ -31,7 +31,7 @@ from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
 from oncegov.ratelimit import Usage, rate_limiter
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
 # Verified against when the username is unknown, so both paths cost one Argon2 verification.

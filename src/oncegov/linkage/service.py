@@ -32,7 +32,7 @@ from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REV
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
 from oncegov.registry import service as registry
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 # The purpose every linkage read of the registry, and every link, is recorded under.
 PURPOSE = "sector data synchronisation"

@@ -26,8 +26,9 @@ from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
 from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _, country_name
+from oncegov.web.i18n import _, country_name
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 

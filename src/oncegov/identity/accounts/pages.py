@@ -36,9 +36,10 @@ from oncegov.identity.accounts import labels, qr, service
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
+from oncegov.translatable import N_
 from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm, attempt
-from oncegov.web.i18n import N_, gettext
+from oncegov.web.i18n import gettext
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render

@@ -57,7 +57,7 @@ from oncegov.kit.text import fold, require_text
 from oncegov.registry import events
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 _hasher = PasswordHasher()  # Argon2id, the same parameters as auth.service.hash_password
 # Verified against when the personal ID has no account (or no passcode yet), so every

@@ -28,8 +28,9 @@ from oncegov.identity.cards.schemas import ApplicationOut, Intake
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import _
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render

@@ -57,7 +57,7 @@ from oncegov.kit.actor import Actor
 from oncegov.kit.text import nfc, require_text
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 PURPOSE = "chip ID-card application"
 PER_PAGE = 50

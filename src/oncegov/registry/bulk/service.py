@@ -49,7 +49,7 @@ from oncegov.registry.bulk.schemas import (
 )
 from oncegov.registry.schemas import CITIZEN_COLUMNS
 from oncegov.registry.validation import CitizenValidator, citizen_to_row
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 BATCH_SIZE = 5000
 EXPORT_BATCH = 5000

@@ -39,7 +39,7 @@ from oncegov.registry.corrections.schemas import (
     columns_of,
 )
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 MAX_ACTIVE_PER_CITIZEN = 3  # open or in review at once (the refusal message says 3)
 OWN_RECORD_PURPOSE = "Citizen viewing their own record"

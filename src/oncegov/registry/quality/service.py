@@ -48,7 +48,7 @@ from oncegov.registry.quality.schemas import (
     SummaryOut,
 )
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
