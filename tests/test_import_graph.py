@@ -40,7 +40,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("errors", "web"),
     ("audit", "auth"),
     ("audit", "registry"),
-    ("auth", "registry"),
     ("registry", "identity"),
 }
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
 from oncegov.identity.accounts import qr, service
-from oncegov.registry import service as registry
+from oncegov.units.schemas import EVERYWHERE
 
 app = typer.Typer(
     help="eID accounts: show, lock, unlock, sweeps, check-in QR key.", no_args_is_help=True
@@ -21,7 +21,7 @@ def show(personal_id: str) -> None:
     """Show a citizen's eID account (the registry read is audited)."""
     try:
         with transaction() as session:
-            view = service.desk_lookup(session, cli_actor(), personal_id, scope=registry.EVERYWHERE)
+            view = service.desk_lookup(session, cli_actor(), personal_id, scope=EVERYWHERE)
     except OnceGovError as exc:
         raise fail(exc) from exc
     table = Table(show_header=False)
@@ -36,7 +36,7 @@ def lock(personal_id: str, reason: str = REASON) -> None:
     try:
         with transaction() as session:
             service.lock_by_police(
-                session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
+                session, cli_actor(), personal_id, reason=reason, scope=EVERYWHERE
             )
     except OnceGovError as exc:
         raise fail(exc) from exc
@@ -49,7 +49,7 @@ def unlock(personal_id: str, reason: str = REASON) -> None:
     try:
         with transaction() as session:
             service.unlock_by_police(
-                session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
+                session, cli_actor(), personal_id, reason=reason, scope=EVERYWHERE
             )
     except OnceGovError as exc:
         raise fail(exc) from exc

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.auth import service as auth
-from oncegov.auth.schemas import UnitScope
 from oncegov.config import settings
 from oncegov.db import increment
 from oncegov.errors import (
@@ -58,6 +57,8 @@ from oncegov.registry import events
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import UnitScope
 
 _hasher = PasswordHasher()  # Argon2id, the same parameters as auth.service.hash_password
 # Verified against when the personal ID has no account (or no passcode yet), so every
@@ -397,7 +398,7 @@ def register_level2(
             field="personal_id",
             code="too_young",
         )
-    if registry.commune(session, commune_code) is None:
+    if units.commune(session, commune_code) is None:
         raise ValidationFailed(N_("Unknown commune code"), field="commune_code")
     repo = AccountRepository(session)
     moment = clock.now()

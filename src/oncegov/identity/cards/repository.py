@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from oncegov import db
-from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
+from oncegov.units.schemas import UnitScope
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {

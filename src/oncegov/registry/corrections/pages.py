@@ -44,8 +44,8 @@ from oncegov.registry.pages import (
 )
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
 from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
-from oncegov.registry.service import CommuneNames
 from oncegov.translatable import N_
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.i18n import _, country_name
 from oncegov.web.params import IdPath, PageQuery

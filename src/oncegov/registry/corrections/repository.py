@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.registry.corrections.models import ACTIVE_STATUSES, CorrectionRequest
 from oncegov.registry.models import Citizen
 from oncegov.registry.repository import citizen_in_scope
+from oncegov.units.schemas import UnitScope
 
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
