@@ -37,7 +37,6 @@ KNOWN_CIRCLES: set[frozenset[str]] = {
     frozenset({"oncegov.identity.accounts.service", "oncegov.identity.oidc.service"}),
 }
 KNOWN_UPWARD: set[tuple[str, str]] = {
-    ("errors", "web"),
     ("audit", "auth"),
     ("audit", "registry"),
     ("registry", "identity"),
