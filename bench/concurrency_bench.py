@@ -106,7 +106,6 @@ def prepare(url: str, seed: int, applications: int) -> World:
 
     from oncegov.auth import service as auth
     from oncegov.auth.models import Officer, RoleAssignment, ServiceToken
-    from oncegov.auth.schemas import UnitScope
     from oncegov.db import make_engine
     from oncegov.errors import OnceGovError
     from oncegov.health.models import CheckIn, InsuranceCard, MedicalFacility
@@ -117,7 +116,8 @@ def prepare(url: str, seed: int, applications: int) -> World:
     from oncegov.kit.actor import Actor
     from oncegov.kit.clock import now
     from oncegov.registry.models import Citizen
-    from oncegov.registry.repository import RegistryRepository
+    from oncegov.units import service as units
+    from oncegov.units.schemas import UnitScope
 
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -162,9 +162,7 @@ def prepare(url: str, seed: int, applications: int) -> World:
         db.flush()
         login_ids = _login_accounts(db, living, rng, EidAccount, auth.hash_password(PASSCODE))
         desk = Actor("officer", officers["id_card_officer"][0], "Bench", channel="api")
-        scope = UnitScope(
-            frozenset(c.code for c in RegistryRepository(db).communes_of_province(PROVINCE))
-        )
+        scope = UnitScope(units.commune_codes_of_province(db, PROVINCE))
         applied = set(db.scalars(select(IdCardApplication.personal_id)))
         busy = set(
             db.scalars(

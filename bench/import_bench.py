@@ -39,8 +39,9 @@ from oncegov.kit.personal_id import BIRTH_PROVINCE_CODES, prefix_for
 from oncegov.migrate import upgrade
 from oncegov.registry.bulk import service as bulk
 from oncegov.registry.bulk.schemas import ImportStatus
-from oncegov.registry.models import Citizen, Commune, Household, RegistryChange
+from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.schemas import CITIZEN_COLUMNS
+from oncegov.units.models import Commune
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_RATIO = 3.0

@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Top-level packages/modules of ``oncegov`` by layer, lowest first (ARCHITECTURE.md "Layers").
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"config", "db", "errors", "column_lengths", "migrate"}),
+    frozenset({"config", "db", "errors", "column_lengths", "migrate", "translatable"}),
     frozenset({"kit", "integrations", "jobs", "web", "ratelimit"}),
     frozenset({"units"}),
     frozenset({"auth", "audit"}),
@@ -33,12 +33,7 @@ LAYERS: tuple[frozenset[str], ...] = (
 FORBIDDEN_PEERS = {("audit", "auth")}  # audit stores what it must show; it never asks auth
 
 KNOWN_CIRCLES: set[frozenset[str]] = set()
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    # The bottom layer marks messages for translation with web.i18n's N_.
-    ("errors", "web"),
-    ("column_lengths", "web"),
-    ("auth", "registry"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

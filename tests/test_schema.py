@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from oncegov.models import metadata
-from oncegov.registry.models import Commune, Province
+from oncegov.units.models import Commune, Province
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from oncegov.registry.units import load_units
+    from oncegov.units.loader import load_units
 
     provinces, communes = load_units()
     provinces_table = sa.table(

@@ -18,7 +18,7 @@ from oncegov import db as database
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
 from oncegov.config import settings
-from oncegov.errors import ERRORS, install_error_handlers
+from oncegov.errors import ERRORS
 from oncegov.health import api as health_api
 from oncegov.health import fhir as health_fhir
 from oncegov.health import pages as health_pages
@@ -46,6 +46,7 @@ from oncegov.registry.quality import api as quality_api
 from oncegov.registry.quality import pages as quality_pages
 from oncegov.web import i18n
 from oncegov.web.body_limit import BodyLimit
+from oncegov.web.error_handlers import install_error_handlers
 from oncegov.web.templating import SRC
 
 LOCALE_COOKIE = "oncegov_lang"

@@ -16,7 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, Session
 
 from oncegov.errors import ValidationFailed
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 TOO_LONG = N_("is too long")
 

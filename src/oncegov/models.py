@@ -14,6 +14,7 @@ from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
 from oncegov.registry.corrections import models as correction_models
 from oncegov.registry.quality import models as quality_models
+from oncegov.units import models as unit_models
 
 metadata = Base.metadata
 
@@ -32,4 +33,5 @@ __all__ = [
     "quality_models",
     "ratelimit_models",
     "registry_models",
+    "unit_models",
 ]

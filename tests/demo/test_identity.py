@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.demo import service
 from oncegov.demo.accounts import derive_passcode, derive_phone
 from oncegov.demo.service import DemoOutcome
@@ -24,6 +23,7 @@ from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication
 from oncegov.integrations.sms import LocalSmsGateway
 from oncegov.kit.actor import Actor
 from oncegov.registry.models import Citizen
+from oncegov.units.schemas import UnitScope
 from tests.demo.conftest import MEDIUM, SEED, SMALL
 
 ACTOR = Actor.system("demo-test")

@@ -37,8 +37,8 @@ from oncegov.health import demo
 from oncegov.health import service as health
 from oncegov.health.models import InsuranceCard, MedicalFacility
 from oncegov.kit import clock
-from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen
+from oncegov.units import service as units
 
 SEED = 4242
 SCALE = 0.01  # ≈5,500 people
@@ -51,7 +51,7 @@ def communes(engine: Engine) -> list[demo.Commune]:
     with Session(engine) as session:
         return [
             demo.Commune(c.code, c.name, c.division_type)
-            for c in registry.communes_of_province(session, "04")
+            for c in units.communes_of_province(session, "04")
         ]
 
 

@@ -26,8 +26,8 @@ from oncegov.linkage.models import (
     LinkageRun,
     SectorLink,
 )
-from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen
+from oncegov.units import service as units
 from tests.fixtures import CAO_BANG, make_citizen
 
 ACTOR = Actor.system("linkage-test")
@@ -42,7 +42,7 @@ def _pick(table: tuple[Name, ...], rng: random.Random) -> str:
 def _people(db: Session, count: int, seed: int = 3) -> list[Citizen]:
     """Citizens with realistic, varied names, birth dates and communes."""
     rng = random.Random(seed)
-    communes = [c.code for c in registry.communes_of_province(db, CAO_BANG)][:6]
+    communes = [c.code for c in units.communes_of_province(db, CAO_BANG)][:6]
     people = []
     for _ in range(count):
         style = TAY if rng.random() < 0.7 else KINH

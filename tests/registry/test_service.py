@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import NotFound, ValidationFailed
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.models import Citizen, RegistryChange
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen, make_household
 
 OFFICER = Actor("officer", "xa.thucphan", "Officer Thục Phán", channel="web")

@@ -37,7 +37,7 @@ from oncegov.kit.chain import (
 )
 from oncegov.kit.chain_keys import chain_keys, checkpoint_key, checkpoint_public_keys
 from oncegov.kit.repository import Page, Paged
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 CHAIN = "audit"  # the chain's name in its HMAC subkey and in every checkpoint it signs
 

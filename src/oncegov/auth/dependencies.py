@@ -21,7 +21,7 @@ from oncegov.auth.schemas import Authorized, CitizenPrincipal, Principal
 from oncegov.config import settings
 from oncegov.db import DbSession, session_scope
 from oncegov.errors import CitizenNotAuthenticated, NotAuthenticated, PermissionDenied
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"

@@ -13,9 +13,9 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated, TooManyRequests
 from oncegov.kit.crypto import new_token
+from oncegov.translatable import N_
 from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm
-from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 
 from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, WebSession
 from oncegov.kit.repository import Repository
-from oncegov.registry.models import Commune
 
 
 class AuthRepository(Repository):
@@ -34,14 +33,6 @@ class AuthRepository(Repository):
             .where(Officer.username.in_(list(usernames)))
         )
         return [(username, assignment) for username, assignment in rows]
-
-    def communes_of_province(self, province_code: str) -> frozenset[str]:
-        return frozenset(
-            self.session.scalars(select(Commune.code).where(Commune.province_code == province_code))
-        )
-
-    def commune_exists(self, code: str) -> bool:
-        return self.get(Commune, code) is not None
 
     def session_by_token_hash(self, token_hash: str) -> WebSession | None:
         return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))

@@ -6,22 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from oncegov.kit.actor import Actor
-
-
-@dataclass(frozen=True)
-class UnitScope:
-    """Which citizens a subject may see: ``communes`` None means no unit restriction."""
-
-    communes: frozenset[str] | None
-
-    @property
-    def unrestricted(self) -> bool:
-        return self.communes is None
-
-    def allows(self, *commune_codes: str | None) -> bool:
-        if self.communes is None:
-            return True
-        return any(code in self.communes for code in commune_codes if code)
+from oncegov.units.schemas import UnitScope
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from oncegov.audit import service as audit
 from oncegov.auth.models import Officer, RoleAssignment, ServiceToken, WebSession
 from oncegov.auth.repository import AuthRepository
 from oncegov.auth.roles import ROLES
-from oncegov.auth.schemas import CitizenPrincipal, Principal, UnitScope
+from oncegov.auth.schemas import CitizenPrincipal, Principal
 from oncegov.config import settings
 from oncegov.db import increment
 from oncegov.errors import (
@@ -29,7 +29,9 @@ from oncegov.kit import clock, passwords
 from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import decrypt_field, encrypt_field, hash_token, new_token
 from oncegov.ratelimit import Usage, rate_limiter
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import UnitScope
 
 MIN_PASSWORD_LENGTH = 12
 LOGIN_FAILED = N_("Wrong username, password or one-time code")
@@ -76,7 +78,7 @@ def create_officer(
     if repo.officer_by_username(username):
         raise Conflict(N_("An officer with this username already exists"), field="username")
     for role, scope_kind, scope_code in roles:
-        _check_role(repo, role, scope_kind, scope_code)
+        _check_role(session, role, scope_kind, scope_code)
     secret = totp_secret or pyotp.random_base32()
     officer = Officer(
         username=username,
@@ -96,12 +98,12 @@ def create_officer(
     return NewOfficer(officer, secret)
 
 
-def _check_role(repo: AuthRepository, role: str, scope_kind: str, scope_code: str) -> None:
+def _check_role(session: Session, role: str, scope_kind: str, scope_code: str) -> None:
     if role not in ROLES:
         raise ValidationFailed(f"Unknown role {role}", field="role")
-    if scope_kind == "commune" and not repo.commune_exists(scope_code):
+    if scope_kind == "commune" and units.commune(session, scope_code) is None:
         raise ValidationFailed(f"Unknown commune code {scope_code}", field="scope")
-    if scope_kind == "province" and not repo.communes_of_province(scope_code):
+    if scope_kind == "province" and not units.commune_codes_of_province(session, scope_code):
         raise ValidationFailed(f"Unknown province code {scope_code}", field="scope")
     if scope_kind not in ("province", "commune", "agency"):
         raise ValidationFailed(f"Unknown scope kind {scope_kind}", field="scope")
@@ -127,11 +129,11 @@ def current_totp(secret: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
-def _scope_of(repo: AuthRepository, assignment: RoleAssignment) -> UnitScope:
+def _scope_of(session: Session, assignment: RoleAssignment) -> UnitScope:
     if assignment.scope_kind == "commune":
         return UnitScope(frozenset({assignment.scope_code}))
     if assignment.scope_kind == "province":
-        return UnitScope(repo.communes_of_province(assignment.scope_code))
+        return UnitScope(units.commune_codes_of_province(session, assignment.scope_code))
     return UnitScope(frozenset())  # agency roles see no citizens through the unit scope
 
 
@@ -150,7 +152,7 @@ def principal_for_officer(
     scopes: dict[str, UnitScope] = {}
     agencies: dict[str, frozenset[str]] = {}
     for assignment in repo.roles_of(officer.id):
-        scope = _scope_of(repo, assignment)
+        scope = _scope_of(session, assignment)
         for permission in ROLES.get(assignment.role, frozenset()):
             scopes[permission] = _merge(scopes.get(permission), scope)
             if assignment.scope_kind == "agency":
@@ -525,7 +527,7 @@ def service_principal(session: Session, token: str) -> Principal:
     if record is None:
         raise NotAuthenticated(N_("Invalid service token"), code="invalid_token")
     assignment = RoleAssignment(role="", scope_kind=record.scope_kind, scope_code=record.scope_code)
-    scope = _scope_of(repo, assignment)
+    scope = _scope_of(session, assignment)
     permissions = frozenset(record.permissions.split())
     return Principal(
         kind="service",

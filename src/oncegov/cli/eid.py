@@ -8,7 +8,7 @@ from rich.table import Table
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import OnceGovError
 from oncegov.identity.accounts import codes, locks, police_desk, qr, self_service
-from oncegov.registry import service as registry
+from oncegov.units.schemas import EVERYWHERE
 
 app = typer.Typer(
     help="eID accounts: show, lock, unlock, sweeps, check-in QR key.", no_args_is_help=True
@@ -21,9 +21,7 @@ def show(personal_id: str) -> None:
     """Show a citizen's eID account (the registry read is audited)."""
     try:
         with transaction() as session:
-            view = police_desk.desk_lookup(
-                session, cli_actor(), personal_id, scope=registry.EVERYWHERE
-            )
+            view = police_desk.desk_lookup(session, cli_actor(), personal_id, scope=EVERYWHERE)
     except OnceGovError as exc:
         raise fail(exc) from exc
     table = Table(show_header=False)
@@ -37,9 +35,7 @@ def lock(personal_id: str, reason: str = REASON) -> None:
     """Lock an account at once: every session and token of it ends."""
     try:
         with transaction() as session:
-            locks.lock_by_police(
-                session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
-            )
+            locks.lock_by_police(session, cli_actor(), personal_id, reason=reason, scope=EVERYWHERE)
     except OnceGovError as exc:
         raise fail(exc) from exc
     console.print(f"{personal_id}: locked")
@@ -51,7 +47,7 @@ def unlock(personal_id: str, reason: str = REASON) -> None:
     try:
         with transaction() as session:
             locks.unlock_by_police(
-                session, cli_actor(), personal_id, reason=reason, scope=registry.EVERYWHERE
+                session, cli_actor(), personal_id, reason=reason, scope=EVERYWHERE
             )
     except OnceGovError as exc:
         raise fail(exc) from exc

@@ -8,7 +8,7 @@ from rich.table import Table
 from oncegov.cli.common import cli_actor, console, fail, transaction
 from oncegov.errors import NotFound, OnceGovError
 from oncegov.health import service
-from oncegov.registry import service as registry
+from oncegov.units import service as units
 
 app = typer.Typer(
     help="Health: medical facilities and their hospital systems' tokens.", no_args_is_help=True
@@ -49,7 +49,7 @@ def facilities() -> None:
     """List the medical facilities: code, name, level and commune."""
     with transaction() as session:
         found = service.facilities(session)
-        names = registry.CommuneNames(session)
+        names = units.CommuneNames(session)
         rows = [(f.code, f.name, f.level, names.label(f.commune_code), f.is_active) for f in found]
     table = Table(title=f"Medical facilities ({len(rows)})")
     table.add_column("code", style="bold", no_wrap=True)

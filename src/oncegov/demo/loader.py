@@ -19,7 +19,7 @@ from oncegov.demo.generator import Population
 from oncegov.demo.rows import CITIZEN_FIELDS, HOUSEHOLD_FIELDS
 from oncegov.kit import clock
 from oncegov.registry.bulk.repository import CHANGE_COLUMNS, BulkRepository
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 BATCH_SIZE = 20_000
 CHANGE_SOURCE = "demo"

@@ -56,6 +56,7 @@ from oncegov.identity.cards import service as cards
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
+from oncegov.units import service as units
 
 Mode = Literal["refuse", "if_empty", "replace"]
 # (stage "generate" | "load" | "cards" | "eid" | "health", done, total); the last three count
@@ -122,8 +123,8 @@ def demo_officers_present(session: Session, province_code: str | None = None) ->
 
 def province_info(session: Session, province_code: str) -> ProvinceInfo:
     """The province and its communes (sorted by code) as the generator needs them."""
-    province = registry.province(session, province_code)
-    communes = registry.communes_of_province(session, province_code)
+    province = units.province(session, province_code)
+    communes = units.communes_of_province(session, province_code)
     if province is None or not communes:
         raise ValidationFailed(
             f"Unknown province code {province_code} (run `oncegov migrate` first?)",
@@ -145,8 +146,8 @@ def _sources(session: Session, province_code: str) -> dict[str, tuple[str, list[
     for code in profiles.SOURCE_PROVINCES:
         if code == province_code:
             continue
-        province = registry.province(session, code)
-        communes = registry.communes_of_province(session, code)
+        province = units.province(session, code)
+        communes = units.communes_of_province(session, code)
         if province is not None and communes:
             sources[code] = (
                 province.name,

@@ -24,7 +24,7 @@ from oncegov.health.dependencies import ApiDesk, Desk
 from oncegov.health.repository import HealthRepository
 from oncegov.health.schemas import CheckInIn, CheckInOut, StatisticsOut
 from oncegov.health.service import CheckInRequest, CheckInResult
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 from oncegov.web.params import IdPath
 from oncegov.web.routing import CheckedRoute
 

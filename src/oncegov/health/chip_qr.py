@@ -20,7 +20,7 @@ from typing import Any
 from oncegov.errors import ValidationFailed
 from oncegov.kit import personal_id as pid
 from oncegov.kit.text import fold, nfc
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 FIELDS = (
     "personal_id",

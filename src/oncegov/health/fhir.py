@@ -69,7 +69,8 @@ from oncegov.health.dependencies import Desk
 from oncegov.health.service import CheckInResult, Coverage, FacilityDesk, PatientNotFound
 from oncegov.kit import clock
 from oncegov.registry.schemas import VisitIdentity
-from oncegov.web.i18n import N_, gettext
+from oncegov.translatable import N_
+from oncegov.web.i18n import gettext
 from oncegov.web.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, prefix="/health/fhir", tags=["health", "fhir"])

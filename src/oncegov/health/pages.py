@@ -35,10 +35,11 @@ from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
 from oncegov.kit import clock
+from oncegov.translatable import N_
 from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import _
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 

@@ -46,7 +46,7 @@ from oncegov.kit.text import fold
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import VisitIdentity
 from oncegov.registry.validation import format_birth
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 PURPOSE = "medical examination"
 CHECKIN_ACTION = "health.checkin"

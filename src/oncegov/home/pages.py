@@ -19,6 +19,7 @@ from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.errors import NotAuthenticated
 from oncegov.registry import service as registry
+from oncegov.units import service as units
 from oncegov.web.navigation import sections_for
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -48,7 +49,7 @@ def _signed_in_citizen(request: Request, db: DbSession) -> CitizenPrincipal | No
 
 
 def _province_name(db: DbSession) -> str:
-    province = registry.province(db, settings.province_code)
+    province = units.province(db, settings.province_code)
     return province.name if province else settings.province_code
 
 

@@ -22,7 +22,7 @@ from oncegov.config import settings
 from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.kit import clock
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 # Vietnamese mobile numbers: 0 or +84 followed by nine digits starting with 3, 5, 7, 8 or 9.
 _MOBILE = re.compile(r"^(?:\+84|84|0)([35789]\d{8})$")

@@ -22,7 +22,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from oncegov.errors import ValidationFailed
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 T = TypeVar("T")
 U = TypeVar("U")

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from oncegov.errors import ValidationFailed
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "D"})
 

@@ -42,7 +42,7 @@ from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.text import fold, nfc
 from oncegov.registry.bulk.io import ParquetSource, file_format
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 # --- the mapping ------------------------------------------------------------------------------
 

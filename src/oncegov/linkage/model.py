@@ -36,7 +36,7 @@ from splink.blocking_rule_library import CustomRule
 
 from oncegov.errors import NotFound, ValidationFailed
 from oncegov.linkage.features import COLUMNS
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REV
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
 from oncegov.registry import service as registry
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
 
 # The purpose every linkage read of the registry, and every link, is recorded under.
 PURPOSE = "sector data synchronisation"
@@ -245,7 +246,7 @@ def run_linkage(
     verdicts = {key: {pid: d[0] for pid, d in pairs.items()} for key, pairs in decided.items()}
     undecided = [r for r in records if _needs_model(r, rules.get(r.record_key), verdicts)]
     index = features.commune_index(
-        (c.code, c.name) for c in registry.communes_of_province(session, app_settings.province_code)
+        (c.code, c.name) for c in units.communes_of_province(session, app_settings.province_code)
     )
     scored = _score(people, undecided, index, settings, progress)
     stage_seconds.update(scored.seconds)
@@ -550,7 +551,7 @@ class SyntheticFiles:
 
 def _synthetic_people(session: Session, actor: Actor, size: int) -> list[synthetic.Person]:
     names = {
-        c.code: c.name for c in registry.communes_of_province(session, app_settings.province_code)
+        c.code: c.name for c in units.communes_of_province(session, app_settings.province_code)
     }
     _, chunks = registry.identities_for_linkage(
         session, actor, purpose=SYNTHETIC_PURPOSE, detail={"records": size}

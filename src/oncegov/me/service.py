@@ -1,7 +1,7 @@
 """What the citizen's pages need from more than one domain.
 
 "Who accessed my data": the audit log records who acted, not in which role, and audit never
-asks auth or the registry (it stores what it must show). The officers' current posts (role and
+asks auth or the units (it stores what it must show). The officers' current posts (role and
 unit name) are added here, above all three.
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.auth import service as auth
-from oncegov.registry import service as registry
+from oncegov.units import service as units
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def officer_posts(session: Session, usernames: set[str]) -> dict[str, list[Offic
     def unit_name(kind: str, code: str) -> str:
         if (kind, code) not in names:
             unit = (
-                registry.commune(session, code)
+                units.commune(session, code)
                 if kind == "commune"
-                else registry.province(session, code)
+                else units.province(session, code)
                 if kind == "province"
                 else None
             )

@@ -13,7 +13,7 @@ import redis
 from oncegov.config import settings
 from oncegov.errors import OnceGovError
 from oncegov.ratelimit.limiter import Usage
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 # KEYS[1] the counter; ARGV[1] hits to add, ARGV[2] window in ms. Returns {count, ms left}.
 _HIT = """

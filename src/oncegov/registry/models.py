@@ -1,4 +1,4 @@
-"""Registry tables: administrative units, citizens, households and their change history."""
+"""Registry tables: citizens, households and their change history (units: ``units.models``)."""
 
 from __future__ import annotations
 
@@ -20,25 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
 from oncegov.kit import clock
-
-
-class Province(Base):
-    __tablename__ = "provinces"
-
-    code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    division_type: Mapped[str] = mapped_column(String(40))
-    codename: Mapped[str] = mapped_column(String(60))
-
-
-class Commune(Base):
-    __tablename__ = "communes"
-
-    code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    division_type: Mapped[str] = mapped_column(String(40))
-    codename: Mapped[str] = mapped_column(String(80))
-    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
 
 
 class Household(Base):

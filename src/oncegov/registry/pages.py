@@ -25,9 +25,11 @@ from oncegov.registry import service as registry
 from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
 from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
-from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _, country_name
+from oncegov.web.i18n import _, country_name
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
@@ -480,7 +482,7 @@ def _build_form(
 
 
 def _render_form(request: Request, db: Session, form: EditForm, status_code: int = 200) -> Response:
-    communes = registry.communes_of_province(db, settings.province_code)
+    communes = units.communes_of_province(db, settings.province_code)
     # Errors about fields the form does not show (e.g. the personal ID no longer agreeing
     # with a corrected sex or birth year) are listed at the top.
     shown = {f.name for _title, fields in form.groups for f in fields} | {"reason"}

@@ -1,4 +1,4 @@
-"""All SQL for citizens, households, units and change history. Unit scoping applied here."""
+"""All SQL for citizens, households and change history. Unit scoping applied here."""
 
 from __future__ import annotations
 
@@ -8,17 +8,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.kit.repository import Repository
-from oncegov.registry.models import (
-    Citizen,
-    Commune,
-    Household,
-    PersonalIdSequence,
-    Province,
-    RegistryChange,
-)
+from oncegov.registry.models import Citizen, Household, PersonalIdSequence, RegistryChange
 from oncegov.registry.schemas import LinkageIdentity, VisitIdentity
+from oncegov.units.schemas import UnitScope
 
 
 def citizen_in_scope(scope: UnitScope) -> ColumnElement[bool]:
@@ -30,24 +23,6 @@ def citizen_in_scope(scope: UnitScope) -> ColumnElement[bool]:
 
 
 class RegistryRepository(Repository):
-    # units
-    def commune_codes(self) -> frozenset[str]:
-        return frozenset(self.session.scalars(select(Commune.code)))
-
-    def communes_of_province(self, province_code: str) -> Sequence[Commune]:
-        return self.session.scalars(
-            select(Commune).where(Commune.province_code == province_code).order_by(Commune.name)
-        ).all()
-
-    def commune(self, code: str) -> Commune | None:
-        return self.get(Commune, code)
-
-    def province(self, code: str) -> Province | None:
-        return self.get(Province, code)
-
-    def provinces(self) -> Sequence[Province]:
-        return self.session.scalars(select(Province).order_by(Province.code)).all()
-
     # citizens
     def citizen(self, personal_id: str, scope: UnitScope) -> Citizen | None:
         return self.session.scalar(

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold, name_key
 from oncegov.registry import events
-from oncegov.registry.models import Citizen, Commune, Household, Province, RegistryChange
+from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import RegistryRepository
 from oncegov.registry.schemas import (
     EDITABLE_FIELDS,
@@ -34,9 +33,10 @@ from oncegov.registry.schemas import (
     VisitIdentity,
 )
 from oncegov.registry.validation import CitizenValidator, FieldError, format_birth
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import EVERYWHERE, UnitScope
 
-EVERYWHERE = UnitScope(None)
 SEARCH_LIMIT = 50
 _ID_QUERY = re.compile(r"\d{12}")
 _BIRTH_IN_QUERY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{4})-(\d{2})-(\d{2})|(\d{4})")
@@ -320,7 +320,7 @@ def history(
 
 
 def _validator(session: Session) -> CitizenValidator:
-    return CitizenValidator(RegistryRepository(session).commune_codes())
+    return CitizenValidator(units.commune_codes(session))
 
 
 def _field_errors_to_exception(errors: Sequence[FieldError]) -> ValidationFailed:
@@ -460,49 +460,6 @@ def allocate_personal_id(
         number = f"{prefix}{sequence:06d}"
         if not repo.personal_id_taken(number):
             return number
-
-
-# --- units ------------------------------------------------------------------------------------
-
-
-def communes_of_province(session: Session, province_code: str) -> Sequence[Commune]:
-    return RegistryRepository(session).communes_of_province(province_code)
-
-
-def commune(session: Session, code: str) -> Commune | None:
-    return RegistryRepository(session).commune(code)
-
-
-class CommuneNames:
-    """Commune names for one page or report, each looked up once (codes are not personal
-    data, so these reads are not audited)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[str, str | None] = {}
-
-    def name(self, code: str | None) -> str | None:
-        if not code:
-            return None
-        if code not in self.cache:
-            found = commune(self.session, code)
-            self.cache[code] = found.name if found else None
-        return self.cache[code]
-
-    def label(self, code: str | None) -> str:
-        """``Phường Thục Phán (01273)``, the code alone if unknown, ``—`` if none."""
-        if not code:
-            return "—"
-        name = self.name(code)
-        return f"{name} ({code})" if name else code
-
-
-def province(session: Session, code: str) -> Province | None:
-    return RegistryRepository(session).province(code)
-
-
-def commune_codes(session: Session) -> frozenset[str]:
-    return RegistryRepository(session).commune_codes()
 
 
 def count_citizens(session: Session, scope: UnitScope = EVERYWHERE) -> int:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov.config import settings
 from oncegov.errors import BodyTooLarge, PayloadTooLarge
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 TOO_LARGE = N_("The request body is too large")
 

@@ -11,7 +11,8 @@ from babel.dates import format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_decimal, format_percent
 
 from oncegov.kit import clock
-from oncegov.web.i18n import N_, get_locale, gettext
+from oncegov.translatable import N_
+from oncegov.web.i18n import get_locale, gettext
 
 EMPTY = "—"
 

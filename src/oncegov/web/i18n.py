@@ -10,6 +10,7 @@ from babel import Locale
 from babel.support import NullTranslations, Translations
 
 from oncegov.config import settings
+from oncegov.translatable import N_
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LOCALES: tuple[str, ...] = ("vi", "en")
@@ -36,11 +37,6 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(get_locale()).ngettext(singular, plural, n)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for extraction"
-    """Marks a string for extraction without translating it yet (translated when shown)."""
-    return message
 
 
 _ = gettext

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 
 class HoldsPermissions(Protocol):

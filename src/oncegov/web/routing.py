@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 
 from oncegov.errors import UnreadableInput, ValidationFailed
 from oncegov.kit.text import text_problem
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 NOT_JSON = N_("The request body is not valid JSON")
 

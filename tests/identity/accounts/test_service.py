@@ -22,6 +22,7 @@ from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
 from oncegov.registry.bulk import service as bulk
 from oncegov.registry.models import Citizen
+from oncegov.units.schemas import EVERYWHERE, UnitScope
 from tests.fixtures import COMMUNE_A, make_citizen, make_eid_account
 from tests.identity.accounts.conftest import BIRTH, NAME, PHONE, PNG, last_code
 
@@ -231,7 +232,7 @@ def test_a_weak_passcode_keeps_the_code_usable(db: Session, citizen: Citizen) ->
 def test_police_lock_ends_sessions_and_unlock_restores(db: Session, citizen: Citizen) -> None:
     account = make_eid_account(db, citizen)
     auth.start_session(db, subject_kind="citizen", subject_id=account.id, ip=None, user_agent=None)
-    everywhere = registry.EVERYWHERE
+    everywhere = EVERYWHERE
     locks.lock_by_police(db, OFFICER, citizen.personal_id, reason="stolen card", scope=everywhere)
     assert (account.status, account.locked_by, account.lock_reason) == (
         "locked",
@@ -248,7 +249,7 @@ def test_police_lock_ends_sessions_and_unlock_restores(db: Session, citizen: Cit
 def test_police_outside_their_units_cannot_lock(db: Session) -> None:
     elsewhere = make_citizen(db, permanent_commune_code="00070", current_commune_code="00070")
     make_eid_account(db, elsewhere)
-    scope = registry.UnitScope(frozenset({COMMUNE_A}))
+    scope = UnitScope(frozenset({COMMUNE_A}))
     with pytest.raises(NotFound):
         locks.lock_by_police(db, OFFICER, elsewhere.personal_id, reason="x", scope=scope)
 

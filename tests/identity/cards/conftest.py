@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.schemas import Intake
 from oncegov.kit.actor import Actor
 from oncegov.registry.models import Citizen
-from oncegov.registry.repository import RegistryRepository
+from oncegov.units import service as units
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import CAO_BANG, COMMUNE_A, COMMUNE_B, OfficerLogin, make_officer
 
 # 28 November 2026, 10:00 in Cao Bằng (UTC+7).
@@ -25,9 +25,7 @@ SCOPE_B = UnitScope(frozenset({COMMUNE_B}))
 
 
 def province_scope(db: Session) -> UnitScope:
-    return UnitScope(
-        frozenset(c.code for c in RegistryRepository(db).communes_of_province(CAO_BANG))
-    )
+    return UnitScope(units.commune_codes_of_province(db, CAO_BANG))
 
 
 def intake_for(citizen: Citizen, **overrides: Any) -> Intake:

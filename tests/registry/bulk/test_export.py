@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import ValidationFailed
 from oncegov.kit.actor import Actor
 from oncegov.registry.bulk import service as bulk
 from oncegov.registry.bulk.schemas import ImportStatus
 from oncegov.registry.schemas import CITIZEN_COLUMNS
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import COMMUNE_A, COMMUNE_B
 from tests.registry.bulk.rows import counts, person, write_csv
 

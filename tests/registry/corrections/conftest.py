@@ -7,11 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
-from oncegov.auth.schemas import UnitScope
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.kit.actor import Actor
 from oncegov.registry.corrections.schemas import CorrectionFiling
 from oncegov.registry.models import Citizen
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen, make_eid_account
 
 IN_A = UnitScope(frozenset({COMMUNE_A}))

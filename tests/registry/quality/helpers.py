@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.kit.actor import Actor
 from oncegov.registry.models import Citizen, Household
 from oncegov.registry.quality import service
 from oncegov.registry.quality.models import QualityFinding
 from oncegov.registry.quality.schemas import RunOut
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen, make_household, personal_id_for
 
 TODAY = dt.date(2026, 11, 28)

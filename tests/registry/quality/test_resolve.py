@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.registry.models import RegistryChange
 from oncegov.registry.quality import service
 from oncegov.registry.quality.schemas import FindingFilters
+from oncegov.units.schemas import UnitScope
 from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen, personal_id_for
 from tests.registry.quality.helpers import ACTOR, EVERYWHERE, findings, run
 

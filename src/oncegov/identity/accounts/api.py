@@ -27,8 +27,8 @@ from oncegov.identity.accounts.schemas import (
     ResetConfirmIn,
     ResetIn,
 )
+from oncegov.translatable import N_
 from oncegov.web.client import client_ip
-from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, prefix="/eid", tags=["eID"])

@@ -20,7 +20,7 @@ from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.integrations.sms import LocalSmsGateway, sms_gateway
 from oncegov.kit import clock
 from oncegov.kit.crypto import hash_token
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 CODE_FAILED = N_("Wrong or expired code")
 SMS_TEXT = "OnceGov: ma xac thuc cua ban la {code}. Hieu luc {minutes} phut. Khong chia se ma nay."

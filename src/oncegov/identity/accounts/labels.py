@@ -3,7 +3,7 @@ translation here, because a code passed to ``_()`` at render time is never extra
 
 from __future__ import annotations
 
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 ACCOUNT_STATUS = {
     "pending": N_("Pending activation"),

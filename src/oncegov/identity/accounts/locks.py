@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.repository import AccountRepository
@@ -28,7 +27,8 @@ from oncegov.kit.text import require_text
 from oncegov.registry import events as registry_events
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units.schemas import UnitScope
 
 
 def lock_by_citizen(session: Session, account_id: int, *, ip: str | None) -> EidAccount:

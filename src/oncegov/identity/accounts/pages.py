@@ -45,9 +45,9 @@ from oncegov.identity.accounts import (
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.schemas import RegistrationForm
 from oncegov.kit.crypto import new_token
+from oncegov.translatable import N_
 from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm, attempt
-from oncegov.web.i18n import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 

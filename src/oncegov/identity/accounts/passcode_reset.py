@@ -26,7 +26,7 @@ from oncegov.identity.accounts.service import (
 )
 from oncegov.integrations.sms import normalise_phone
 from oncegov.kit import clock, passwords
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 RESET_REFUSED = N_(
     "These details do not match an account that can reset its passcode. Check them against "

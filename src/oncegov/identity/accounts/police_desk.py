@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.identity.accounts import rules
 from oncegov.identity.accounts.models import EidAccount
 from oncegov.identity.accounts.registration import register_level2
@@ -14,6 +13,7 @@ from oncegov.identity.accounts.schemas import OfficerAccountView
 from oncegov.identity.accounts.service import account_of, mask_phone
 from oncegov.kit.actor import Actor
 from oncegov.registry import service as registry
+from oncegov.units.schemas import UnitScope
 
 
 def desk_lookup(

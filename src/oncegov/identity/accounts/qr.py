@@ -48,7 +48,7 @@ from oncegov.identity.accounts.models import EidAccount, EidQrKey
 from oncegov.identity.accounts.repository import QrKeyRepository
 from oncegov.kit import clock
 from oncegov.kit.crypto import decrypt_field, encrypt_field, new_token
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 ALG = "EdDSA"
 CURVE: Literal["Ed25519"] = "Ed25519"

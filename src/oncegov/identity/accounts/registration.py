@@ -31,7 +31,8 @@ from oncegov.kit import clock, passwords
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold
 from oncegov.registry import service as registry
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
 
 REGISTRATION_REFUSED = N_(
     "We could not register an account with these details. Check them against your chip ID "
@@ -170,7 +171,7 @@ def register_level2(
             field="personal_id",
             code="too_young",
         )
-    if registry.commune(session, commune_code) is None:
+    if units.commune(session, commune_code) is None:
         raise ValidationFailed(N_("Unknown commune code"), field="commune_code")
     repo = AccountRepository(session)
     moment = clock.now()

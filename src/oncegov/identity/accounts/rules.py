@@ -12,7 +12,7 @@ import secrets
 from oncegov.errors import ValidationFailed
 from oncegov.kit import personal_id as pid
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 _JPEG = b"\xff\xd8\xff"

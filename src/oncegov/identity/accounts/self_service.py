@@ -23,7 +23,7 @@ from oncegov.identity.accounts.schemas import (
 from oncegov.identity.accounts.service import get_account, mask_phone
 from oncegov.kit import clock
 from oncegov.kit.repository import Page
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 HISTORY_PAGE_SIZE = 25
 

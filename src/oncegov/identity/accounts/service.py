@@ -32,7 +32,7 @@ from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 
 class CountedFailure(OnceGovError):

@@ -33,7 +33,7 @@ from oncegov.identity.accounts.service import (
 from oncegov.kit import clock, passwords
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.registry import service as registry
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 LOGIN_FAILED = N_("Wrong personal ID or passcode, or the account cannot be used now")
 

@@ -25,11 +25,12 @@ from oncegov.identity.cards import service
 from oncegov.identity.cards.models import KINDS, STATUSES
 from oncegov.identity.cards.rules import fee_for
 from oncegov.identity.cards.schemas import ApplicationOut, Intake
-from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import TextFields
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import _
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
@@ -151,7 +152,7 @@ def list_page(
             "filters": filters,
             "kinds": _labels(KIND_LABELS),
             "statuses": _labels(STATUS_LABELS),
-            "communes": registry.communes_of_province(db, settings.province_code),
+            "communes": units.communes_of_province(db, settings.province_code),
         },
     )
 
@@ -161,7 +162,7 @@ def list_page(
 
 def _stations(db: Session, authorized: Authorized) -> list[tuple[str, str]]:
     """The stations this officer may receive at: their communes, and the provincial one."""
-    communes = registry.communes_of_province(db, settings.province_code)
+    communes = units.communes_of_province(db, settings.province_code)
     scope = authorized.scope
     options = [(c.code, c.name) for c in communes if scope.allows(c.code)]
     if scope.communes is None or {c.code for c in communes} <= scope.communes:

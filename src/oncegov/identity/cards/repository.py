@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 
 from oncegov import db
-from oncegov.auth.schemas import UnitScope
 from oncegov.identity.cards.models import IN_PROGRESS, IdCardApplication, IdCardApplicationStep
 from oncegov.kit.repository import Page, Paged, Repository
+from oncegov.units.schemas import UnitScope
 
 # group_by names of the statistics → columns.
 GROUP_COLUMNS = {

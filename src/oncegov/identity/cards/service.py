@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.column_lengths import check_length
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, OnceGovError, ValidationFailed
@@ -58,7 +57,9 @@ from oncegov.kit.repository import Page
 from oncegov.kit.text import nfc, require_text
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import UnitScope
 
 PURPOSE = "chip ID-card application"
 PER_PAGE = 50
@@ -231,7 +232,7 @@ def _station(session: Session, requested: str | None, scope: UnitScope) -> _Stat
     provincial station for officers whose area is the whole province."""
     requested = (requested or "").strip()
     province_communes = frozenset(
-        c.code for c in registry.communes_of_province(session, settings.province_code)
+        c.code for c in units.communes_of_province(session, settings.province_code)
     )
     whole_province = scope.communes is None or province_communes <= scope.communes
     if not requested:

@@ -23,7 +23,7 @@ from oncegov.errors import CitizenNotAuthenticated, ValidationFailed
 from oncegov.identity.oidc import server, service
 from oncegov.identity.oidc.protocol import FormItems
 from oncegov.identity.oidc.schemas import ClientForm, client_form
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 from oncegov.errors import ValidationFailed
 from oncegov.kit.schema_types import Instant
 from oncegov.kit.text import PlainText
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 if TYPE_CHECKING:
     from oncegov.identity.oidc.models import OidcClient

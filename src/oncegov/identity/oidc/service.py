@@ -49,7 +49,7 @@ from oncegov.kit.actor import Actor
 from oncegov.kit.crypto import hash_token, new_token
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 ACR_BY_LEVEL = {1: "urn:vn:eid:level:1", 2: "urn:vn:eid:level:2"}
 LEVEL_BY_ACR = {acr: level for level, acr in ACR_BY_LEVEL.items()}

@@ -13,7 +13,7 @@ from oncegov.db import DbSession
 from oncegov.errors import ERRORS, NotFound
 from oncegov.linkage.report import service
 from oncegov.linkage.report.schemas import SyncReportOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 from oncegov.web.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, prefix="/linkage", tags=["linkage"])

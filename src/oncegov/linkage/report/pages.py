@@ -22,9 +22,10 @@ from oncegov.db import DbSession
 from oncegov.linkage.models import METHODS
 from oncegov.linkage.report import service
 from oncegov.linkage.report.service import SyncReport
+from oncegov.translatable import N_
 from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import _
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 

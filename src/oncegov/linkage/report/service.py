@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from oncegov.linkage.models import METHODS, LinkageRun
 from oncegov.linkage.report.repository import OutcomeGroup, ReportRepository
 from oncegov.linkage.service import REASONS
-from oncegov.registry import service as registry
+from oncegov.units import service as units
 
 DEFAULT_RUNS = 12
 MAX_RUNS = 100
@@ -136,7 +136,7 @@ def _ordered(counts: dict[str, int]) -> dict[str, int]:
     return {r: counts[r] for r in [*known, *others, *tail]}
 
 
-def _tally(report: SyncReport, groups: list[OutcomeGroup], names: registry.CommuneNames) -> None:
+def _tally(report: SyncReport, groups: list[OutcomeGroup], names: units.CommuneNames) -> None:
     per_commune: dict[str | None, list[int]] = {}  # code → [total, linked, backlog]
     unmatched: dict[str, int] = {}
     backlog: dict[str, int] = {}
@@ -178,7 +178,7 @@ def sync_report(session: Session, source: str, *, runs: int = DEFAULT_RUNS) -> S
         return None
     latest = recent[0]
     report = SyncReport(source=source, run=_run_info(latest))
-    _tally(report, repo.outcome_groups(latest.id), registry.CommuneNames(session))
+    _tally(report, repo.outcome_groups(latest.id), units.CommuneNames(session))
     linked = repo.linked_per_run([run.id for run in recent])
     for run in reversed(recent):
         counted = linked.get(run.id)

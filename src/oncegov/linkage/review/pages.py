@@ -28,10 +28,11 @@ from oncegov.linkage.report.pages import SOURCE_LABELS
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import CandidateView, Contribution, ReviewItem
 from oncegov.registry.pages import display_birth
-from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
+from oncegov.units.service import CommuneNames
 from oncegov.web import formatting
 from oncegov.web.forms import PostedForm, form_text
-from oncegov.web.i18n import N_, _, get_locale
+from oncegov.web.i18n import _, get_locale
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render

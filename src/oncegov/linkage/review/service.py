@@ -35,7 +35,7 @@ from oncegov.linkage.review.repository import OpenRow, ReviewRepository
 from oncegov.linkage.service import LINK_ACTION, PURPOSE, REVIEW_READ_ACTION
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 PER_PAGE = 25
 REJECTED_REASON = "rejected_in_review"

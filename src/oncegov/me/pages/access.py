@@ -31,7 +31,8 @@ from oncegov.auth.dependencies import CurrentCitizen
 from oncegov.config import settings
 from oncegov.db import DbSession
 from oncegov.me.service import OfficerPost, my_access_page
-from oncegov.web.i18n import N_, _
+from oncegov.translatable import N_
+from oncegov.web.i18n import _
 from oncegov.web.params import CursorQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render

@@ -25,9 +25,10 @@ from oncegov.registry.corrections.schemas import (
     CorrectionFiling,
 )
 from oncegov.registry.pages import display_value
-from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
-from oncegov.web.i18n import N_, _, country_name
+from oncegov.web.i18n import _, country_name
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
 

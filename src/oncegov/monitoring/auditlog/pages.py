@@ -21,7 +21,8 @@ from oncegov.audit.service import VerifyResult
 from oncegov.auth.dependencies import require
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
-from oncegov.web.i18n import N_, _
+from oncegov.translatable import N_
+from oncegov.web.i18n import _
 from oncegov.web.params import PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render

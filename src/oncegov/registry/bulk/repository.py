@@ -12,11 +12,11 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.db import advance_id_sequence, bulk_insert, larger_cache
 from oncegov.kit.repository import Repository
 from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import citizen_in_scope
+from oncegov.units.schemas import UnitScope
 
 # Column order of version rows written in bulk (demo load, imports).
 CHANGE_COLUMNS: tuple[str, ...] = (

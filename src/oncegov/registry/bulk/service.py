@@ -21,12 +21,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.registry import events
-from oncegov.registry import service as registry
 from oncegov.registry.bulk.checks import checked_batches, checked_batches_in_child
 from oncegov.registry.bulk.importer import ImportContext, ImportPass, header_errors
 from oncegov.registry.bulk.io import (
@@ -49,7 +47,9 @@ from oncegov.registry.bulk.schemas import (
 )
 from oncegov.registry.schemas import CITIZEN_COLUMNS
 from oncegov.registry.validation import CitizenValidator, citizen_to_row
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import EVERYWHERE, UnitScope
 
 BATCH_SIZE = 5000
 EXPORT_BATCH = 5000
@@ -103,7 +103,7 @@ def import_citizens(
         return result
 
     repo = BulkRepository(session)
-    validator = CitizenValidator(registry.commune_codes(session))
+    validator = CitizenValidator(units.commune_codes(session))
     ctx = ImportContext(
         repo=repo,
         actor_label=actor.label,
@@ -224,7 +224,7 @@ def export_citizens(
     path: str | os.PathLike[str],
     *,
     purpose: str,
-    scope: UnitScope = registry.EVERYWHERE,
+    scope: UnitScope = EVERYWHERE,
     progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Write the citizens within ``scope`` to a .csv or .parquet file in personal-ID order, one

@@ -38,9 +38,10 @@ from oncegov.registry.pages import (
 )
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
 from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
-from oncegov.registry.service import CommuneNames
+from oncegov.translatable import N_
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
-from oncegov.web.i18n import N_, _
+from oncegov.web.i18n import _
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render

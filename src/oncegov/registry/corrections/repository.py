@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.kit.repository import Page, Paged, Repository
 from oncegov.registry.corrections.models import ACTIVE_STATUSES, CorrectionRequest
 from oncegov.registry.models import Citizen
 from oncegov.registry.repository import citizen_in_scope
+from oncegov.units.schemas import UnitScope
 
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 

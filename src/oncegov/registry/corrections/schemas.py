@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from oncegov.kit.schema_types import Instant
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 
 @dataclass(frozen=True)

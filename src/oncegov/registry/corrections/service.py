@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
@@ -40,7 +39,8 @@ from oncegov.registry.corrections.schemas import (
     columns_of,
 )
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units.schemas import UnitScope
 
 MAX_ACTIVE_PER_CITIZEN = 3  # open or in review at once (the refusal message says 3)
 OWN_RECORD_PURPOSE = "Citizen viewing their own record"

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 
 from oncegov.registry.quality.rules import FIELD_LABELS
-from oncegov.web.i18n import N_, _
+from oncegov.translatable import N_
+from oncegov.web.i18n import _
 
 SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 _PID = r"(?P<pid>\d{12})"

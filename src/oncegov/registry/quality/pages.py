@@ -27,7 +27,7 @@ from oncegov.registry.quality.rules import (
 )
 from oncegov.registry.quality.schemas import FindingFilters
 from oncegov.registry.schemas import CitizenOut
-from oncegov.registry.service import CommuneNames
+from oncegov.units.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute

@@ -29,13 +29,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from oncegov.auth.schemas import UnitScope
 from oncegov.kit.personal_id import BIRTH_PROVINCE_CODES, FIRST_CENTURY, LAST_YEAR
 from oncegov.kit.repository import Page, Paged, Repository
-from oncegov.registry.models import Citizen, Commune, Household
+from oncegov.registry.models import Citizen, Household
 from oncegov.registry.quality.models import QualityFinding, QualityRun
 from oncegov.registry.quality.rules import MAX_PLAUSIBLE_AGE, MIN_PARENT_AGE_GAP
 from oncegov.registry.quality.schemas import FindingFilters
+from oncegov.units.models import Commune
+from oncegov.units.schemas import UnitScope
 
 # Bound parameters per statement stay well under SQLite's and PostgreSQL's limits.
 ID_CHUNK = 5000

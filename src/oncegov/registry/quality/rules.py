@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
 
 SEVERITIES = ("high", "medium", "low")
 RESOLUTIONS = ("corrected", "confirmed_correct", "false_positive")

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
-from oncegov.auth.schemas import UnitScope
 from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, ValidationFailed
 from oncegov.kit import clock
@@ -49,7 +48,9 @@ from oncegov.registry.quality.schemas import (
     SummaryOut,
 )
 from oncegov.registry.schemas import CitizenOut
-from oncegov.web.i18n import N_
+from oncegov.translatable import N_
+from oncegov.units import service as units
+from oncegov.units.schemas import UnitScope
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -270,17 +271,17 @@ def summary(session: Session, scope: UnitScope) -> SummaryOut:
 
 
 def _commune_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    names = {c.code: c.name for c in registry.communes_of_province(session, settings.province_code)}
+    names = {c.code: c.name for c in units.communes_of_province(session, settings.province_code)}
     for code in codes:
         if code not in names:
-            found = registry.commune(session, code)
+            found = units.commune(session, code)
             names[code] = found.name if found else code
     return names
 
 
 def commune_choices(session: Session, scope: UnitScope) -> list[tuple[str, str]]:
     """(code, name) of the province's communes within the scope, for filter forms."""
-    communes = registry.communes_of_province(session, settings.province_code)
+    communes = units.communes_of_province(session, settings.province_code)
     return [(c.code, c.name) for c in communes if scope.allows(c.code)]
 
 

@@ -1,4 +1,5 @@
-"""Administrative units from the ``vietnam-provinces`` package (2025 reform: two levels)."""
+"""Administrative units from the ``vietnam-provinces`` package (2025 reform: two levels); the
+migration ``2026-11-28-1340_administrative_units`` loads them as reference data."""
 
 from __future__ import annotations
 
