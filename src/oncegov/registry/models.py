@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
 from oncegov.kit import clock
+from oncegov.units.models import Commune  # the units' table, so its foreign keys resolve
 
 
 class Household(Base):
@@ -27,7 +28,7 @@ class Household(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey(Commune.code), index=True)
     address: Mapped[str] = mapped_column(String(200))
     # The head is a citizen of this household; kept by personal ID so households can be loaded
     # before their members. Consistency is a data-quality rule, not a constraint.
@@ -63,17 +64,13 @@ class Citizen(Base):
     ethnicity_code: Mapped[str] = mapped_column(String(2))
     religion: Mapped[str] = mapped_column(String(20), default="none")
     nationality: Mapped[str] = mapped_column(String(2), default="VN")
-    birth_registration_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    birth_registration_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code))
     hometown: Mapped[str | None] = mapped_column(String(200))
-    permanent_commune_code: Mapped[str | None] = mapped_column(
-        ForeignKey("communes.code"), index=True
-    )
+    permanent_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code), index=True)
     permanent_address: Mapped[str | None] = mapped_column(String(200))
-    temporary_commune_code: Mapped[str | None] = mapped_column(
-        ForeignKey("communes.code"), index=True
-    )
+    temporary_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code), index=True)
     temporary_address: Mapped[str | None] = mapped_column(String(200))
-    current_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    current_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code))
     current_address: Mapped[str | None] = mapped_column(String(200))
     household_code: Mapped[str | None] = mapped_column(ForeignKey("households.code"), index=True)
     relationship_to_head: Mapped[str | None] = mapped_column(String(20))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
 from oncegov.kit import clock
+from oncegov.units.models import Commune  # the units' table, so its foreign keys resolve
 
 # Kinds of application (Law on Identification 2023, art. 19, 21, 24).
 KINDS: tuple[str, ...] = (
@@ -114,14 +115,14 @@ class IdCardApplication(Base):
     full_name: Mapped[str] = mapped_column(String(120))
     date_of_birth: Mapped[str] = mapped_column(String(10))
     sex: Mapped[str] = mapped_column(String(1))
-    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    commune_code: Mapped[str] = mapped_column(ForeignKey(Commune.code))
     station_kind: Mapped[str] = mapped_column(String(10))
-    station_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    station_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code))
     portrait_captured: Mapped[bool] = mapped_column(Boolean)
     fingerprints_captured: Mapped[bool] = mapped_column(Boolean)
     delivery: Mapped[str] = mapped_column(String(10))
     delivery_address_source: Mapped[str | None] = mapped_column(String(10))
-    delivery_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    delivery_commune_code: Mapped[str | None] = mapped_column(ForeignKey(Commune.code))
     delivery_address: Mapped[str | None] = mapped_column(String(200))
     # "Register eID level 2 too": the phone for the activation code and the account made.
     eid_level2_requested: Mapped[bool] = mapped_column(Boolean, default=False)
