@@ -470,11 +470,12 @@ async def drive(
 
 
 @contextmanager
-def served(url: str, port: int) -> Iterator[Path]:
+def served(url: str, port: int, workers: int = 1) -> Iterator[Path]:
     log_path = Path(tempfile.gettempdir()) / f"concurrency_bench_server_{port}.log"
+    command = [sys.executable, "-m", "oncegov.cli.main", "serve", "--port", str(port)]
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "oncegov.cli.main", "serve", "--port", str(port)],
+            [*command, "--workers", str(workers)],
             env=_env(url),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -571,6 +572,9 @@ def main() -> None:
         help="comma-separated requests/s over all connections, one run each (0: flat out)",
     )
     parser.add_argument("--applications", type=int, default=3000, help="card applications")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (more than one: PostgreSQL)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the registry again")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
@@ -590,11 +594,13 @@ def main() -> None:
         f"{database}: {len(world.reader_ids):,} citizens read, {len(world.patient_ids):,} "
         f"patients, {len(world.applications):,} card applications, {len(world.login_ids)} eID "
         f"accounts; mix {json.dumps(KINDS)}; {args.connections} connections for "
-        f"{args.seconds:g} s at each of {', '.join(paces)}; baseline: 1 connection for "
-        f"{args.baseline_seconds:g} s"
+        f"{args.seconds:g} s at each of {', '.join(paces)}; {args.workers} server "
+        f"process(es); baseline: 1 connection for {args.baseline_seconds:g} s"
     )
     port = free_port()
-    with served(url, port) as log_path:
+    if args.workers > 1 and not args.pg:
+        raise SystemExit("--workers above 1 needs --pg (SQLite serves from one process)")
+    with served(url, port, args.workers) as log_path:
 
         async def run() -> tuple[dict[str, float], list[dict[str, float]]]:
             sessions = await sign_in(port, world)
