@@ -249,3 +249,23 @@ def test_write_back_has_one_line_per_record_in_order(db: Session, tmp_path: Path
     assert rows[2][0] == "K2" and rows[2][1] == "" and rows[2][2] == "review"
     assert rows[2][4] == "" and rows[2][5] == "name_differs"
     assert not list(out.parent.glob(".*.part"))
+
+
+def test_write_back_follows_the_extract_even_when_review_records_come_first(
+    db: Session, tmp_path: Path
+) -> None:
+    # Records with review candidates are stored after the others; the file keeps the extract's
+    # order all the same (docs/data-formats.md).
+    a, b, c = _people(db, 3)
+    extract, mapping = _files(
+        tmp_path,
+        [
+            _line("K1", a, pid=a.personal_id, name="Sai Tên Khác"),  # review, with a candidate
+            _line("K2", b, pid=b.personal_id),
+            _line("K3", c, pid=c.personal_id),
+        ],
+    )
+    summary = _run(db, extract, mapping)
+    rows = service.output_rows(db, summary.run_id)
+    assert [r.record_key for r in rows] == ["K1", "K2", "K3"]
+    assert [r.band for r in rows] == ["review", "auto_link", "auto_link"]

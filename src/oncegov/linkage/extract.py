@@ -300,6 +300,9 @@ _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _YMD = re.compile(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})")
 _MY = re.compile(r"(\d{1,2})[/.-](\d{4})")
+# Year and month, year first: ISO 8601's reduced precision ``YYYY-MM`` (the registry's own
+# export writes partial dates so, docs/data-formats.md) and the same with / or . .
+_YM = re.compile(r"(\d{4})[/.-](\d{1,2})")
 _EIGHT = re.compile(r"\d{8}")
 _YEAR = re.compile(r"\d{4}")
 
@@ -342,7 +345,8 @@ def parse_birth_date(
     """(year, month, day) from a date of birth as sector databases write it, or None.
 
     ``formats`` (strptime) are tried first, then: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy,
-    yyyy-mm-dd, ddmmyyyy (else yyyymmdd), mm/yyyy (partial) and yyyy (partial). Day-first,
+    yyyy-mm-dd, ddmmyyyy (else yyyymmdd), mm/yyyy and yyyy-mm (partial: year and month) and
+    yyyy (partial). Day-first,
     as Vietnamese records are written, unless the second number cannot be a month
     (``05/17/1990`` is 17 May).
     """
@@ -365,6 +369,9 @@ def parse_birth_date(
     if match := _MY.fullmatch(text):
         month, year = (int(g) for g in match.groups())
         return _checked(year, month, None, today)  # month 00: year only
+    if match := _YM.fullmatch(text):
+        year, month = (int(g) for g in match.groups())
+        return _checked(year, month, None, today)
     if _YEAR.fullmatch(text):
         return _checked(int(text), None, None, today)
     return None

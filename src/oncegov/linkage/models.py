@@ -86,6 +86,9 @@ class LinkageResult(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("linkage_runs.id", ondelete="CASCADE"))
     record_key: Mapped[str] = mapped_column(String(64))
+    # The record's place in the extract (0 first): the write-back file's order. None for runs
+    # stored before positions were kept.
+    position: Mapped[int | None] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(10))
     method: Mapped[str | None] = mapped_column(String(15))
     rule: Mapped[str | None] = mapped_column(String(15))  # personal_id | old_id

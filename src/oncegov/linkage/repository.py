@@ -115,6 +115,7 @@ class LinkageRepository(Repository):
                 LinkageResult.reason,
             )
             .where(LinkageResult.run_id == run_id)
-            .order_by(LinkageResult.id)
+            # The extract's order (results with candidates are inserted after the others).
+            .order_by(LinkageResult.position, LinkageResult.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -387,10 +387,11 @@ def _store(
     plain: list[dict[str, Any]] = []
     reviewed: list[dict[str, Any]] = []
     candidates_of: dict[str, list[matching.ReviewCandidate]] = {}
-    for record, outcome in zip(records, outcomes, strict=True):
+    for position, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
         row: dict[str, Any] = {
             "run_id": run.id,
             "record_key": outcome.record_key,
+            "position": position,
             "band": outcome.band,
             "method": outcome.method,
             "rule": outcome.rule,
