@@ -12,13 +12,16 @@ import pytest
 
 from oncegov.errors import ValidationFailed
 from oncegov.linkage.extract import (
+    PLACEHOLDER_MIN_RECORDS,
     Extract,
     ExtractMapping,
     SectorRecord,
     load_mapping,
     parse_birth_date,
     parse_mapping,
+    placeholder_days,
     read_extract,
+    without_placeholder_dates,
 )
 
 YAML_MAPPING = """\
@@ -469,3 +472,58 @@ def test_a_month_first_date_is_read_when_the_day_cannot_be_a_month() -> None:
     assert parse_birth_date("05/17/1990") == (1990, 5, 17)
     assert parse_birth_date("17/05/1990") == (1990, 5, 17)
     assert parse_birth_date("13/13/1990") is None
+
+
+# --- placeholder birth dates ------------------------------------------------------------------
+
+
+def _records(dates: list[tuple[int, int | None, int | None]]) -> list[SectorRecord]:
+    return [
+        SectorRecord(f"K{i}", "Nông Văn A", None, y, m, d, "M", None, None, None, None)
+        for i, (y, m, d) in enumerate(dates)
+    ]
+
+
+def _spread(count: int) -> list[tuple[int, int | None, int | None]]:
+    """Real-looking birthdays: every day of the year about equally often."""
+    start = dt.date(1970, 1, 1)
+    days = [start + dt.timedelta(days=(i * 37) % 365) for i in range(count)]
+    return [(1970 + i % 40, d.month, d.day) for i, d in enumerate(days)]
+
+
+def test_a_day_far_above_a_birthdays_share_is_a_placeholder() -> None:
+    # 3,650 real birthdays (about 10 a day) and 200 records written 01/07 (unknown day and
+    # month in this register), plus 60 written 31/12.
+    dates = _spread(3_650) + [(1960, 7, 1)] * 200 + [(1955, 12, 31)] * 60
+    assert placeholder_days(_records(dates)) == {(7, 1), (12, 31)}
+
+
+def test_real_birthdays_are_never_placeholders() -> None:
+    assert placeholder_days(_records(_spread(20_000))) == frozenset()
+    # A small extract: a few people sharing a birthday are never enough.
+    below = PLACEHOLDER_MIN_RECORDS - 2  # _spread's first day is 01/01 too
+    assert placeholder_days(_records([(1980, 1, 1)] * below + _spread(50))) == frozenset()
+
+
+def test_placeholder_dates_are_read_as_the_year_alone() -> None:
+    dates = _spread(3_650) + [(1960, 1, 1)] * 100 + [(1961, 1, None), (1962, None, None)]
+    extract = Extract("social-insurance", _records(dates), rows=len(dates))
+    cleared = without_placeholder_dates(extract)
+    assert cleared.placeholder_days == ("01/01",)
+    assert cleared.placeholder_dates == 100 + sum(
+        1 for _, m, d in _spread(3_650) if (m, d) == (1, 1)
+    )
+    placeholder = cleared.records[3_650]
+    assert (placeholder.birth_year, placeholder.birth_month, placeholder.birth_day) == (
+        1960,
+        None,
+        None,
+    )
+    # Partial dates and the other days are untouched.
+    assert cleared.records[-2].birth_month == 1 and cleared.records[-1].birth_year == 1962
+    assert cleared.records[1] == extract.records[1]
+
+
+def test_an_extract_without_placeholders_is_returned_as_it_is() -> None:
+    extract = Extract("social-insurance", _records(_spread(500)), rows=500)
+    assert without_placeholder_dates(extract) is extract

@@ -269,3 +269,20 @@ def test_write_back_follows_the_extract_even_when_review_records_come_first(
     rows = service.output_rows(db, summary.run_id)
     assert [r.record_key for r in rows] == ["K1", "K2", "K3"]
     assert [r.band for r in rows] == ["review", "auto_link", "auto_link"]
+
+
+def test_a_placeholder_day_does_not_contradict_the_registry(db: Session, tmp_path: Path) -> None:
+    # This register writes 01/01 for an unknown day and month: with the personal ID and the
+    # name agreeing, the year decides, instead of "birth date differs".
+    people = [p for p in _people(db, 40) if (p.birth_month, p.birth_day) != (1, 1)][:30]
+    lines = [
+        _line(f"K{i}", p, pid=p.personal_id, dob=f"01/01/{p.birth_year}")
+        for i, p in enumerate(people)
+    ]
+    extract, mapping = _files(tmp_path, lines)
+    summary = _run(db, extract, mapping)
+    assert summary.linked_deterministic == 30
+    run = db.get(LinkageRun, summary.run_id)
+    assert run is not None
+    assert run.counts["placeholder_days"] == ["01/01"]
+    assert run.counts["placeholder_dates"] == 30

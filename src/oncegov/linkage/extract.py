@@ -31,8 +31,9 @@ import os
 import re
 import tomllib
 import types
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -421,6 +422,8 @@ class Extract:
     missing_dates: int = 0  # no date at all
     invalid_personal_ids: int = 0  # a personal ID that is not 12 digits (kept as None)
     unknown_sex: int = 0  # a sex code neither sex_values nor the built-ins know
+    placeholder_days: tuple[str, ...] = ()  # "dd/mm" written for an unknown day and month
+    placeholder_dates: int = 0  # records whose day and month were such a placeholder
 
 
 def _clean(value: str | None) -> str | None:
@@ -635,3 +638,45 @@ def _normalise(header: list[str], rows: Iterator[_Row], mapping: ExtractMapping)
         invalid_personal_ids=counts.invalid_personal_ids,
         unknown_sex=counts.unknown_sex,
     )
+
+
+# --- placeholder birth dates ------------------------------------------------------------------
+
+# Registers write a birth date whose day and month nobody knew as a fixed day ("01/01",
+# "01/07", "31/12" …), and which one differs from register to register, so it is found per
+# extract by frequency, never from a list. A real birthday takes about 1/365 of a population,
+# seasonal variation moving that by tens of percent; a day at several times that share is
+# not a birthday. ASSUMPTION (no published figure): the factor and the minimum count below are
+# design choices, far outside natural variation so that a real day is never taken for one,
+# and low enough that a placeholder used for 1-2% of an extract's records is caught.
+PLACEHOLDER_FACTOR = 4.0  # times the share one day of the year has
+PLACEHOLDER_MIN_RECORDS = 20  # fewer records on one day are never suspected
+DAYS_PER_YEAR = 365.25
+
+
+def placeholder_days(records: Sequence[SectorRecord]) -> frozenset[tuple[int, int]]:
+    """The (month, day) pairs written far more often than any real birthday is."""
+    written: Counter[tuple[int, int]] = Counter()
+    for r in records:
+        if r.birth_month and r.birth_day:
+            written[(r.birth_month, r.birth_day)] += 1
+    total = sum(written.values())
+    threshold = max(PLACEHOLDER_MIN_RECORDS, PLACEHOLDER_FACTOR * total / DAYS_PER_YEAR)
+    return frozenset(pair for pair, count in written.items() if count >= threshold)
+
+
+def without_placeholder_dates(extract: Extract) -> Extract:
+    """The extract with a placeholder day and month read as unknown (the year is kept, the text
+    as written too): ``01/01/1960`` where 01/01 is this extract's placeholder says "born in
+    1960", so it neither contradicts the registry's real birthday nor agrees with a namesake's
+    01/01 by chance."""
+    found = placeholder_days(extract.records)
+    if not found:
+        return extract
+    records = [
+        replace(r, birth_month=None, birth_day=None) if (r.birth_month, r.birth_day) in found else r
+        for r in extract.records
+    ]
+    cleared = sum(1 for r in extract.records if (r.birth_month, r.birth_day) in found)
+    days = tuple(f"{day:02d}/{month:02d}" for month, day in sorted(found))
+    return replace(extract, records=records, placeholder_days=days, placeholder_dates=cleared)

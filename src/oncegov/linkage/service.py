@@ -27,7 +27,13 @@ from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.linkage import features, matching, model, synthetic
-from oncegov.linkage.extract import Extract, SectorRecord, load_mapping, read_extract
+from oncegov.linkage.extract import (
+    Extract,
+    SectorRecord,
+    load_mapping,
+    read_extract,
+    without_placeholder_dates,
+)
 from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW, LinkageRun
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
@@ -129,7 +135,7 @@ def read_input(extract_path: Path, mapping_path: Path, source: str) -> Extract:
             mapping=mapping.source,
             source=source,
         )
-    return read_extract(extract_path, mapping)
+    return without_placeholder_dates(read_extract(extract_path, mapping))
 
 
 def _registry_people(
@@ -332,6 +338,8 @@ def _finish(
         "missing_dates": extract.missing_dates,
         "invalid_personal_ids": extract.invalid_personal_ids,
         "unknown_sex": extract.unknown_sex,
+        "placeholder_dates": extract.placeholder_dates,
+        "placeholder_days": list(extract.placeholder_days),
         "reasons": dict(sorted(reasons.items())),
     }
     run_row.counts = counts
