@@ -137,6 +137,7 @@ class RegistryRepository(Repository):
                 func.coalesce(c.current_commune_code, c.permanent_commune_code),
                 c.phone,
                 c.status,
+                c.household_code,
             )
             .where(citizen_in_scope(scope))
             .order_by(c.id)

@@ -144,3 +144,5 @@ class LinkageIdentity(NamedTuple):
     commune_code: str | None  # where they live now, else their permanent residence
     phone: str | None
     status: str
+    # Household members share it: twins are told apart from one person written twice.
+    household_code: str | None = None
