@@ -1134,7 +1134,9 @@ class _Generator:
         province_key = _folded(address.province)
         olds = OLD_DISTRICTS.get(province_key, {}).get(_folded(commune))
         if olds and stranger_kind != "absentee" and self.chance(rates.address_old_district):
-            district = olds[0] if self.chance(0.7) else self.pick_pair(olds)
+            # 30 % of them older than the 2020 mergers, where the commune lay in a merged district
+            older = olds[1:]
+            district = self.pick_pair(older) if older and self.chance(0.3) else olds[0]
             patterns.append("address_old_district")
             units = OLD_UNITS.get(province_key, {}).get(_folded(commune))
             if units and stranger_kind is None and self.chance(rates.address_old_commune):
