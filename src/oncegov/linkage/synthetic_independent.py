@@ -604,6 +604,8 @@ class _Draft:
 
 
 class _Generator:
+    """One extract's making: the population's indexes, the extract's style, one random stream."""
+
     def __init__(self, people: Sequence[RegistryPerson], seed: int, rates: PatternRates) -> None:
         self.people = people
         self.rates = rates
@@ -621,7 +623,7 @@ class _Generator:
                 self.households.setdefault(person.household_code, []).append(index)
             if person.commune_name and person.province_name:
                 communes.setdefault(person.province_name, {})[person.commune_name] = None
-            self.given_names[person.sex].setdefault(person.full_name.rsplit(" ", 1)[-1], None)
+            self.given_names.setdefault(person.sex, {}).setdefault(person.full_name.rsplit(" ", 1)[-1], None)
         self.communes = {province: list(names) for province, names in communes.items()}
         self.twin_names: dict[tuple[str, str], list[str]] = {}
         placeholders = {label: (day, month) for label, day, month, _ in PLACEHOLDERS}
