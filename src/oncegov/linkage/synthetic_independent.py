@@ -623,7 +623,9 @@ class _Generator:
                 self.households.setdefault(person.household_code, []).append(index)
             if person.commune_name and person.province_name:
                 communes.setdefault(person.province_name, {})[person.commune_name] = None
-            self.given_names.setdefault(person.sex, {}).setdefault(person.full_name.rsplit(" ", 1)[-1], None)
+            self.given_names.setdefault(person.sex, {}).setdefault(
+                person.full_name.rsplit(" ", 1)[-1], None
+            )
         self.communes = {province: list(names) for province, names in communes.items()}
         self.twin_names: dict[tuple[str, str], list[str]] = {}
         placeholders = {label: (day, month) for label, day, month, _ in PLACEHOLDERS}
