@@ -3,23 +3,28 @@
 on the same data in the same run.
 
 The registry is the demo province at ``--scale 1.8`` (1,010,670 citizens), built once into
-``var/bench/linkage-1.8.db`` (or a PostgreSQL database with ``--pg``) and reused. The extract is
-drawn from it by ``oncegov link sample-extract`` (labelled: a truth file says whom each record
-really belongs to; 2% are people absent from the registry) and also reused. Each run starts
-from no links and no decisions, so it is the first synchronisation of the province.
+``var/bench/linkage-1.8.db`` (or a PostgreSQL database with ``--pg``) and reused. Extracts are
+drawn from it by ``oncegov link sample-extract`` with each generator of ``--generators``
+(labelled: a truth file says whom each record really belongs to, or nobody, and which
+corruptions it carries) and also reused: ``own`` is the generator the model's settings were
+tuned on, ``independent`` (``linkage.synthetic_independent``) was written apart from the model
+from a list of real-world patterns and is never tuned on. Each run starts from no links and no
+decisions, so it is the first synchronisation of the province.
 
 The linkage run is ``oncegov link run`` in its own process (wall time and peak RSS of that
 process, as an operator would see them). The baseline links a record when its exact
 normalised name (accent-folded) and full birth date are held by exactly one registry citizen.
 
-Prints, for both: auto-link precision and recall, recall of auto-link + review (a review
-record counts when the true person is among its candidates), the review band's share, pairs
-compared per second, wall time and peak memory. Targets: precision >= 0.999, auto-link +
-review recall >= 0.99, review <= 3% of records, under 5 minutes and 8 GB.
+Prints, per generator and for both: auto-link precision and recall, recall of auto-link +
+review (a review record counts when the true person is among its candidates), the review
+band's share, pairs compared per second, wall time and peak memory; then the wrong links and
+the misses by corruption, and the first wrong links. Targets on each generator's extract:
+precision >= 0.999, auto-link + review recall >= 0.99, review <= 5% of records, under 5
+minutes and 8 GB.
 
-    uv run python bench/linkage_bench.py                      # SQLite, 200,000 records
-    uv run python bench/linkage_bench.py --records 20000      # a quick look
-    uv run python bench/linkage_bench.py --pg
+    uv run python bench/linkage_bench.py                          # SQLite, 200,000 records
+    uv run python bench/linkage_bench.py --records 30000 --scale 0.5   # a quicker look
+    uv run python bench/linkage_bench.py --generators independent --pg
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ LINKAGE_TABLES = (
     "sector_links",
     "linkage_runs",
 )
-TARGETS = {"precision": 0.999, "recall_with_review": 0.99, "review_share": 0.03}
+TARGETS = {"precision": 0.999, "recall_with_review": 0.99, "review_share": 0.05}
 TARGET_SECONDS = 300
 TARGET_GB = 8.0
 
@@ -58,8 +63,9 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
     return create_engine(url)
 
 
-def _database_url(pg: bool) -> str:
-    return database_url(pg, pg_database=PG_DATABASE, sqlite_name=f"linkage-{SCALE:g}.db")
+def _database_url(pg: bool, scale: float) -> str:
+    suffix = "" if scale == SCALE else f"_{scale:g}".replace(".", "_")
+    return database_url(pg, pg_database=PG_DATABASE + suffix, sqlite_name=f"linkage-{scale:g}.db")
 
 
 def _env(url: str) -> dict[str, str]:
@@ -70,12 +76,12 @@ def _oncegov(url: str, *args: str) -> None:
     oncegov(_env(url), *args)
 
 
-def build(url: str, pg: bool, rebuild: bool) -> None:
-    if not rebuild and citizen_count(url) >= MIN_CITIZENS:
+def build(url: str, pg: bool, rebuild: bool, scale: float) -> None:
+    if not rebuild and citizen_count(url) >= MIN_CITIZENS * scale / SCALE:
         print(f"registry: reusing {url}")
         _oncegov(url, "migrate")
         return
-    build_demo(url, _env(url), scale=SCALE, pg=pg)
+    build_demo(url, _env(url), scale=scale, pg=pg)
 
 
 def _clear_linkage(url: str) -> None:
@@ -88,11 +94,16 @@ def _clear_linkage(url: str) -> None:
     engine.dispose()
 
 
-def _extract(url: str, records: int, pg: bool) -> Path:
-    out = BENCH_DIR / f"linkage-extract-{'pg' if pg else 'sqlite'}-{records}.csv"
+def _extract(url: str, records: int, pg: bool, generator: str, scale: float) -> Path:
+    database = "pg" if pg else "sqlite"
+    out = BENCH_DIR / f"linkage-extract-{generator}-{database}-{scale:g}-{records}.csv"
     if not out.exists():
-        print(f"extract: drawing {records:,} labelled records from the registry …")
-        _oncegov(url, "link", "sample-extract", "--out", str(out), "--size", str(records))
+        print(f"extract: drawing {records:,} labelled records from the registry ({generator}) …")
+        _oncegov(
+            url,
+            *("link", "sample-extract", "--out", str(out), "--size", str(records)),
+            *("--generator", generator),
+        )
     return out
 
 
@@ -135,6 +146,12 @@ def _truth(extract: Path) -> dict[str, str]:
         return {row["record_key"]: row["personal_id"] for row in csv.DictReader(handle)}
 
 
+def _corruptions(extract: Path) -> dict[str, str]:
+    """record key → the corruptions its generator applied (space-separated; "" for none)."""
+    with extract.with_suffix(".truth.csv").open(encoding="utf-8") as handle:
+        return {row["record_key"]: row["corruptions"] for row in csv.DictReader(handle)}
+
+
 def _review_candidates(url: str) -> dict[str, set[str]]:
     from sqlalchemy import text
 
@@ -165,7 +182,17 @@ def _run_counts(url: str) -> dict[str, object]:
     return json.loads(counts) if isinstance(counts, str) else dict(counts or {})
 
 
-def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Counter[str]]:
+@dataclass
+class Errors:
+    """What a run got wrong, and under which corruptions of the generator."""
+
+    misses: Counter[str]  # by outcome (wrong link, review without the person, no match)
+    wrong_by_corruption: Counter[str]  # wrong links, by each corruption of the record
+    missed_by_corruption: Counter[str]  # true person neither linked nor among review candidates
+    wrong_links: list[tuple[str, str, str, str, str]]  # key, truth, linked, method, corruptions
+
+
+def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Errors]:
     """``oncegov link run`` in a child process, scored against the truth file."""
     out = extract.with_suffix(".linked.csv")
     mapping = extract.with_suffix(".mapping.yaml")
@@ -193,9 +220,15 @@ def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Counter
     print("\n".join(line for line in output.splitlines() if "│" in line or "wrote" in line))
     peak_kb = usage.ru_maxrss
     truth = _truth(extract)
+    corruptions = _corruptions(extract)
     candidates = _review_candidates(url)
     counts = _run_counts(url)
     misses: Counter[str] = Counter()
+    errors = Errors(misses, Counter(), Counter(), [])
+
+    def kinds(key: str) -> list[str]:
+        return corruptions.get(key, "").split() or ["none"]
+
     auto = correct = review = review_truth = 0
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -206,14 +239,28 @@ def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Counter
             correct += row["personal_id"] == true_pid
             if row["personal_id"] != true_pid:
                 misses[f"wrong link ({row['method']})"] += 1
+                errors.wrong_by_corruption.update(kinds(key))
+                errors.wrong_links.append(
+                    (
+                        key,
+                        true_pid or "(not in registry)",
+                        row["personal_id"],
+                        row["method"],
+                        corruptions.get(key, ""),
+                    )
+                )
+                if true_pid:
+                    errors.missed_by_corruption.update(kinds(key))
         elif row["band"] == "review":
             review += 1
             if true_pid and true_pid in candidates.get(key, ()):
                 review_truth += 1
             elif true_pid:
                 misses[f"review without the true person ({row['reason']})"] += 1
+                errors.missed_by_corruption.update(kinds(key))
         elif true_pid:
             misses[f"no match ({row['reason']})"] += 1
+            errors.missed_by_corruption.update(kinds(key))
     scores = Scores(
         name="linkage (rules + Splink model)",
         records=len(rows),
@@ -226,7 +273,7 @@ def linkage(url: str, extract: Path) -> tuple[Scores, dict[str, object], Counter
         seconds=seconds,
         peak_gb=peak_kb / 1024 / 1024,
     )
-    return scores, counts, misses
+    return scores, counts, errors
 
 
 def baseline(url: str, extract: Path) -> Scores:
@@ -289,22 +336,11 @@ def _print(scores: list[Scores]) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
-    parser.add_argument("--rebuild", action="store_true", help="build the registry again")
-    args = parser.parse_args()
-    url = _database_url(args.pg)
-    build(url, args.pg, args.rebuild)
-    extract = _extract(url, args.records, args.pg)
-    _clear_linkage(url)
-    print(f"linkage: {args.records:,} records × {citizen_count(url):,} citizens …")
-    linked, counts, misses = linkage(url, extract)
-    base = baseline(url, extract)
-    print()
+def _report(
+    generator: str, linked: Scores, base: Scores, counts: dict[str, object], errors: Errors
+) -> bool:
+    print(f"\n== extract made by the {generator} generator")
     _print([linked, base])
-    print()
     stage_seconds: dict[str, float] = dict(counts.get("stage_seconds", {}))  # type: ignore[call-overload]
     model_seconds = sum(stage_seconds.get(k, 0.0) for k in ("model_train", "model_predict"))
     print(
@@ -314,13 +350,22 @@ def main() -> None:
         else f"pairs compared by the model: {linked.pairs:,}"
     )
     print(f"stage seconds: {counts.get('stage_seconds')}")
-    print(f"records the model scored: {counts.get('model_records')}")
-    print(f"what the run missed or got wrong: {dict(misses.most_common())}")
+    print(
+        f"records the model scored: {counts.get('model_records')}; placeholder days found: "
+        f"{counts.get('placeholder_days')} ({counts.get('placeholder_dates')} records)"
+    )
+    print(f"what the run missed or got wrong: {dict(errors.misses.most_common())}")
+    print(f"wrong links by corruption: {dict(errors.wrong_by_corruption.most_common())}")
+    print(f"misses by corruption: {dict(errors.missed_by_corruption.most_common())}")
+    for key, truth, linked_to, method, kinds in errors.wrong_links[:20]:
+        print(f"  wrong link {key}: true {truth}, linked {linked_to} ({method}) [{kinds}]")
+    if len(errors.wrong_links) > 20:
+        print(f"  … and {len(errors.wrong_links) - 20} more wrong links")
     checks = {
         "auto-link precision >= 0.999": linked.precision >= TARGETS["precision"],
         "auto-link + review recall >= 0.99": linked.recall_with_review
         >= TARGETS["recall_with_review"],
-        "review <= 3% of records": linked.review_share <= TARGETS["review_share"],
+        "review <= 5% of records": linked.review_share <= TARGETS["review_share"],
         "whole run < 5 min": linked.seconds < TARGET_SECONDS,
         "peak memory < 8 GB": linked.peak_gb < TARGET_GB,
     }
@@ -328,6 +373,41 @@ def main() -> None:
         print(f"  {'met ' if ok else 'MISSED'}  {label}")
     ratio = linked.recall_with_review / base.recall if base.recall else float("inf")
     print(f"recall with review vs baseline recall: {ratio:.2f}×")
+    return all(checks.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--rebuild", action="store_true", help="build the registry again")
+    parser.add_argument(
+        "--scale", type=float, default=SCALE, help=f"demo scale ({SCALE:g} ≈ 1,010,670 citizens)"
+    )
+    parser.add_argument(
+        "--generators",
+        default="own,independent",
+        help="whose extracts to score: own (the model was tuned on it), independent (never)",
+    )
+    args = parser.parse_args()
+    url = _database_url(args.pg, args.scale)
+    build(url, args.pg, args.rebuild, args.scale)
+    verdicts = {}
+    for generator in args.generators.split(","):
+        extract = _extract(url, args.records, args.pg, generator, args.scale)
+        _clear_linkage(url)
+        print(
+            f"linkage ({generator}): {args.records:,} records × {citizen_count(url):,} citizens …"
+        )
+        linked, counts, errors = linkage(url, extract)
+        base = baseline(url, extract)
+        verdicts[generator] = _report(generator, linked, base, counts, errors)
+    print(
+        "\n"
+        + ", ".join(
+            f"{g}: {'all targets met' if ok else 'targets missed'}" for g, ok in verdicts.items()
+        )
+    )
 
 
 if __name__ == "__main__":

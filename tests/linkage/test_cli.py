@@ -113,6 +113,48 @@ def test_sample_extract_writes_extract_mapping_and_truth(
     assert out.with_suffix(".mapping.yaml").read_text(encoding="utf-8").startswith("#")
 
 
+def test_sample_extract_by_the_independent_generator_reads_as_an_extract(
+    cli_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from oncegov.linkage.extract import load_mapping, read_extract
+
+    with cli_sessions() as session:
+        people = [
+            make_citizen(session, full_name=name, birth_year=1950 + i, sex="MF"[i % 2])
+            for i, name in enumerate(
+                ["Nông Văn Dũng", "Bế Thị Lan", "Hoàng Văn Hùng", "Lương Thị Hoà", "Đàm Văn Khoẻ"]
+                * 8
+            )
+        ]
+        registered = {c.personal_id for c in people}
+        session.commit()
+    out = tmp_path / "independent.csv"
+    result = runner.invoke(
+        app,
+        ["link", "sample-extract", "--out", str(out), "--size", "30", "--generator", "independent"],
+    )
+    assert result.exit_code == 0, result.output
+    truth = list(csv.DictReader(out.with_suffix(".truth.csv").open(encoding="utf-8")))
+    read = read_extract(out, load_mapping(out.with_suffix(".mapping.yaml")))
+    assert [r.record_key for r in read.records] == [t["record_key"] for t in truth]
+    assert len(truth) >= 20
+    # Every label names a registry person or nobody.
+    assert {t["personal_id"] for t in truth if t["personal_id"]} <= registered
+
+
+def test_sample_extract_refuses_an_unknown_generator(
+    cli_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _citizens(cli_sessions)
+    out = tmp_path / "x.csv"
+    result = runner.invoke(
+        app, ["link", "sample-extract", "--out", str(out), "--size", "2", "--generator", "mine"]
+    )
+    assert result.exit_code != 0
+    assert "generator" in result.output
+    assert not out.exists()
+
+
 def test_link_demo_links_a_sample_once(cli_sessions: sessionmaker[Session], tmp_path: Path) -> None:
     _citizens(cli_sessions)
     first = runner.invoke(app, ["link", "demo", "--directory", str(tmp_path), "--size", "2"])

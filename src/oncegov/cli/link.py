@@ -114,13 +114,18 @@ def sample_extract(
     out: Path = typer.Option(..., "--out", help="The CSV to create (mapping and truth beside it)."),
     size: int = typer.Option(20_000, min=1, help="Records to draw from the registry."),
     seed: int = typer.Option(5, help="Seed: same registry and seed, same extract."),
+    generator: str = typer.Option(
+        "own",
+        help="own (the generator the model was tuned on) or independent (written apart from "
+        "the model, never tuned on).",
+    ),
 ) -> None:
     """Write a labelled synthetic social-insurance extract drawn from the registry with
     realistic corruptions, its mapping file and its truth file. Not in production."""
     try:
         with transaction() as session:
             files = service.write_synthetic_extract(
-                session, cli_actor(), size=size, seed=seed, out=out
+                session, cli_actor(), size=size, seed=seed, out=out, generator=generator
             )
     except OnceGovError as exc:
         raise fail(exc) from exc

@@ -26,7 +26,7 @@ from oncegov.config import settings as app_settings
 from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
-from oncegov.linkage import features, matching, model, synthetic
+from oncegov.linkage import features, matching, model, synthetic, synthetic_independent
 from oncegov.linkage.extract import (
     Extract,
     SectorRecord,
@@ -38,6 +38,7 @@ from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REV
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
 from oncegov.registry import service as registry
+from oncegov.registry.schemas import LinkageIdentity
 from oncegov.translatable import N_
 from oncegov.units import service as units
 
@@ -558,14 +559,33 @@ class SyntheticFiles:
     records: int
 
 
-def _synthetic_people(session: Session, actor: Actor, size: int) -> list[synthetic.Person]:
-    names = {
-        c.code: c.name for c in units.communes_of_province(session, app_settings.province_code)
-    }
+# Two generators of labelled extracts: ``own`` (``linkage.synthetic``, which the model's
+# settings were tuned on) and ``independent`` (``linkage.synthetic_independent``, written apart
+# from the model and never tuned on: the honest measure of how the linker does on data it has
+# not seen).
+GENERATORS = ("own", "independent")
+
+
+@dataclass(frozen=True, slots=True)
+class _ExtractLine:
+    """One record of a synthetic extract as written, whichever generator made it."""
+
+    cells: tuple[str, ...]  # in SYNTHETIC_COLUMNS order
+    truth: str | None
+    corruptions: tuple[str, ...]
+
+
+def _living_identities(session: Session, actor: Actor, size: int) -> list[LinkageIdentity]:
     _, chunks = registry.identities_for_linkage(
         session, actor, purpose=SYNTHETIC_PURPOSE, detail={"records": size}
     )
-    return [
+    return [row for chunk in chunks for row in chunk if row.status == "living"]
+
+
+def _own_lines(
+    people: Sequence[LinkageIdentity], names: Mapping[str, str], size: int, seed: int
+) -> list[_ExtractLine]:
+    persons = [
         synthetic.Person(
             personal_id=row.personal_id,
             full_name=row.full_name,
@@ -577,39 +597,96 @@ def _synthetic_people(session: Session, actor: Actor, size: int) -> list[synthet
             old_id_number=row.old_id_number,
             phone=row.phone,
         )
-        for chunk in chunks
-        for row in chunk
-        if row.status == "living"
+        for row in people
+    ]
+    lines = []
+    for r in synthetic.generate(persons, size, seed=seed):
+        sex = {"M": "1", "F": "0"}.get(r.sex, "")
+        cells = (r.record_key, r.full_name, r.date_of_birth, sex, r.address)
+        lines.append(
+            _ExtractLine((*cells, r.old_id_number, r.personal_id, r.phone), r.truth, r.corruptions)
+        )
+    return lines
+
+
+def _independent_lines(
+    people: Sequence[LinkageIdentity],
+    names: Mapping[str, str],
+    province: str | None,
+    size: int,
+    seed: int,
+) -> list[_ExtractLine]:
+    persons = [
+        synthetic_independent.RegistryPerson(
+            personal_id=row.personal_id,
+            full_name=row.full_name,
+            birth_year=row.birth_year,
+            birth_month=row.birth_month,
+            birth_day=row.birth_day,
+            sex=row.sex,
+            household_code=row.household_code,
+            commune_name=names.get(row.commune_code or ""),
+            province_name=province,
+            old_id_number=row.old_id_number,
+            phone=row.phone,
+        )
+        for row in people
+    ]
+    return [
+        _ExtractLine(
+            (
+                r.record_key,
+                r.full_name,
+                r.date_of_birth,
+                r.sex,
+                r.address,
+                r.old_id_number,
+                r.personal_id,
+                r.phone,
+            ),
+            r.truth,
+            r.patterns,
+        )
+        for r in synthetic_independent.generate(persons, size, seed=seed)
     ]
 
 
 def write_synthetic_extract(
-    session: Session, actor: Actor, *, size: int, seed: int, out: Path
+    session: Session, actor: Actor, *, size: int, seed: int, out: Path, generator: str = "own"
 ) -> SyntheticFiles:
     """A labelled social-insurance extract drawn from the registry with realistic corruptions
-    (``linkage.synthetic``): the CSV, its mapping file, and a separate truth file (record key,
-    the personal ID it really belongs to; empty for people not in the registry). Refused in
-    production: it is made from real people's data."""
+    by one of ``GENERATORS``: the CSV, its mapping file, and a separate truth file (record
+    key, the personal ID it really belongs to, empty for people not in the registry, and the
+    corruptions applied). Refused in production: it is made from real people's data."""
     if app_settings.environment == "production":
         raise ValidationFailed(
             N_("Synthetic extracts are not made in production"), field="environment"
         )
-    rows = synthetic.generate(_synthetic_people(session, actor, size), size, seed=seed)
+    if generator not in GENERATORS:
+        raise ValidationFailed(
+            N_("Unknown extract generator"), field="generator", code="bad_value", value=generator
+        )
+    code = app_settings.province_code
+    names = {c.code: c.name for c in units.communes_of_province(session, code)}
+    people = _living_identities(session, actor, size)
+    if generator == "own":
+        lines = _own_lines(people, names, size, seed)
+    else:
+        province = units.province(session, code)
+        province_name = province.name if province is not None else None
+        lines = _independent_lines(people, names, province_name, size, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     mapping = out.with_suffix(".mapping.yaml")
     truth = out.with_suffix(".truth.csv")
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(SYNTHETIC_COLUMNS)
-        for r in rows:
-            sex = {"M": "1", "F": "0"}.get(r.sex, "")
-            ids = (r.old_id_number, r.personal_id)
-            writer.writerow(
-                (r.record_key, r.full_name, r.date_of_birth, sex, r.address, *ids, r.phone)
-            )
+        writer.writerows(line.cells for line in lines)
     with truth.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(("record_key", "personal_id", "corruptions"))
-        writer.writerows((r.record_key, r.truth or "", " ".join(r.corruptions)) for r in rows)
+        writer.writerows(
+            (line.cells[0], line.truth or "", " ".join(line.corruptions)) for line in lines
+        )
     mapping.write_text(SYNTHETIC_MAPPING, encoding="utf-8")
-    return SyntheticFiles(out, mapping, truth, len(rows))
+    return SyntheticFiles(out, mapping, truth, len(lines))
