@@ -673,10 +673,12 @@ def without_placeholder_dates(extract: Extract) -> Extract:
     found = placeholder_days(extract.records)
     if not found:
         return extract
-    records = [
-        replace(r, birth_month=None, birth_day=None) if (r.birth_month, r.birth_day) in found else r
-        for r in extract.records
-    ]
-    cleared = sum(1 for r in extract.records if (r.birth_month, r.birth_day) in found)
+    records: list[SectorRecord] = []
+    for record in extract.records:
+        if (record.birth_month, record.birth_day) in found:
+            records.append(replace(record, birth_month=None, birth_day=None))
+        else:
+            records.append(record)
+    cleared = sum(1 for new, old in zip(records, extract.records, strict=True) if new is not old)
     days = tuple(f"{day:02d}/{month:02d}" for month, day in sorted(found))
     return replace(extract, records=records, placeholder_days=days, placeholder_dates=cleared)

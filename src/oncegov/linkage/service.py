@@ -582,23 +582,25 @@ def _living_identities(session: Session, actor: Actor, size: int) -> list[Linkag
     return [row for chunk in chunks for row in chunk if row.status == "living"]
 
 
+def _registry_fields(row: LinkageIdentity, names: Mapping[str, str]) -> dict[str, Any]:
+    """What both generators are given of a registry citizen."""
+    return {
+        "personal_id": row.personal_id,
+        "full_name": row.full_name,
+        "birth_year": row.birth_year,
+        "birth_month": row.birth_month,
+        "birth_day": row.birth_day,
+        "sex": row.sex,
+        "commune_name": names.get(row.commune_code or ""),
+        "old_id_number": row.old_id_number,
+        "phone": row.phone,
+    }
+
+
 def _own_lines(
     people: Sequence[LinkageIdentity], names: Mapping[str, str], size: int, seed: int
 ) -> list[_ExtractLine]:
-    persons = [
-        synthetic.Person(
-            personal_id=row.personal_id,
-            full_name=row.full_name,
-            birth_year=row.birth_year,
-            birth_month=row.birth_month,
-            birth_day=row.birth_day,
-            sex=row.sex,
-            commune_name=names.get(row.commune_code or ""),
-            old_id_number=row.old_id_number,
-            phone=row.phone,
-        )
-        for row in people
-    ]
+    persons = [synthetic.Person(**_registry_fields(row, names)) for row in people]
     lines = []
     for r in synthetic.generate(persons, size, seed=seed):
         sex = {"M": "1", "F": "0"}.get(r.sex, "")
@@ -618,37 +620,19 @@ def _independent_lines(
 ) -> list[_ExtractLine]:
     persons = [
         synthetic_independent.RegistryPerson(
-            personal_id=row.personal_id,
-            full_name=row.full_name,
-            birth_year=row.birth_year,
-            birth_month=row.birth_month,
-            birth_day=row.birth_day,
-            sex=row.sex,
+            **_registry_fields(row, names),
             household_code=row.household_code,
-            commune_name=names.get(row.commune_code or ""),
             province_name=province,
-            old_id_number=row.old_id_number,
-            phone=row.phone,
         )
         for row in people
     ]
-    return [
-        _ExtractLine(
-            (
-                r.record_key,
-                r.full_name,
-                r.date_of_birth,
-                r.sex,
-                r.address,
-                r.old_id_number,
-                r.personal_id,
-                r.phone,
-            ),
-            r.truth,
-            r.patterns,
+    lines = []
+    for r in synthetic_independent.generate(persons, size, seed=seed):
+        cells = (r.record_key, r.full_name, r.date_of_birth, r.sex, r.address)
+        lines.append(
+            _ExtractLine((*cells, r.old_id_number, r.personal_id, r.phone), r.truth, r.patterns)
         )
-        for r in synthetic_independent.generate(persons, size, seed=seed)
-    ]
+    return lines
 
 
 def write_synthetic_extract(
