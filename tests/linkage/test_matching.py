@@ -29,6 +29,23 @@ class Pair:
     contributions: tuple[Part, ...] = field(default=(Part("name", "Exact", 8.0),))
 
 
+@dataclass
+class Guard:
+    """A stand-in for ``safety.Checker``: holds the pairs it is told to hold."""
+
+    holds: dict[tuple[str, str], str] = field(default_factory=dict)
+    namesake_groups: list[set[str]] = field(default_factory=list)
+
+    def hold(self, record: SectorRecord, personal_id: str) -> str | None:
+        return self.holds.get((record.record_key, personal_id))
+
+    def namesakes(self, record: SectorRecord, personal_ids: list[str]) -> bool:
+        return any(len(group & set(personal_ids)) > 1 for group in self.namesake_groups)
+
+
+SAFE = Guard()
+
+
 def record(key: str, **changes: object) -> SectorRecord:
     base = SectorRecord(
         record_key=key,
@@ -54,7 +71,7 @@ def test_model_bands_follow_the_thresholds() -> None:
         "r3": [Pair(C, 0.2)],
         "r5": [Pair(A, 0.999), Pair(B, 0.7)],  # a close second: never auto-linked
     }
-    r1, r2, r3, r4, r5 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS)
+    r1, r2, r3, r4, r5 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS, guard=SAFE)
     assert (r1.band, r1.method, r1.personal_id) == (AUTO_LINK, MODEL, A)
     assert (r2.band, r2.reason, r2.personal_id) == (REVIEW, "uncertain", None)
     assert [c.personal_id for c in r2.candidates] == [B]
@@ -70,7 +87,7 @@ def test_model_bands_follow_the_thresholds() -> None:
 def test_one_personal_id_is_never_attached_to_two_records() -> None:
     records = [record("r1"), record("r2"), record("r3")]
     scores = {"r1": [Pair(A, 0.999)], "r2": [Pair(A, 0.998)], "r3": [Pair(B, 0.999)]}
-    r1, r2, r3 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS)
+    r1, r2, r3 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS, guard=SAFE)
     assert (r1.band, r1.reason, r1.personal_id) == (REVIEW, "conflict", None)
     assert (r2.band, r2.reason, r2.personal_id) == (REVIEW, "conflict", None)
     assert r3.personal_id == B
@@ -81,7 +98,7 @@ def test_one_personal_id_is_never_attached_to_two_records() -> None:
 def test_a_rule_link_and_a_model_link_on_one_person_both_go_to_review() -> None:
     records = [record("r1", personal_id=A), record("r2")]
     rules = {"r1": RuleOutcome(PERSONAL_ID, A, holders=(A,))}
-    r1, r2 = resolve(records, rules, {"r2": [Pair(A, 0.999)]}, {}, {}, KNOWN, BANDS)
+    r1, r2 = resolve(records, rules, {"r2": [Pair(A, 0.999)]}, {}, {}, KNOWN, BANDS, guard=SAFE)
     assert r1.reason == r2.reason == "conflict"
     assert A in [c.personal_id for c in r1.candidates]
 
@@ -90,7 +107,7 @@ def test_a_person_linked_to_a_record_outside_the_extract_is_a_conflict() -> None
     records = [record("r1"), record("r2", personal_id=B)]
     rules = {"r2": RuleOutcome(PERSONAL_ID, B, holders=(B,))}
     scores = {"r1": [Pair(A, 0.999)]}
-    r1, r2 = resolve(records, rules, scores, {}, {A: "old-record"}, KNOWN, BANDS)
+    r1, r2 = resolve(records, rules, scores, {}, {A: "old-record"}, KNOWN, BANDS, guard=SAFE)
     assert (r1.band, r1.reason) == (REVIEW, "conflict")
     assert (r2.band, r2.method, r2.rule, r2.personal_id) == (
         AUTO_LINK,
@@ -113,7 +130,7 @@ def test_decisions_win_and_are_never_asked_again() -> None:
         "r3": {C: "reject"},
     }
     rules = {"r3": RuleOutcome(OLD_ID, C, holders=(C,))}
-    r1, r2, r3 = resolve(records, rules, scores, decisions, {}, KNOWN, BANDS)
+    r1, r2, r3 = resolve(records, rules, scores, decisions, {}, KNOWN, BANDS, guard=SAFE)
     assert (r1.method, r1.personal_id) == (CLERICAL, A)
     assert (r2.band, r2.method, r2.personal_id) == (AUTO_LINK, MODEL, B)
     # The officer rejected the pair the old-ID rule and the model both propose.
@@ -121,7 +138,8 @@ def test_decisions_win_and_are_never_asked_again() -> None:
 
 
 def test_an_accepted_pair_whose_citizen_is_gone_no_longer_links() -> None:
-    (r1,) = resolve([record("r1")], {}, {}, {"r1": {"004085999999": "accept"}}, {}, KNOWN, BANDS)
+    decisions = {"r1": {"004085999999": "accept"}}
+    (r1,) = resolve([record("r1")], {}, {}, decisions, {}, KNOWN, BANDS, guard=SAFE)
     assert r1.personal_id is None
 
 
@@ -132,7 +150,7 @@ def test_a_rule_review_links_only_when_the_model_finds_the_same_holder() -> None
         "r2": RuleOutcome(PERSONAL_ID, None, review="name_differs", holders=(B,)),
     }
     scores = {"r1": [Pair(A, 0.999)], "r2": [Pair(C, 0.999)]}
-    r1, r2 = resolve(records, rules, scores, {}, {}, KNOWN, BANDS)
+    r1, r2 = resolve(records, rules, scores, {}, {}, KNOWN, BANDS, guard=SAFE)
     assert (r1.band, r1.method, r1.personal_id) == (AUTO_LINK, MODEL, A)
     assert (r2.band, r2.reason) == (REVIEW, "name_differs")
     assert {c.personal_id for c in r2.candidates} == {B, C}
@@ -140,6 +158,35 @@ def test_a_rule_review_links_only_when_the_model_finds_the_same_holder() -> None
 
 def test_a_record_without_name_or_birth_year_is_incomplete() -> None:
     (r1, r2) = resolve(
-        [record("r1", full_name=""), record("r2", birth_year=None)], {}, {}, {}, {}, KNOWN, BANDS
+        [record("r1", full_name=""), record("r2", birth_year=None)],
+        {},
+        {},
+        {},
+        {},
+        KNOWN,
+        BANDS,
+        guard=SAFE,
     )
     assert r1.reason == r2.reason == "incomplete_record"
+
+
+def test_a_held_auto_link_goes_to_review_with_the_reason() -> None:
+    records = [record("r1"), record("r2")]
+    scores = {"r1": [Pair(A, 0.9999)], "r2": [Pair(B, 0.9999)]}
+    guard = Guard(holds={("r1", A): "twin"})
+    r1, r2 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS, guard=guard)
+    assert (r1.band, r1.reason, r1.personal_id) == (REVIEW, "twin", None)
+    assert [c.personal_id for c in r1.candidates] == [A]
+    assert (r2.band, r2.personal_id) == (AUTO_LINK, B)
+
+
+def test_two_registry_namesakes_are_named_as_such_in_review() -> None:
+    records = [record("r1"), record("r2")]
+    scores = {
+        "r1": [Pair(A, 0.999), Pair(B, 0.98)],
+        "r2": [Pair(A, 0.999), Pair(C, 0.98)],
+    }
+    guard = Guard(namesake_groups=[{A, B}])
+    r1, r2 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS, guard=guard)
+    assert (r1.band, r1.reason) == (REVIEW, "namesake")
+    assert (r2.band, r2.reason) == (REVIEW, "ambiguous")

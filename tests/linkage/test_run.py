@@ -67,10 +67,26 @@ def _people(db: Session, count: int, seed: int = 3) -> list[Citizen]:
     return people
 
 
-def _line(key: str, c: Citizen, *, name: str | None = None, pid: str = "", dob: str = "") -> str:
+def _line(
+    key: str,
+    c: Citizen,
+    *,
+    name: str | None = None,
+    pid: str = "",
+    dob: str = "",
+    place: str = "Cao Bằng",
+    phone: str | None = None,
+) -> str:
     born = dob or f"{c.birth_day:02d}/{c.birth_month:02d}/{c.birth_year}"
     sex = "1" if c.sex == "M" else "0"
-    return f"{key},{name or c.full_name},{born},{sex},Cao Bằng,,{pid},{c.phone or ''}\n"
+    number = c.phone or "" if phone is None else phone
+    return f'{key},{name or c.full_name},{born},{sex},"{place}",,{pid},{number}\n'
+
+
+def _address(db: Session, c: Citizen) -> str:
+    """The citizen's commune and province, as an address names them."""
+    names = {u.code: u.name for u in units.communes_of_province(db, CAO_BANG)}
+    return f"{names[c.current_commune_code]}, Cao Bằng"
 
 
 def _files(tmp_path: Path, lines: list[str]) -> tuple[Path, Path]:
@@ -175,18 +191,22 @@ def test_the_model_links_corrupted_records_and_decisions_are_reused(
     lines = []
     for i, p in enumerate(chosen[:50]):  # no IDs, some names without diacritics
         name = fold(p.full_name).title() if i % 3 == 0 else p.full_name
-        lines.append(_line(f"M{i}", p, name=name))
+        lines.append(_line(f"M{i}", p, name=name, place=_address(db, p)))
     stranger = chosen[50]
     lines.append(_line("S1", stranger, name="Triệu Thị Khánh", dob="03/03/1931"))
+    # Name and birth date only (no commune, no phone, no ID): nothing else corroborates the
+    # link, and in a registry this small no name is rare enough to stand alone.
+    lines.append(_line("N1", chosen[51], phone=""))
     extract, mapping = _files(tmp_path, lines)
     summary = _run(db, extract, mapping)
-    assert summary.counts["model_records"] == 51
+    assert summary.counts["model_records"] == 52
     truth = {f"M{i}": p.personal_id for i, p in enumerate(chosen[:50])}
     rows = {r.record_key: r for r in service.output_rows(db, summary.run_id)}
     auto = [k for k, r in rows.items() if r.band == "auto_link"]
     assert len(auto) >= 40
     assert all(rows[k].personal_id == truth[k] for k in auto)  # no wrong link
     assert rows["S1"].personal_id is None and rows["S1"].band == "no_match"
+    assert (rows["N1"].band, rows["N1"].reason) == ("review", "namesake")
     run = db.get(LinkageRun, summary.run_id)
     assert run is not None and run.settings["settings"]["version"] == summary.settings_version
     assert run.settings["trained_model"]  # what the model used is kept with the run

@@ -6,9 +6,11 @@ Order of authority, highest first:
    pair is never proposed again, by the rules or by the model.
 2. The deterministic rules (a found personal ID or old ID whose name and birth date agree).
 3. The model: the best candidate auto-links when its probability reaches the auto-link
-   threshold *and* no second candidate reaches the review threshold; a best candidate
-   between the two thresholds, or a close second, goes to clerical review; anything lower is
-   no match.
+   threshold, no second candidate reaches the review threshold *and* the safety checks
+   (``linkage.safety``: personal ID, twins and fuzzy given names, namesakes) find nothing to
+   hold it for; a best candidate between the two thresholds, a close second (``namesake`` when
+   two registry people share the name and birth date) or a held link goes to clerical review;
+   anything lower is no match.
 
 Then the one-to-one rule: a personal ID is attached to at most one record of a source. Two
 records claiming one person, or a record claiming a person already linked to a record that
@@ -29,6 +31,13 @@ from oncegov.linkage.rules import RuleOutcome
 
 RULE_NAMES = {"deterministic_personal_id": "personal_id", "deterministic_old_id": "old_id"}
 MAX_REVIEW_CANDIDATES = 5
+
+
+class Guard(Protocol):
+    """The safety checks of a run (``linkage.safety.Checker``)."""
+
+    def hold(self, record: SectorRecord, personal_id: str) -> str | None: ...
+    def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool: ...
 
 
 class ScoredPair(Protocol):
@@ -107,19 +116,35 @@ def _review(
     return Outcome(key, REVIEW, probability=best, reason=reason, candidates=candidates)
 
 
-def _by_model(key: str, scored: Sequence[ScoredPair], bands: Bands, rejected: bool) -> Outcome:
+def _by_model(
+    record: SectorRecord,
+    scored: Sequence[ScoredPair],
+    bands: Bands,
+    guard: Guard,
+    rejected: bool,
+) -> Outcome:
+    key = record.record_key
     if not scored:
         reason = "rejected_in_review" if rejected else "no_candidate"
         return Outcome(key, NO_MATCH, reason=reason)
     best = scored[0]
     second = scored[1].probability if len(scored) > 1 else 0.0
     if best.probability >= bands.auto_link and second < bands.review:
+        held = guard.hold(record, best.personal_id)
+        if held is not None:
+            return _review(key, held, scored)
         return Outcome(
             key, AUTO_LINK, MODEL, personal_id=best.personal_id, probability=best.probability
         )
     if best.probability >= bands.review:
-        reason = "ambiguous" if second >= bands.review else "uncertain"
-        return _review(key, reason, [p for p in scored if p.probability >= bands.review] or scored)
+        likely = [p for p in scored if p.probability >= bands.review] or list(scored)
+        if second < bands.review:
+            reason = "uncertain"
+        elif guard.namesakes(record, [p.personal_id for p in likely]):
+            reason = "namesake"
+        else:
+            reason = "ambiguous"
+        return _review(key, reason, likely)
     reason = "rejected_in_review" if rejected else "low_probability"
     return Outcome(key, NO_MATCH, probability=best.probability, reason=reason)
 
@@ -131,6 +156,7 @@ def _propose(
     decided: Mapping[str, str],
     known: Mapping[str, object],
     bands: Bands,
+    guard: Guard,
 ) -> Outcome:
     key = record.record_key
     accepted = [pid for pid, verdict in decided.items() if verdict == "accept" and pid in known]
@@ -149,13 +175,14 @@ def _propose(
             # The ID's holder disagrees on name or birth date as the rule reads them (a typo,
             # say), but the model, which knows nothing of the ID, independently finds that
             # same person beyond doubt: two kinds of evidence agree, so it links.
-            by_model = _by_model(key, open_pairs, bands, rejected=False)
+            by_model = _by_model(record, open_pairs, bands, guard, rejected=False)
             if by_model.band == AUTO_LINK and by_model.personal_id in holders:
                 return by_model
             return _review(key, rule.review, open_pairs, holders)
     if not record.full_name.strip() or record.birth_year is None:
         return Outcome(key, NO_MATCH, reason="incomplete_record")
-    return _by_model(key, open_pairs, bands, bool(rejected & {p.personal_id for p in scored}))
+    was_rejected = bool(rejected & {p.personal_id for p in scored})
+    return _by_model(record, open_pairs, bands, guard, was_rejected)
 
 
 def _to_conflict(outcome: Outcome, scored: Sequence[ScoredPair]) -> Outcome:
@@ -175,6 +202,8 @@ def resolve(
     linked_elsewhere: Mapping[str, str],
     known: Mapping[str, object],
     bands: Bands,
+    *,
+    guard: Guard,
 ) -> list[Outcome]:
     """One outcome per record, in record order.
 
@@ -182,7 +211,8 @@ def resolve(
     candidates per record, best first; ``decisions``: record key → {personal ID: accept |
     reject}; ``linked_elsewhere``: personal ID → record key of this source's current links
     to records *not* in this extract; ``known``: the registry's personal IDs (an accepted pair
-    whose citizen is gone no longer links)."""
+    whose citizen is gone no longer links); ``guard``: the safety checks a model auto-link
+    must pass."""
     outcomes = [
         _propose(
             r,
@@ -191,6 +221,7 @@ def resolve(
             decisions.get(r.record_key, {}),
             known,
             bands,
+            guard,
         )
         for r in records
     ]

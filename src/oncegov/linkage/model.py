@@ -187,6 +187,14 @@ def load_settings(source: str) -> LinkageSettings:
     return _validate(spec, source)
 
 
+def with_match_rate(settings: LinkageSettings, match_rate: float) -> LinkageSettings:
+    """The same settings with the prior's expected match rate set (estimated per extract:
+    the share of its people the registry holds)."""
+    spec = copy.deepcopy(settings.spec)
+    spec.setdefault("prior", {})["match_rate"] = min(max(match_rate, 0.0), 1.0)
+    return LinkageSettings(settings.source, settings.version, settings.thresholds, spec)
+
+
 def parse_settings(spec: Any, source: str) -> LinkageSettings:
     """Settings from already-parsed JSON (validated like ``load_settings``)."""
     return _validate(spec, source)

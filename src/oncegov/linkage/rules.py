@@ -38,6 +38,7 @@ class RegistryPerson:
     old_id_number: str | None = None
     commune_code: str | None = None
     phone: str | None = None
+    household_code: str | None = None  # shared by household members: twins are found by it
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,14 @@ from oncegov.config import settings as app_settings
 from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
-from oncegov.linkage import features, matching, model, synthetic, synthetic_independent
+from oncegov.linkage import (
+    features,
+    matching,
+    model,
+    safety,
+    synthetic,
+    synthetic_independent,
+)
 from oncegov.linkage.extract import (
     Extract,
     SectorRecord,
@@ -57,6 +64,11 @@ REASONS = (
     "name_differs",  # the record's personal ID / old ID is held by someone of another name
     "birth_differs",  # … of another birth date
     "old_id_shared",  # the old ID is held by several registry citizens
+    "namesake",  # two registry people share the name and birth date, or nothing beyond
+    #              name and birth date supports the link and the pair is not rare (safety)
+    "twin",  # the candidate has a twin and the given name differs (safety)
+    "given_name_differs",  # the given name differs and no person-level ID agrees (safety)
+    "personal_id_differs",  # the record's personal ID is not the candidate's (safety)
     # no match
     "no_candidate",  # nobody scored above the keep threshold
     "low_probability",  # the best candidate is below the review threshold
@@ -168,6 +180,7 @@ def _registry_people(
                 old_id_number=row.old_id_number,
                 commune_code=row.commune_code,
                 phone=row.phone,
+                household_code=row.household_code,
             )
             for row in chunk
         )
@@ -255,19 +268,21 @@ def run_linkage(
     index = features.commune_index(
         (c.code, c.name) for c in units.communes_of_province(session, app_settings.province_code)
     )
-    scored = _score(people, undecided, index, settings, progress)
+    known = {p.personal_id: p for p in people}
+    safe = safety.SafetySettings.from_spec(settings.spec)
+    absent = safety.absent_share(records, known, safe)
+    scored = _score(
+        people, undecided, index, model.with_match_rate(settings, 1.0 - absent[0]), progress
+    )
     stage_seconds.update(scored.seconds)
     scores, pairs_compared = scored.candidates, scored.pairs_compared
     lap("model")
 
     progress("resolve", 0, 1)
     current = repo.links(source)
-    in_extract = {r.record_key for r in records}
-    elsewhere = {pid: key for key, pid in current.items() if key not in in_extract}
-    known = {p.personal_id: None for p in people}
+    guard = safety.Checker(known, safety.population(people), index, safe)
     del people
-    bands = matching.Bands(settings.thresholds.auto_link, settings.thresholds.review)
-    outcomes = matching.resolve(records, rules, scores, verdicts, elsewhere, known, bands)
+    outcomes = _resolve(records, rules, scores, verdicts, current, guard, settings)
     progress("resolve", 1, 1)
     lap("resolve")
 
@@ -293,6 +308,7 @@ def run_linkage(
     lap("save")
     counts = _finish(run_row, outcomes, extract, started_at)
     counts.update(
+        absent_share=dict(zip(("estimate", "records_with_id", "absent"), absent, strict=True)),
         model_records=len(undecided),
         pairs_compared=pairs_compared,
         new_links=new_links,
@@ -315,6 +331,24 @@ def run_linkage(
         stage_seconds=stage_seconds,
         settings_version=settings.version,
         counts=counts,
+    )
+
+
+def _resolve(
+    records: Sequence[SectorRecord],
+    rules: Mapping[str, RuleOutcome],
+    scores: Mapping[str, Sequence[model.Candidate]],
+    verdicts: Mapping[str, Mapping[str, str]],
+    current: Mapping[str, str],
+    guard: safety.Checker,
+    settings: model.LinkageSettings,
+) -> list[matching.Outcome]:
+    """Bands, safety checks and the one-to-one rule over the whole extract."""
+    in_extract = {r.record_key for r in records}
+    elsewhere = {pid: key for key, pid in current.items() if key not in in_extract}
+    bands = matching.Bands(settings.thresholds.auto_link, settings.thresholds.review)
+    return matching.resolve(
+        records, rules, scores, verdicts, elsewhere, guard.people, bands, guard=guard
     )
 
 

@@ -47,6 +47,19 @@ REASON_LABELS: dict[str, str] = {
     "name_differs": N_("The ID is held by someone of another name"),
     "birth_differs": N_("The ID is held by someone of another birth date"),
     "old_id_shared": N_("The old ID is held by several citizens"),
+    "namesake": N_(
+        "Namesake: someone else may share this name and birth date, and nothing else confirms"
+        " the link"
+    ),
+    "twin": N_(
+        "Twin: the candidate has a household member born the same day, and the given name differs"
+    ),
+    "given_name_differs": N_(
+        "The given name differs and only household facts (commune, phone) agree"
+    ),
+    "personal_id_differs": N_(
+        "The record's personal ID is not the candidate's: another person or a mistyped ID"
+    ),
     "rejected_in_review": N_("Rejected in review"),
 }
 SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}

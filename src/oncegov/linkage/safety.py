@@ -1,0 +1,226 @@
+"""Safe auto-links: what a model link needs beyond a high probability.
+
+The model weighs the fields of a pair; it cannot know that two people share a name and a birth
+date when only one of them is in the registry, nor that the registry person has a twin. Those
+are the costly errors of linkage (the wrong person's ID attached to a pension), so an auto-link
+by the model must also pass these checks, by construction rather than by weight:
+
+1. **Personal ID.** A record carrying a personal ID that the model's candidate does not hold is
+   evidence of another person (or a mistyped ID): an officer decides.
+2. **Twins and fuzzy given names.** Household-level facts — the commune, the phone — are shared
+   by siblings. When the record's given name differs from the candidate's (a letter or two, or
+   only in its diacritics where both are written with them), only a person-level identifier (the
+   old ID) can tell a typo from a sibling; a candidate with a household member born the same day
+   (a twin) never auto-links on a differing given name at all.
+3. **Namesakes.** Name and birth date alone are not enough: the link also needs an identifier
+   (old ID, phone) or agreement on place (the commune), unless the name and birth date are rare
+   enough in the whole population that no one else is expected to share them.
+
+A record stopped by a check goes to clerical review with the check's name as the reason.
+
+The "not in this registry" prior is estimated per extract from the records whose personal ID
+proves it: a well-formed ID the registry does not hold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oncegov.linkage.extract import SectorRecord
+from oncegov.linkage.features import CommuneIndex, commune_of, name_features, normalise_phone
+from oncegov.linkage.rules import RegistryPerson
+
+# Reasons of a held auto-link (linkage_results.reason; labelled in service.REASONS).
+PERSONAL_ID_DIFFERS = "personal_id_differs"
+TWIN = "twin"
+GIVEN_NAME_DIFFERS = "given_name_differs"
+NAMESAKE = "namesake"
+HOLD_REASONS = (PERSONAL_ID_DIFFERS, TWIN, GIVEN_NAME_DIFFERS, NAMESAKE)
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySettings:
+    """The ``safety`` block of a source's settings."""
+
+    population_size: int
+    max_expected_namesakes: float
+    absent_prior_share: float
+    absent_prior_weight: float
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> SafetySettings:
+        block = spec.get("safety", {})
+        prior = spec.get("prior", {})
+        return cls(
+            population_size=int(block.get("population_size", 100_000_000)),
+            max_expected_namesakes=float(block.get("max_expected_namesakes", 0.01)),
+            absent_prior_share=1.0 - float(prior.get("match_rate", 0.97)),
+            absent_prior_weight=float(block.get("absent_prior_weight", 20)),
+        )
+
+
+# --- what the registry says ---------------------------------------------------------------------
+
+DateKey = tuple[int, int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Population:
+    """Counts over the registry that the checks need: how often each name key and each birth
+    date (or year-month, or year) occurs, and who has a twin."""
+
+    size: int
+    names: Mapping[str, int]  # name key → people
+    dates: Mapping[DateKey, int]  # (year, month, day), (year, month, None), (year, None, None)
+    twins: frozenset[str]  # personal IDs with a household member born the same day
+
+
+def _date_keys(year: int, month: int | None, day: int | None) -> list[DateKey]:
+    keys: list[DateKey] = [(year, None, None)]
+    if month is not None:
+        keys.append((year, month, None))
+        if day is not None:
+            keys.append((year, month, day))
+    return keys
+
+
+def population(people: Iterable[RegistryPerson]) -> Population:
+    names: Counter[str] = Counter()
+    dates: Counter[DateKey] = Counter()
+    born_in: dict[tuple[str, int, int, int], list[str]] = {}
+    size = 0
+    for person in people:
+        size += 1
+        key = name_features(person.full_name).key
+        if key:
+            names[key] += 1
+        dates.update(_date_keys(person.birth_year, person.birth_month, person.birth_day))
+        if person.household_code and person.birth_month and person.birth_day:
+            born = (person.household_code, person.birth_year, person.birth_month, person.birth_day)
+            born_in.setdefault(born, []).append(person.personal_id)
+    twins = frozenset(pid for members in born_in.values() if len(members) > 1 for pid in members)
+    return Population(size=size, names=names, dates=dates, twins=twins)
+
+
+def absent_share(
+    records: Sequence[SectorRecord], known: Mapping[str, object], settings: SafetySettings
+) -> tuple[float, int, int]:
+    """The share of this extract's people who are not in the registry, estimated from the
+    records with a well-formed personal ID: (estimate, such records, of them not held).
+
+    A Beta prior centred on the settings' share, worth ``absent_prior_weight`` records, keeps a
+    small extract from swinging it (assumption: the weight is a judgement, not a measured
+    figure). A mistyped ID counts as absent, so the share leans high: the safe side."""
+    with_id = [r.personal_id for r in records if r.personal_id]
+    absent = sum(1 for pid in with_id if pid not in known)
+    weight = settings.absent_prior_weight
+    estimate = (absent + weight * settings.absent_prior_share) / (len(with_id) + weight)
+    return estimate, len(with_id), absent
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+def _given(full_name: str) -> tuple[str | None, str | None, bool]:
+    """(given-name key, given name as written in lower case, written with diacritics)."""
+    features = name_features(full_name)
+    if not features.exact:
+        return None, None, False
+    written = features.exact.split()
+    # The written given name sits where canonical order put it: last, unless the name was
+    # written given-name first; the key's last token is the reliable one.
+    given_written = next(
+        (w for w in reversed(written) if name_features(w).key == features.given), written[-1]
+    )
+    return features.given, given_written, features.exact != features.folded
+
+
+def fuzzy_given_name(record_name: str, registry_name: str) -> bool:
+    """The given names differ: in their keys, or in diacritics when both are written with
+    them (``Hùng``/``Hưng`` fold alike but are two names)."""
+    record_key, record_written, record_marked = _given(record_name)
+    person_key, person_written, person_marked = _given(registry_name)
+    if record_key is None or person_key is None or record_key != person_key:
+        return True
+    return record_marked and person_marked and record_written != person_written
+
+
+@dataclass(frozen=True)
+class Checker:
+    """The checks of one run: the registry's people and counts, and the extract's communes."""
+
+    people: Mapping[str, RegistryPerson]
+    counts: Population
+    communes: CommuneIndex
+    settings: SafetySettings
+    _commune_of: dict[str | None, str | None] = field(default_factory=dict, repr=False)
+
+    def expected_namesakes(self, record: SectorRecord, person: RegistryPerson) -> float:
+        """How many *other* people in the whole population are expected to share the
+        candidate's name key and the birth date as far as the record gives it (independence
+        of name and date assumed; frequencies from this registry stand for the country's)."""
+        if record.birth_year is None:
+            return float("inf")
+        key = name_features(person.full_name).key
+        size = max(self.counts.size, 1)
+        name_share = max(self.counts.names.get(key or "", 0), 1) / size
+        date = _date_keys(record.birth_year, record.birth_month, record.birth_day)[-1]
+        date_share = max(self.counts.dates.get(date, 0), 1) / size
+        return (self.settings.population_size - 1) * name_share * date_share
+
+    def hold(self, record: SectorRecord, personal_id: str) -> str | None:
+        """Why the model's auto-link of ``record`` to ``personal_id`` must wait for an
+        officer, or None when it is safe."""
+        person = self.people.get(personal_id)
+        if person is None:
+            return None
+        if record.personal_id and record.personal_id != personal_id:
+            return PERSONAL_ID_DIFFERS
+        # Person-level: the record carries the candidate's own personal ID (found by the rule,
+        # disagreeing on name or date) or old ID.
+        same_id = record.personal_id == personal_id or (
+            bool(record.old_id_number) and record.old_id_number == person.old_id_number
+        )
+        if fuzzy_given_name(record.full_name, person.full_name):
+            if personal_id in self.counts.twins:
+                return TWIN
+            if not same_id:
+                return GIVEN_NAME_DIFFERS
+        if same_id or self._same_phone(record, person) or self._same_place(record, person):
+            return None
+        if self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes:
+            return None
+        return NAMESAKE
+
+    def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool:
+        """Two or more of the candidates share a name key and birth date: not an ambiguous
+        score but two people."""
+        seen: set[tuple[str | None, int, int | None, int | None]] = set()
+        for pid in personal_ids:
+            person = self.people.get(pid)
+            if person is None:
+                continue
+            key = (
+                name_features(person.full_name).key,
+                person.birth_year,
+                person.birth_month,
+                person.birth_day,
+            )
+            if key in seen:
+                return True
+            seen.add(key)
+        return False
+
+    @staticmethod
+    def _same_phone(record: SectorRecord, person: RegistryPerson) -> bool:
+        phone = normalise_phone(record.phone)
+        return phone is not None and phone == normalise_phone(person.phone)
+
+    def _same_place(self, record: SectorRecord, person: RegistryPerson) -> bool:
+        if record.address not in self._commune_of:
+            self._commune_of[record.address] = commune_of(record.address, self.communes)
+        commune = self._commune_of[record.address]
+        return commune is not None and commune == person.commune_code
