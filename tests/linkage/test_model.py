@@ -293,6 +293,12 @@ def test_unknown_source_is_not_found() -> None:
         ),
         (lambda s: s["comparisons"][0]["levels"][1].update(m="high"), "comparisons[0].levels[1].m"),
         (lambda s: s["comparisons"][2].update(output="name"), "comparisons[2].output"),
+        (lambda s: s.update(safety=[]), "safety"),
+        (lambda s: s["safety"].update(population_size=0), "safety.population_size"),
+        (
+            lambda s: s["safety"].update(max_expected_namesakes="few"),
+            "safety.max_expected_namesakes",
+        ),
     ],
 )
 def test_malformed_settings_name_the_key(change: object, field: str) -> None:

@@ -33,13 +33,24 @@ RECORD = SectorRecord(
 
 
 @pytest.mark.parametrize(
-    "written", ["Nông Văn Dũng", "NONG VAN DUNG", "nong van dung", "Dũng Nông Văn", "Dung Van Nong"]
+    "written",
+    [
+        "Nông Văn Dũng",
+        "NONG VAN DUNG",
+        "nong van dung",
+        "Dũng Nông Văn",
+        "Dung Van Nong",
+        "Nông Dũng",  # Văn dropped
+        "NONG DUNG",
+    ],
 )
 def test_names_agree_as_sector_data_writes_them(written: str) -> None:
     assert names_agree(written, DUNG.full_name)
 
 
-@pytest.mark.parametrize("written", ["Nông Văn Dung Anh", "Nông Thị Dũng", "", "Nông Văn"])
+@pytest.mark.parametrize(
+    "written", ["Nông Văn Dung Anh", "Nông Thị Dũng", "Nông Thị Văn Dũng Anh", "", "Nông Văn"]
+)
 def test_other_names_do_not_agree(written: str) -> None:
     assert not names_agree(written, DUNG.full_name)
 
@@ -48,7 +59,10 @@ def test_birth_dates_agree_when_swapped_or_partial_but_not_otherwise() -> None:
     assert births_agree(RECORD, DUNG)
     assert births_agree(replace(RECORD, birth_month=17, birth_day=5), DUNG)  # impossible swap
     assert births_agree(replace(RECORD, birth_month=None, birth_day=None), DUNG)
-    assert not births_agree(replace(RECORD, birth_year=1986), DUNG)
+    assert births_agree(replace(RECORD, birth_year=1986), DUNG)  # a year keyed one off
+    assert not births_agree(replace(RECORD, birth_year=1987), DUNG)
+    assert not births_agree(replace(RECORD, birth_year=1986, birth_day=None), DUNG)
+    assert not births_agree(replace(RECORD, birth_year=1986, birth_day=18), DUNG)
     assert not births_agree(replace(RECORD, birth_day=18), DUNG)
     assert not births_agree(replace(RECORD, birth_year=None), DUNG)
 

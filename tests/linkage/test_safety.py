@@ -19,6 +19,7 @@ from oncegov.linkage.safety import (
     SafetySettings,
     absent_share,
     fuzzy_given_name,
+    one_typo_apart,
     population,
 )
 
@@ -122,6 +123,33 @@ def test_a_record_carrying_another_personal_id_is_held() -> None:
     checker = _checker([ANNA])
     record = _record(personal_id="001190000123", phone="0912345678")
     assert checker.hold(record, ANNA.personal_id) == PERSONAL_ID_DIFFERS
+
+
+def test_a_personal_id_one_keying_error_away_is_the_candidates() -> None:
+    checker = _checker([ANNA, *_filler(2000)])
+    swapped = _record(personal_id="004185000010")  # the last two digits swapped
+    changed = _record(personal_id="004185000007")  # one digit changed
+    assert checker.hold(swapped, ANNA.personal_id) is None
+    assert checker.hold(changed, ANNA.personal_id) is None
+    # …and it is person-level: it tells a typo in the given name from a sibling.
+    assert checker.hold(replace(changed, full_name="Nông Thị Hao"), ANNA.personal_id) is None
+    two_off = _record(personal_id="004185000099")
+    assert checker.hold(two_off, ANNA.personal_id) == PERSONAL_ID_DIFFERS
+
+
+@pytest.mark.parametrize(
+    ("written", "held", "close"),
+    [
+        ("004185000001", "004185000001", True),
+        ("004185000001", "004185000007", True),
+        ("004185000010", "004185000001", True),
+        ("004185000100", "004185000001", False),  # not neighbours
+        ("004185000099", "004185000001", False),
+        ("00418500001", "004185000001", False),
+    ],
+)
+def test_one_typo_apart(written: str, held: str, close: bool) -> None:
+    assert one_typo_apart(written, held) is close
 
 
 def test_a_twin_never_auto_links_on_a_differing_given_name() -> None:

@@ -119,6 +119,18 @@ def _check_level(level: Any, key: str) -> None:
             _probability(level, prob, key)
 
 
+def _check_safety(safety: Any) -> None:
+    if not isinstance(safety, dict):
+        raise _invalid("safety")
+    size = safety.get("population_size", 1)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise _invalid("safety.population_size")
+    for key in ("max_expected_namesakes", "absent_prior_weight"):
+        value = safety.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise _invalid(f"safety.{key}")
+
+
 def _validate(spec: Any, source: str) -> LinkageSettings:
     if not isinstance(spec, dict):
         raise _invalid("file")
@@ -165,6 +177,7 @@ def _validate(spec: Any, source: str) -> LinkageSettings:
     for key in ("registry_size", "min_registry_size"):
         if key in prior and (isinstance(prior[key], bool) or not isinstance(prior[key], int)):
             raise _invalid(f"prior.{key}")
+    _check_safety(spec.get("safety", {}))
     training = spec.get("training", {})
     if not isinstance(training, dict):
         raise _invalid("training")

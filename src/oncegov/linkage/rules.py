@@ -8,8 +8,8 @@
 An ID that is found but disagrees on name or birth date is never linked by rule: a wrong link
 pays a pension to the wrong person. It goes to clerical review with the reason. Agreement is
 deliberately forgiving of how sector data is written (no diacritics, another name order, a
-common spelling variant; day and month swapped; a year-only date) and strict on everything
-else.
+common spelling variant, a dropped or added Thị/Văn; day and month swapped, a year-only date,
+a year one off with day and month equal) and strict on everything else.
 """
 
 from __future__ import annotations
@@ -56,20 +56,61 @@ def _name_keys(name: str) -> set[str]:
     return {spelling_key(v) for v in variants if v}
 
 
+# The middle names sector data most often drops or adds ("Nông Mai" for "Nông Thị Mai").
+_GENDERED_MIDDLE = frozenset({"thi", "van"})
+
+
+def _without_gendered_middle(tokens: list[str]) -> tuple[list[str], set[str]]:
+    middle = [t for t in tokens[1:-1] if t in _GENDERED_MIDDLE]
+    core = [tokens[0], *(t for t in tokens[1:-1] if t not in _GENDERED_MIDDLE), tokens[-1]]
+    return core, set(middle)
+
+
+def _same_but_gendered_middle(sector_name: str, registry_name: str) -> bool:
+    """Equal once a dropped or added Thị/Văn is put aside; never Thị for Văn (a sister for a
+    brother)."""
+    sector = spelling_key(canonical_order(sector_name)).split()
+    registry = spelling_key(canonical_order(registry_name)).split()
+    if len(sector) < 2 or len(registry) < 2:
+        return False
+    sector_core, sector_middle = _without_gendered_middle(sector)
+    registry_core, registry_middle = _without_gendered_middle(registry)
+    nested = sector_middle <= registry_middle or registry_middle <= sector_middle
+    return sector_core == registry_core and nested
+
+
 def names_agree(sector_name: str, registry_name: str) -> bool:
     """Same person's name as sector data writes it: folded, in any order the kit recognises,
-    with the conservative spelling variants; the token multiset must match otherwise."""
+    with the conservative spelling variants, with or without a Thị/Văn middle name; the token
+    multiset must match otherwise."""
     if not sector_name.strip():
         return False
     if _name_keys(sector_name) & _name_keys(registry_name):
+        return True
+    if _same_but_gendered_middle(sector_name, registry_name):
         return True
     return sorted(spelling_key(fold(sector_name)).split()) == sorted(
         spelling_key(fold(registry_name)).split()
     )
 
 
+def _year_keyed_wrong(record: SectorRecord, person: RegistryPerson) -> bool:
+    """The year one off and day and month both known and equal: a keying error in the year,
+    accepted only beside an ID and an agreeing name."""
+    return (
+        record.birth_year is not None
+        and abs(record.birth_year - person.birth_year) == 1
+        and record.birth_month is not None
+        and record.birth_day is not None
+        and (record.birth_month, record.birth_day) == (person.birth_month, person.birth_day)
+    )
+
+
 def births_agree(record: SectorRecord, person: RegistryPerson) -> bool:
-    """Same year; month and day equal where both are known, or day and month swapped."""
+    """Same year (or one off, with day and month equal); month and day equal where both are
+    known, or day and month swapped."""
+    if _year_keyed_wrong(record, person):
+        return True
     if record.birth_year is None or record.birth_year != person.birth_year:
         return False
     pairs = [(record.birth_month, record.birth_day), (record.birth_day, record.birth_month)]

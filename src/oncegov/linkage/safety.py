@@ -5,8 +5,8 @@ date when only one of them is in the registry, nor that the registry person has 
 are the costly errors of linkage (the wrong person's ID attached to a pension), so an auto-link
 by the model must also pass these checks, by construction rather than by weight:
 
-1. **Personal ID.** A record carrying a personal ID that the model's candidate does not hold is
-   evidence of another person (or a mistyped ID): an officer decides.
+1. **Personal ID.** A record carrying a personal ID that is not the model's candidate's (nor
+   one keying error away from it) is evidence of another person: an officer decides.
 2. **Twins and fuzzy given names.** Household-level facts — the commune, the phone — are shared
    by siblings. When the record's given name differs from the candidate's (a letter or two, or
    only in its diacritics where both are written with them), only a person-level identifier (the
@@ -138,6 +138,25 @@ def _given(full_name: str) -> tuple[str | None, str | None, bool]:
     return features.given, given_written, features.exact != features.folded
 
 
+def one_typo_apart(written: str, held: str) -> bool:
+    """The same ID number, or one keying error away from it: one digit changed, or two
+    neighbours swapped. By chance a 12-digit number lands this close to a given one with a
+    probability of about 1.2e-10 (108 neighbours of 10^12): as good as the number itself."""
+    if written == held:
+        return True
+    if len(written) != len(held):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(written, held, strict=True)) if a != b]
+    if len(differ) == 1:
+        return True
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and written[differ[0]] == held[differ[1]]
+        and written[differ[1]] == held[differ[0]]
+    )
+
+
 def fuzzy_given_name(record_name: str, registry_name: str) -> bool:
     """The given names differ: in their keys, or in diacritics when both are written with
     them (``Hùng``/``Hưng`` fold alike but are two names)."""
@@ -177,11 +196,11 @@ class Checker:
         person = self.people.get(personal_id)
         if person is None:
             return None
-        if record.personal_id and record.personal_id != personal_id:
+        if record.personal_id and not one_typo_apart(record.personal_id, personal_id):
             return PERSONAL_ID_DIFFERS
         # Person-level: the record carries the candidate's own personal ID (found by the rule,
-        # disagreeing on name or date) or old ID.
-        same_id = record.personal_id == personal_id or (
+        # disagreeing on name or date, or one keying error away from it) or old ID.
+        same_id = bool(record.personal_id) or (
             bool(record.old_id_number) and record.old_id_number == person.old_id_number
         )
         if fuzzy_given_name(record.full_name, person.full_name):
