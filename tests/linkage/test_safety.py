@@ -165,13 +165,20 @@ def test_a_twin_never_auto_links_on_a_differing_given_name() -> None:
     assert twin.household_code == ANNA.household_code
 
 
-def test_a_differing_given_name_needs_a_person_level_id() -> None:
-    checker = _checker([ANNA, *_filler(50)])
-    # Phone and commune are the household's: a sibling shares them.
+def test_a_differing_given_name_that_people_bear_needs_a_person_level_id() -> None:
+    hoa = replace(ANNA, personal_id="004299999999", full_name="Lý Thị Hòa", household_code="H2")
+    checker = _checker([ANNA, hoa, *_filler(50)])
+    # Phone and commune are the household's: a sister called Hòa shares them.
     household_only = _record(full_name="Nông Thị Hòa", phone="0912345678")
     assert checker.hold(household_only, ANNA.personal_id) == GIVEN_NAME_DIFFERS
-    typo = _record(full_name="Nông Thị Hao", old_id_number="085123456")
+    with_old_id = replace(household_only, old_id_number="085123456")
+    assert checker.hold(with_old_id, ANNA.personal_id) is None
+    # A given name nobody bears is a keying error: the household's phone confirms it.
+    typo = _record(full_name="Nông Thị Hao", phone="0912345678")
+    assert not checker.is_a_given_name(typo.full_name)
     assert checker.hold(typo, ANNA.personal_id) is None
+    # …but not alone: nothing beyond the name and birth date is still a namesake.
+    assert checker.hold(replace(typo, phone=None), ANNA.personal_id) == NAMESAKE
 
 
 @pytest.mark.parametrize(

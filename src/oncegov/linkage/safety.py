@@ -9,9 +9,10 @@ by the model must also pass these checks, by construction rather than by weight:
    one keying error away from it) is evidence of another person: an officer decides.
 2. **Twins and fuzzy given names.** Household-level facts — the commune, the phone — are shared
    by siblings. When the record's given name differs from the candidate's (a letter or two, or
-   only in its diacritics where both are written with them), only a person-level identifier (the
-   old ID) can tell a typo from a sibling; a candidate with a household member born the same day
-   (a twin) never auto-links on a differing given name at all.
+   only in its diacritics where both are written with them) and is itself a name people bear,
+   only a person-level identifier (the old ID, the personal ID) can tell a typo from a sibling;
+   a given name nobody in the registry bears is a keying error, not a sibling. A candidate with
+   a household member born the same day (a twin) never auto-links on a differing given name.
 3. **Namesakes.** Name and birth date alone are not enough: the link also needs an identifier
    (old ID, phone) or agreement on place (the commune), unless the name and birth date are rare
    enough in the whole population that no one else is expected to share them.
@@ -74,6 +75,7 @@ class Population:
 
     size: int
     names: Mapping[str, int]  # name key → people
+    given_names: Mapping[str, int]  # given name, keyed and as written (lower case) → people
     dates: Mapping[DateKey, int]  # (year, month, day), (year, month, None), (year, None, None)
     twins: frozenset[str]  # personal IDs with a household member born the same day
 
@@ -89,6 +91,7 @@ def _date_keys(year: int, month: int | None, day: int | None) -> list[DateKey]:
 
 def population(people: Iterable[RegistryPerson]) -> Population:
     names: Counter[str] = Counter()
+    given_names: Counter[str] = Counter()
     dates: Counter[DateKey] = Counter()
     born_in: dict[tuple[str, int, int, int], list[str]] = {}
     size = 0
@@ -97,12 +100,14 @@ def population(people: Iterable[RegistryPerson]) -> Population:
         key = name_features(person.full_name).key
         if key:
             names[key] += 1
+            given_key, given_written, _ = _given(person.full_name)
+            given_names.update({given_key, given_written} - {None})
         dates.update(_date_keys(person.birth_year, person.birth_month, person.birth_day))
         if person.household_code and person.birth_month and person.birth_day:
             born = (person.household_code, person.birth_year, person.birth_month, person.birth_day)
             born_in.setdefault(born, []).append(person.personal_id)
     twins = frozenset(pid for members in born_in.values() if len(members) > 1 for pid in members)
-    return Population(size=size, names=names, dates=dates, twins=twins)
+    return Population(size=size, names=names, given_names=given_names, dates=dates, twins=twins)
 
 
 def absent_share(
@@ -206,13 +211,21 @@ class Checker:
         if fuzzy_given_name(record.full_name, person.full_name):
             if personal_id in self.counts.twins:
                 return TWIN
-            if not same_id:
+            if not same_id and self.is_a_given_name(record.full_name):
                 return GIVEN_NAME_DIFFERS
         if same_id or self._same_phone(record, person) or self._same_place(record, person):
             return None
         if self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes:
             return None
         return NAMESAKE
+
+    def is_a_given_name(self, full_name: str) -> bool:
+        """Someone in the registry bears the record's given name (as written, marks included
+        when it has them): it may be a sibling's name. A name nobody bears is a keying error,
+        which household facts may then confirm."""
+        key, written, marked = _given(full_name)
+        name = written if marked else key
+        return self.counts.given_names.get(name or "", 0) >= 1
 
     def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool:
         """Two or more of the candidates share a name key and birth date: not an ambiguous
