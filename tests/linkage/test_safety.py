@@ -114,7 +114,10 @@ def test_a_name_rare_in_the_whole_population_needs_no_corroboration() -> None:
     record = _record(full_name="Lục Thị Quyên Khoa")
     assert checker.expected_namesakes(record, rare) < SETTINGS.max_expected_namesakes
     assert checker.hold(record, rare.personal_id) is None
-    # …but the same name known only by its birth year is not rare any more.
+    # …unless the record places that person in another commune: evidence of another person.
+    elsewhere = replace(record, address="Xã Hòa An, Cao Bằng")
+    assert checker.hold(elsewhere, rare.personal_id) == NAMESAKE
+    # …and the same name known only by its birth year is not rare any more.
     by_year = replace(record, birth_month=None, birth_day=None)
     assert checker.hold(by_year, rare.personal_id) == NAMESAKE
 

@@ -15,7 +15,8 @@ by the model must also pass these checks, by construction rather than by weight:
    a household member born the same day (a twin) never auto-links on a differing given name.
 3. **Namesakes.** Name and birth date alone are not enough: the link also needs an identifier
    (old ID, phone) or agreement on place (the commune), unless the name and birth date are rare
-   enough in the whole population that no one else is expected to share them.
+   enough in the whole population that no one else is expected to share them *and* the record
+   does not name another commune than the candidate's (that is evidence of another person).
 
 A record stopped by a check goes to clerical review with the check's name as the reason.
 
@@ -213,11 +214,14 @@ class Checker:
                 return TWIN
             if not same_id and self.is_a_given_name(record.full_name):
                 return GIVEN_NAME_DIFFERS
-        if same_id or self._same_phone(record, person) or self._same_place(record, person):
+        place = self._place(record)
+        if same_id or self._same_phone(record, person) or place == person.commune_code:
             return None
-        if self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes:
-            return None
-        return NAMESAKE
+        # Rarity stands in for corroboration only when nothing contradicts it: a record naming
+        # another commune is evidence of another person, whatever the name's frequency.
+        elsewhere = place is not None and person.commune_code is not None
+        rare = self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes
+        return None if rare and not elsewhere else NAMESAKE
 
     def is_a_given_name(self, full_name: str) -> bool:
         """Someone in the registry bears the record's given name (as written, marks included
@@ -251,8 +255,8 @@ class Checker:
         phone = normalise_phone(record.phone)
         return phone is not None and phone == normalise_phone(person.phone)
 
-    def _same_place(self, record: SectorRecord, person: RegistryPerson) -> bool:
+    def _place(self, record: SectorRecord) -> str | None:
+        """The commune the record's address names, if one."""
         if record.address not in self._commune_of:
             self._commune_of[record.address] = commune_of(record.address, self.communes)
-        commune = self._commune_of[record.address]
-        return commune is not None and commune == person.commune_code
+        return self._commune_of[record.address]
