@@ -52,7 +52,7 @@ def _clusters(word: str) -> list[list[str]]:
     return clusters
 
 
-def _first_vowel_tone(word: str) -> str:
+def _placed_tone(word: str, on_first: bool) -> str:
     clusters = _clusters(word)
     if len(clusters) < 2:
         return word
@@ -64,15 +64,28 @@ def _first_vowel_tone(word: str) -> str:
     marks = first[1:] + second[1:]
     if len(marks) != 1 or marks[0] not in _TONE_MARKS:
         return word  # no tone, or the vowels carry other marks too (not an oa/oe/uy syllable)
-    clusters[-2], clusters[-1] = [first[0], marks[0]], [second[0]]
+    if on_first:
+        clusters[-2], clusters[-1] = [first[0], marks[0]], [second[0]]
+    else:
+        clusters[-2], clusters[-1] = [first[0]], [second[0], marks[0]]
     return "".join("".join(cluster) for cluster in clusters)
+
+
+def _with_tones_placed(text: str, on_first: bool) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    placed = _WORD.sub(lambda m: _placed_tone(m[0], on_first), decomposed)
+    return unicodedata.normalize("NFC", placed)
 
 
 def tone_marks_on_first_vowel(text: str) -> str:
     """``text`` (NFC) with the tone mark of open oa/oe/uy syllables on the first vowel:
     ``Hoà`` → ``Hòa``, ``Thuỷ`` → ``Thủy``, ``khoẻ`` → ``khỏe``, ``Uý`` → ``Úy``."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", _WORD.sub(lambda m: _first_vowel_tone(m[0]), decomposed))
+    return _with_tones_placed(text, on_first=True)
+
+
+def tone_marks_on_second_vowel(text: str) -> str:
+    """The other placement: ``Hòa`` → ``Hoà``, ``Thủy`` → ``Thuỷ`` (test data, mostly)."""
+    return _with_tones_placed(text, on_first=False)
 
 
 def name_key(full_name: str) -> str:
