@@ -17,6 +17,7 @@ from oncegov.kit.text import (
     name_problem,
     nfc,
     text_problem,
+    tone_marks_on_first_vowel,
 )
 
 
@@ -110,3 +111,37 @@ def test_markup_is_refused_but_a_lone_angle_bracket_is_text() -> None:
     assert text_problem("<!-- x -->") == MARKUP
     assert text_problem("a < b và c > d") is None
     assert text_problem("<b>ok</b>", markup=True) is None
+
+
+# Old and new placement of the tone mark in open oa/oe/uy syllables name the same person.
+TONE_PAIRS = [
+    ("Hoà", "Hòa"),
+    ("Thuỷ", "Thủy"),
+    ("khoẻ", "khỏe"),
+    ("Uý", "Úy"),
+    ("Thuý", "Thúy"),
+    ("Thuỵ", "Thụy"),
+    ("Xoã", "Xõa"),
+    ("HOÀ", "HÒA"),
+    ("Nguyễn Thị Thuý Hoà", "Nguyễn Thị Thúy Hòa"),
+]
+
+
+def test_tone_marks_go_on_the_first_vowel_of_open_oa_oe_uy() -> None:
+    for old, new in TONE_PAIRS:
+        assert tone_marks_on_first_vowel(old) == new
+        assert tone_marks_on_first_vowel(new) == new
+        assert fold(old) == fold(new)  # folding never depended on it
+
+
+def test_syllables_with_one_placement_are_left_alone() -> None:
+    for word in ("Hoàng", "Thuyết", "Quý", "Quỳnh", "ngoài", "Hoa", "Toản", "Khuê", "Của", "Tuấn"):
+        assert tone_marks_on_first_vowel(word) == word
+
+
+@given(st.text())
+def test_tone_placement_changes_nothing_but_the_mark_position(text: str) -> None:
+    placed = tone_marks_on_first_vowel(text)
+    assert fold(placed) == fold(text)
+    assert tone_marks_on_first_vowel(placed) == placed
+    assert placed == unicodedata.normalize("NFC", placed)

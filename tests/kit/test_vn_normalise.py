@@ -17,10 +17,12 @@ from oncegov.kit.vn_normalise import (
     SectorDate,
     canonical_order,
     date_candidates,
+    excel_serial_date,
     name_order_variants,
     normalise_old_id,
     old_district_of,
     parse_sector_date,
+    spelled_date,
     spelling_key,
     split_name,
 )
@@ -199,6 +201,24 @@ def test_spelling_key_is_idempotent(text: str) -> None:
         (" 25/05/1990 00:00:00 ", SectorDate(1990, 5, 25)),
         ("1990-05-25T00:00:00", SectorDate(1990, 5, 25)),
         ("29/02/2000", SectorDate(2000, 2, 29)),
+        ("1990-05", SectorDate(1990, 5)),  # ISO 8601 year and month
+        # A zero day or month is unknown.
+        ("00/00/1990", SectorDate(1990)),
+        ("00/05/1990", SectorDate(1990, 5)),
+        ("00/1990", SectorDate(1990)),
+        # In words, as forms write them.
+        ("ngày 12 tháng 5 năm 1990", SectorDate(1990, 5, 12, ambiguous=True)),
+        ("Ngày 25/05/1990", SectorDate(1990, 5, 25)),
+        ("tháng 05/1990", SectorDate(1990, 5)),
+        ("Tháng 5 năm 1990", SectorDate(1990, 5)),
+        ("thg 5/1990", SectorDate(1990, 5)),
+        ("T5/1990", SectorDate(1990, 5)),
+        ("th.5-1990", SectorDate(1990, 5)),
+        ("năm 1990", SectorDate(1990)),
+        ("NĂM 1990", SectorDate(1990)),
+        # A five-digit Excel serial: never ambiguous.
+        ("31179", SectorDate(1985, 5, 12)),
+        ("31179.0", SectorDate(1985, 5, 12)),
     ],
 )
 def test_parse_sector_date(text: str, expected: SectorDate) -> None:
@@ -207,8 +227,9 @@ def test_parse_sector_date(text: str, expected: SectorDate) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "31/02/1990", "29/02/1900", "13/1990", "00/01/1990", "12/05-1990", "0990", "3000",
-     "1990-13-01", "123456789", "١٩٩٠"],
+    ["", "abc", "31/02/1990", "29/02/1900", "13/1990", "05/00/1990", "12/05-1990", "0990", "3000",
+     "1990-13-01", "123456789", "١٩٩٠", "12/5/90", "12/05/90", "5/90", "tháng 13/1990",
+     "ngày 31 tháng 2 năm 1990", "năm", "nam 90", "ngày 12", "1234", "123456"],
 )  # fmt: skip
 def test_parse_sector_date_rejects(text: str) -> None:
     assert parse_sector_date(text) is None
@@ -258,6 +279,34 @@ def test_date_candidates_of_ambiguous_dates_hold_both_orders(value: date) -> Non
         assert len(candidates) == 2
     else:
         assert len(candidates) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "numeric"),
+    [
+        ("ngày 12 tháng 5 năm 1985", "12/5/1985"),
+        ("ngay 12 thang 05 nam 1985", "12/05/1985"),
+        ("Ngày 12, tháng 5, năm 1985", "12/5/1985"),
+        ("ngày 12/5/1985", "12/5/1985"),
+        ("tháng 05/1985", "05/1985"),
+        ("tháng 5 năm 1985", "5/1985"),
+        ("thg 5/1985", "5/1985"),
+        ("T5/1985", "5/1985"),
+        ("t.5/1985", "5/1985"),
+        ("năm 1985", "1985"),
+        ("12/05/1985", "12/05/1985"),  # nothing to rewrite
+        ("sinh năm 1985", "sinh năm 1985"),  # only a whole value is rewritten
+    ],
+)
+def test_spelled_dates_are_rewritten_in_numbers(text: str, numeric: str) -> None:
+    assert spelled_date(text) == numeric
+
+
+@given(st.dates(min_value=date(1927, 5, 18), max_value=date(2100, 12, 31)))
+def test_five_digit_excel_serials_are_days_since_1899_12_30(value: date) -> None:
+    serial = (value - date(1899, 12, 30)).days
+    assert excel_serial_date(str(serial)) == (value.year, value.month, value.day)
+    assert excel_serial_date(str(serial)[1:]) is None  # four digits are a year, not a serial
 
 
 def test_date_candidates_examples() -> None:

@@ -447,6 +447,23 @@ TODAY = dt.date(2025, 7, 1)
         ("2025-07", (2025, 7, None)),
         ("1990", (1990, None, None)),
         ("00/03/1990", (1990, 3, None)),
+        ("00/00/1990", (1990, None, None)),  # zero day and month: the year alone
+        ("00/1990", (1990, None, None)),
+        ("03-1990", (1990, 3, None)),
+        ("tháng 03/1990", (1990, 3, None)),
+        ("Tháng 3 năm 1990", (1990, 3, None)),
+        ("thg 3/1990", (1990, 3, None)),
+        ("T3/1990", (1990, 3, None)),
+        ("ngày 5 tháng 3 năm 1990", (1990, 3, 5)),
+        ("Ngày 05/03/1990", (1990, 3, 5)),
+        ("năm 1990", (1990, None, None)),
+        ("ngày 00 tháng 03 năm 1990", (1990, 3, None)),
+        ("32937", (1990, 3, 5)),  # an Excel date serial (a date column saved as a number)
+        ("32937.0", (1990, 3, 5)),
+        ("46000", None),  # 9 December 2025: in the future
+        ("5/3/90", None),  # two-digit year: 1890 or 1990? refused, not guessed
+        ("05/03/90", None),
+        ("3/90", None),
         ("1990-03-05T00:00:00", (1990, 3, 5)),
         ("05/03/1990 00:00", (1990, 3, 5)),
         ("29/02/2000", (2000, 2, 29)),
@@ -466,6 +483,12 @@ def test_date_format_hint_first() -> None:
     assert parse_birth_date("03/05/1990", ("%m/%d/%Y",), today=TODAY) == (1990, 3, 5)
     assert parse_birth_date("Mar 1990", ("%b %Y",), today=TODAY) == (1990, 3, None)
     assert parse_birth_date("25/12/1990", ("%m/%d/%Y",), today=TODAY) == (1990, 12, 25)
+
+
+def test_a_two_digit_year_is_read_only_with_the_mappings_format() -> None:
+    assert parse_birth_date("05/03/90", today=TODAY) is None
+    assert parse_birth_date("05/03/90", ("%d/%m/%y",), today=TODAY) == (1990, 3, 5)
+    assert parse_birth_date("05/03/50", ("%d/%m/%y",), today=TODAY) is None  # 2050
 
 
 def test_a_month_first_date_is_read_when_the_day_cannot_be_a_month() -> None:

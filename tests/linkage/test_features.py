@@ -77,6 +77,44 @@ def test_name_keys_cope_with_diacritics_order_and_spelling() -> None:
     assert name_features("").key is None
 
 
+def test_all_upper_case_ascii_names_fold_to_the_same_key() -> None:
+    registry = name_features("Nông Thị Ánh Tuyết")
+    upper = name_features("NONG THI ANH TUYET")
+    assert (upper.key, upper.core, upper.sorted_key) == (
+        registry.key,
+        registry.core,
+        registry.sorted_key,
+    )
+    assert upper.folded == registry.folded == "nong thi anh tuyet"
+    assert upper.exact != registry.exact  # the exact level still needs the diacritics
+
+
+def test_old_and_new_tone_placement_give_one_exact_name() -> None:
+    for old, new in (("Hoàng Thị Thuỷ", "Hoàng Thị Thủy"), ("Lục Văn Hoà", "Lục Văn Hòa")):
+        assert name_features(old).exact == name_features(new).exact
+    assert name_features("Bế Thị Khoẻ").exact == "bế thị khỏe"
+    assert name_features("Nông Văn Hoàng").exact == "nông văn hoàng"  # closed: one placement
+
+
+@pytest.mark.parametrize(
+    ("written", "core"),
+    [
+        ("Nông Thị Mai", "nong mai"),
+        ("Nông Mai", "nong mai"),
+        ("Nông Văn Thị Mai", "nong mai"),
+        ("Nông Thị Ngọc Mai", "nong ngoc mai"),
+        ("Mai Thị Nông", "mai nong"),  # Mai is a family name too: written family-first
+        ("NONG THI MAI", "nong mai"),
+        ("Văn Thị Hoa", "van hoa"),  # Văn as the family name stays
+        ("Nông Văn Thi", "nong thi"),  # Thi as the given name stays
+        ("Nông Thị", "nong thi"),
+        ("Mai", "mai"),
+    ],
+)
+def test_name_core_drops_only_middle_thi_and_van(written: str, core: str) -> None:
+    assert name_features(written).core == core
+
+
 def test_phone_normalisation() -> None:
     assert normalise_phone("0912 345 678") == "0912345678"
     assert normalise_phone("+84 912.345.678") == "0912345678"

@@ -28,6 +28,66 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
+# --- tone-mark placement -------------------------------------------------------------------------
+# Two placements of the tone mark are in use in the open syllables oa, oe and uy: on the first
+# vowel (hòa, khỏe, thủy, úy) or on the second (hoà, khoẻ, thuỷ, uý), as the 1980s school
+# rules and some keyboards write it. Both are correct Vietnamese and name one person, but they
+# are different code points. ``tone_marks_on_first_vowel`` writes every such syllable the
+# first way. Closed syllables (hoàng, thuyết) and "qu" + y (quý: the u belongs to the
+# consonant) have one placement only and are left alone.
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # grave, acute, tilde, hook, dot
+_OPEN_PAIRS = frozenset({"oa", "oe", "uy"})
+# A word of a decomposed text: letters and the combining marks on them.
+_WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
+
+
+def _clusters(word: str) -> list[list[str]]:
+    """A decomposed word as [base letter, its combining marks…] clusters."""
+    clusters: list[list[str]] = []
+    for char in word:
+        if unicodedata.combining(char) and clusters:
+            clusters[-1].append(char)
+        else:
+            clusters.append([char])
+    return clusters
+
+
+def _placed_tone(word: str, on_first: bool) -> str:
+    clusters = _clusters(word)
+    if len(clusters) < 2:
+        return word
+    first, second = clusters[-2], clusters[-1]
+    if (first[0] + second[0]).lower() not in _OPEN_PAIRS:
+        return word
+    if len(clusters) > 2 and clusters[-3][0].lower() == "q":
+        return word
+    marks = first[1:] + second[1:]
+    if len(marks) != 1 or marks[0] not in _TONE_MARKS:
+        return word  # no tone, or the vowels carry other marks too (not an oa/oe/uy syllable)
+    if on_first:
+        clusters[-2], clusters[-1] = [first[0], marks[0]], [second[0]]
+    else:
+        clusters[-2], clusters[-1] = [first[0]], [second[0], marks[0]]
+    return "".join("".join(cluster) for cluster in clusters)
+
+
+def _with_tones_placed(text: str, on_first: bool) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    placed = _WORD.sub(lambda m: _placed_tone(m[0], on_first), decomposed)
+    return unicodedata.normalize("NFC", placed)
+
+
+def tone_marks_on_first_vowel(text: str) -> str:
+    """``text`` (NFC) with the tone mark of open oa/oe/uy syllables on the first vowel:
+    ``Hoà`` → ``Hòa``, ``Thuỷ`` → ``Thủy``, ``khoẻ`` → ``khỏe``, ``Uý`` → ``Úy``."""
+    return _with_tones_placed(text, on_first=True)
+
+
+def tone_marks_on_second_vowel(text: str) -> str:
+    """The other placement: ``Hòa`` → ``Hoà``, ``Thủy`` → ``Thuỷ`` (test data, mostly)."""
+    return _with_tones_placed(text, on_first=False)
+
+
 def name_key(full_name: str) -> str:
     """Order-insensitive match key: folded name tokens sorted.
 

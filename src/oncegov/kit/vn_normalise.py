@@ -11,8 +11,9 @@ Folding (lower case, no diacritics, ``đ`` → ``d``, single spaces) is ``kit.te
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from oncegov.kit.text import fold, nfc
 
@@ -175,6 +176,7 @@ _A = re.ASCII
 _DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", _A)  # dd/mm/yyyy, d-m-yyyy, dd.mm.yyyy
 _YMD = re.compile(r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})", _A)  # yyyy-mm-dd, yyyy/m/d
 _MY = re.compile(r"(\d{1,2})[/.-](\d{4})", _A)  # mm/yyyy
+_YM = re.compile(r"(\d{4})[/.-](\d{1,2})", _A)  # yyyy-mm (ISO 8601 year and month)
 _EIGHT = re.compile(r"\d{8}", _A)  # ddmmyyyy (yyyymmdd when that is not a valid date)
 _YEAR = re.compile(r"\d{4}", _A)
 # Exports often append a time of day: "12/05/1990 00:00:00", "1990-05-12T00:00:00".
@@ -184,34 +186,88 @@ _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", _A)
 def _make(year: int, month: int | None = None, day: int | None = None) -> SectorDate | None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         return None
-    if month is None:
-        return SectorDate(year)
+    if not month:  # none or 0: unknown, and so is the day then
+        return SectorDate(year) if not day else None
     if not 1 <= month <= 12:
         return None
-    if day is None:
+    if not day:
         return SectorDate(year, month)
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
         return None
     return SectorDate(year, month, day, ambiguous=day <= 12 and day != month)
 
 
-def parse_sector_date(text: str) -> SectorDate | None:
-    """Parse dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, yyyy-mm-dd, ddmmyyyy, mm/yyyy or yyyy.
+# Dates written in words, as forms and letters do (matched on folded text, so "tháng", "thang"
+# and "THÁNG" are one): "ngày 12 tháng 5 năm 1985", "ngày 12/05/1985", "tháng 05/1985",
+# "tháng 5 năm 1985", "thg 5/1985", "th.5/1985", "T5/1985", "năm 1985". Each is rewritten to
+# the numeric form it stands for (d/m/yyyy, m/yyyy, yyyy), which the parsers then read.
+_MONTH_WORD = r"(?:thang|thg|th|t)\.?"
+_YEAR_SEP = r"(?:\s*[/.-]\s*|\s*,?\s*nam\s*)"
+_SPELLED_DMY = re.compile(
+    rf"ngay\s*(\d{{1,2}})(?:\s*[/.-]\s*|\s*,?\s*{_MONTH_WORD}\s*)(\d{{1,2}}){_YEAR_SEP}(\d{{4}})",
+    _A,
+)
+_SPELLED_MY = re.compile(rf"{_MONTH_WORD}\s*(\d{{1,2}}){_YEAR_SEP}(\d{{4}})", _A)
+_SPELLED_Y = re.compile(r"nam\s*(\d{4})", _A)
 
-    Day-first is assumed for the slash and dash forms, as Vietnamese data writes them.
+
+def spelled_date(text: str) -> str:
+    """``text`` with a date written in Vietnamese words rewritten in numbers, else unchanged:
+    ``ngày 12 tháng 5 năm 1985`` → ``12/5/1985``, ``tháng 05/1985`` and ``T5/1985`` →
+    ``5/1985``, ``năm 1985`` → ``1985``. Only the whole value is rewritten, never a part."""
+    folded = fold(text)
+    if m := _SPELLED_DMY.fullmatch(folded):
+        return f"{m[1]}/{m[2]}/{m[3]}"
+    if m := _SPELLED_MY.fullmatch(folded):
+        return f"{m[1]}/{m[2]}"
+    if m := _SPELLED_Y.fullmatch(folded):
+        return m[1]
+    return text
+
+
+# Excel stores a date as the number of days since 30 December 1899 (its 1900 date system; the
+# fictitious 29 February 1900 only shifts serials below 61). A date column saved as a number
+# shows such a serial: 31179 is 12 May 1985. Only five-digit serials are read (18 May 1927 to
+# 2173): four digits are a year, and no other date form is five digits long, so nothing else
+# can be misread as one. A trailing ".0" (a float column) is accepted.
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.0+)?", _A)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def excel_serial_date(text: str) -> tuple[int, int, int] | None:
+    """``(year, month, day)`` of a five-digit Excel date serial (``31179`` → 1985-05-12)."""
+    if not (m := _EXCEL_SERIAL.fullmatch(text.strip())):
+        return None
+    day = _EXCEL_EPOCH + dt.timedelta(days=int(m[1]))
+    return day.year, day.month, day.day
+
+
+def parse_sector_date(text: str) -> SectorDate | None:
+    """Parse dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, yyyy-mm-dd, ddmmyyyy, mm/yyyy, yyyy-mm or yyyy,
+    the same written in words (``spelled_date``) or a five-digit Excel serial
+    (``excel_serial_date``).
+
+    Day-first is assumed for the slash and dash forms, as Vietnamese data writes them. A day or
+    month written 0 is unknown: ``00/05/1985`` is May 1985, ``00/00/1985`` the year alone.
+    Two-digit years (``12/5/85``) are refused: a birth year may be 1885 as well as 1985.
     Returns ``None`` for anything else, impossible dates and years outside
     ``MIN_YEAR``–``MAX_YEAR``; never raises.
     """
     if not isinstance(text, str):
         return None
     value = text.strip()
-    value = _TIME_SUFFIX.sub("", value).strip()
+    value = spelled_date(_TIME_SUFFIX.sub("", value).strip())
+    if serial := excel_serial_date(value):
+        found = _make(*serial)  # a serial cannot have day and month swapped
+        return None if found is None else replace(found, ambiguous=False)
     if m := _DMY.fullmatch(value):
         return _make(int(m[4]), int(m[3]), int(m[1]))
     if m := _YMD.fullmatch(value):
         return _make(int(m[1]), int(m[3]), int(m[4]))
     if m := _MY.fullmatch(value):
         return _make(int(m[2]), int(m[1]))
+    if m := _YM.fullmatch(value):
+        return _make(int(m[1]), int(m[2]))
     if _EIGHT.fullmatch(value):
         # Both readings can never be valid at once: a yyyymmdd year in range starts with
         # 18–21, which as a ddmmyyyy month would be above 12.

@@ -42,6 +42,7 @@ import yaml
 from oncegov.errors import ValidationFailed
 from oncegov.kit import clock
 from oncegov.kit.text import fold, nfc
+from oncegov.kit.vn_normalise import excel_serial_date, spelled_date
 from oncegov.registry.bulk.io import ParquetSource, file_format
 from oncegov.translatable import N_
 
@@ -347,15 +348,25 @@ def parse_birth_date(
 
     ``formats`` (strptime) are tried first, then: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy,
     yyyy-mm-dd, ddmmyyyy (else yyyymmdd), mm/yyyy and yyyy-mm (partial: year and month) and
-    yyyy (partial). Day-first,
-    as Vietnamese records are written, unless the second number cannot be a month
-    (``05/17/1990`` is 17 May).
+    yyyy (partial); the same written in words (``ngày 12 tháng 5 năm 1985``, ``tháng 5/1985``,
+    ``T5/1985``, ``năm 1985``: ``kit.vn_normalise.spelled_date``) and five-digit Excel date
+    serials (``31178``). Day-first, as Vietnamese records are written, unless the second number
+    cannot be a month (``05/17/1990`` is 17 May). A day or month written 0 is unknown
+    (``00/05/1985``: May 1985; ``00/00/1985``: 1985).
+
+    Two-digit years (``12/5/85``) are refused, not guessed: a birth year in a register may be
+    1885 as well as 1985, and 05 may be 1905 or 2005. A sector that knows its convention says
+    so with ``date_format: "%d/%m/%y"`` (Python reads 69–99 as 19xx, 00–68 as 20xx; a date in
+    the future is refused).
     """
     today = today or clock.today()
     text = _TIME_SUFFIX.sub("", text.strip())
     for fmt in formats:
         if (found := _with_format(text, fmt, today)) is not None:
             return found
+    text = spelled_date(text)
+    if (serial := excel_serial_date(text)) is not None:
+        return _checked(*serial, today)
     if match := _DMY.fullmatch(text):
         day, month, year = (int(g) for g in match.groups())
         if month > 12 and day <= 12:  # written month-first: 05/17/1990

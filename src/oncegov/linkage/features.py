@@ -4,8 +4,12 @@ Both sides get the same columns, so the Splink settings compare like with like:
 
 ========================  =====================================================================
 ``unique_id``             personal ID (registry) or record key (extract)
-``name_exact``            NFC, lower case, with diacritics (``nông văn dũng``)
+``name_exact``            NFC, lower case, with diacritics (``nông văn dũng``), the tone mark of
+                          oa/oe/uy on the first vowel (``hoà`` and ``hòa`` are both ``hòa``)
 ``name_key``              folded, family-first, spelling-keyed (``nong van dung``)
+``name_core``             ``name_key`` without the middle tokens ``thi`` and ``van`` (Thị, Văn),
+                          which sector data drops or adds: ``Nông Thị Mai`` and ``Nông Mai``
+                          are both ``nong mai``. Family and given name are never dropped
 ``name_sorted``           the tokens of ``name_key`` sorted (any order, ``dung nong van``)
 ``name_folded``           folded as written, no reordering or spelling key (for typo distances:
                           a typo can defeat the family-name detection of ``canonical_order``)
@@ -32,7 +36,7 @@ from functools import lru_cache
 
 import pyarrow as pa
 
-from oncegov.kit.text import fold, nfc
+from oncegov.kit.text import fold, nfc, tone_marks_on_first_vowel
 from oncegov.kit.vn_normalise import canonical_order, normalise_old_id, spelling_key
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.rules import RegistryPerson
@@ -42,6 +46,7 @@ SCHEMA = pa.schema(
         ("unique_id", pa.string()),
         ("name_exact", pa.string()),
         ("name_key", pa.string()),
+        ("name_core", pa.string()),
         ("name_sorted", pa.string()),
         ("name_folded", pa.string()),
         ("family_key", pa.string()),
@@ -154,23 +159,39 @@ def commune_of(address: str | None, index: CommuneIndex) -> str | None:
 class NameFeatures:
     exact: str | None
     key: str | None
+    core: str | None
     sorted_key: str | None
     folded: str | None
     family: str | None
     given: str | None
 
 
+# Middle names that only mark sex ("Thị" for women, "Văn" for men): sector records and
+# registry entries drop or add them, so they are the only tokens ``name_core`` leaves out.
+OPTIONAL_MIDDLE_NAMES = frozenset({"thi", "van"})
+
+
+def name_core(tokens: Sequence[str]) -> str:
+    """The folded name tokens (family first) without the middle ``thi``/``van`` tokens; the
+    first and last token always stay (``Văn`` is also a family name, ``Thi`` a given name)."""
+    if len(tokens) <= 2:
+        return " ".join(tokens)
+    middle = [t for t in tokens[1:-1] if t not in OPTIONAL_MIDDLE_NAMES]
+    return " ".join([tokens[0], *middle, tokens[-1]])
+
+
 @lru_cache(maxsize=262_144)
 def name_features(full_name: str) -> NameFeatures:
     """The name columns of one full name (cached: names repeat)."""
-    exact = nfc(full_name).lower()
+    exact = tone_marks_on_first_vowel(nfc(full_name).lower())
     if not exact:
-        return NameFeatures(None, None, None, None, None, None)
+        return NameFeatures(None, None, None, None, None, None, None)
     key = spelling_key(canonical_order(exact))
     tokens = key.split()
     return NameFeatures(
         exact=exact,
         key=key,
+        core=name_core(tokens),
         sorted_key=" ".join(sorted(tokens)),
         folded=fold(exact),
         family=tokens[0] if len(tokens) > 1 else None,
@@ -231,6 +252,7 @@ def _table(
         add["unique_id"](uid)
         add["name_exact"](names.exact)
         add["name_key"](names.key)
+        add["name_core"](names.core)
         add["name_sorted"](names.sorted_key)
         add["name_folded"](names.folded)
         add["family_key"](names.family)

@@ -634,7 +634,10 @@ def _registry_fields(row: LinkageIdentity, names: Mapping[str, str]) -> dict[str
 def _own_lines(
     people: Sequence[LinkageIdentity], names: Mapping[str, str], size: int, seed: int
 ) -> list[_ExtractLine]:
-    persons = [synthetic.Person(**_registry_fields(row, names)) for row in people]
+    persons = [
+        synthetic.Person(**_registry_fields(row, names), household_code=row.household_code)
+        for row in people
+    ]
     lines = []
     for r in synthetic.generate(persons, size, seed=seed):
         sex = {"M": "1", "F": "0"}.get(r.sex, "")
