@@ -102,7 +102,7 @@ def population(people: Iterable[RegistryPerson]) -> Population:
         if key:
             names[key] += 1
             given_key, given_written, _ = _given(person.full_name)
-            given_names.update({given_key, given_written} - {None})
+            given_names.update(n for n in {given_key, given_written} if n is not None)
         dates.update(_date_keys(person.birth_year, person.birth_month, person.birth_day))
         if person.household_code and person.birth_month and person.birth_day:
             born = (person.household_code, person.birth_year, person.birth_month, person.birth_day)

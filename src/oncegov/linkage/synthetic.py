@@ -226,7 +226,31 @@ def _letters_changed(given: str, rng: random.Random) -> str:
     return folded.capitalize() + "a"
 
 
-def _twin(person: Person, rng: random.Random, index: int) -> Person | None:
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (names are short)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _sibling_name(given: str, names: Sequence[str], rng: random.Random) -> str:
+    """A real given name one or two letters from ``given`` (parents name twins alike: Hùng and
+    Hưng, Kim and Kiên), else ``given`` with letters changed."""
+    folded = fold(given).lower()
+    near = [
+        n
+        for n in names
+        if spelling_key(fold(n).lower()) != spelling_key(folded)
+        and _edits(fold(n).lower(), folded) <= 2
+    ]
+    return rng.choice(near) if near else _letters_changed(given, rng)
+
+
+def _twin(person: Person, names: Sequence[str], rng: random.Random, index: int) -> Person | None:
     """A twin absent from the registry: same household (address) and birth date, a given name
     one or two letters from the registry twin's; the household phone half the time."""
     if not person.household_code or person.birth_day is None:
@@ -234,7 +258,7 @@ def _twin(person: Person, rng: random.Random, index: int) -> Person | None:
     parts = person.full_name.split()
     if len(parts) < 2:
         return None
-    parts[-1] = _letters_changed(parts[-1], rng)
+    parts[-1] = _sibling_name(parts[-1], names, rng)
     return replace(
         person,
         personal_id=f"twin-{index}",
@@ -246,10 +270,15 @@ def _twin(person: Person, rng: random.Random, index: int) -> Person | None:
 
 
 def _drawn(
-    drawn: Person, rates: Rates, communes: Sequence[str], rng: random.Random, index: int
+    drawn: Person,
+    rates: Rates,
+    places: tuple[Sequence[str], Sequence[str]],
+    rng: random.Random,
+    index: int,
 ) -> tuple[Person, str | None, list[str]]:
     """Whose record this is: the drawn registry person, or someone absent from the registry
     (a stranger, a namesake, a twin); their truth and the label."""
+    communes, given_names = places
     draw = rng.random()
     if draw < rates.not_in_registry:
         return _stranger(drawn, rng, index), None, ["not_in_registry"]
@@ -257,7 +286,7 @@ def _drawn(
     if draw < rates.namesake:
         return _namesake(drawn, communes, rng, index), None, ["namesake"]
     draw -= rates.namesake
-    if draw < rates.twin and (twin := _twin(drawn, rng, index)) is not None:
+    if draw < rates.twin and (twin := _twin(drawn, given_names, rng, index)) is not None:
         return twin, None, ["twin"]
     return drawn, drawn.personal_id, []
 
@@ -345,9 +374,10 @@ def generate(
     rng = random.Random(seed)
     chosen = rng.sample(list(people), min(size, len(people)))
     communes = sorted({p.commune_name for p in people if p.commune_name})
+    given_names = sorted({nfc(p.full_name).split()[-1] for p in people if p.full_name.strip()})
     rows = []
     for index, drawn in enumerate(chosen):
-        person, truth, applied = _drawn(drawn, rates, communes, rng, index)
+        person, truth, applied = _drawn(drawn, rates, (communes, given_names), rng, index)
         name = _name(person, rates, rng, applied)
         how = _date(person, rates, rng, applied)
         address = _address(person, rates, communes, rng, applied)
