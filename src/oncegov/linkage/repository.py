@@ -78,8 +78,9 @@ class LinkageRepository(Repository):
             .order_by(LinkageCandidate.probability, LinkageDecision.id)
         )
         return [
-            LabelledPair(float(probability), decision == ACCEPT)
+            LabelledPair(probability, decision == ACCEPT)
             for probability, decision in self.session.execute(query)
+            if probability is not None  # filtered in SQL; the column's type does not know it
         ]
 
     def links(self, source: str) -> dict[str, str]:
