@@ -21,7 +21,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from splink.blocking_rule_library import CustomRule
 
 from oncegov.errors import NotFound, ValidationFailed
 from oncegov.linkage.features import COLUMNS
+from oncegov.linkage.quality import QualitySettings
 from oncegov.translatable import N_
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class LinkageSettings:
     version: str
     thresholds: Thresholds
     spec: dict[str, Any]  # the raw json
+    # The held-out measure from officers' decisions (``linkage.quality``); a file without the
+    # block gets the defaults of ``QualitySettings``.
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
 
 def _invalid(key: str, message: str = "", **params: Any) -> ValidationFailed:
@@ -131,6 +135,32 @@ def _check_safety(safety: Any) -> None:
             raise _invalid(f"safety.{key}")
 
 
+def _count(spec: dict[str, Any], key: str, path: str) -> int:
+    value = spec.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _invalid(f"{path}.{key}")
+    return value
+
+
+def _quality(spec: dict[str, Any]) -> QualitySettings:
+    block = spec.get("quality")
+    if block is None:
+        return QualitySettings()
+    if not isinstance(block, dict):
+        raise _invalid("quality")
+    values = asdict(QualitySettings())
+    unknown = sorted(set(block) - set(values) - {"note"})
+    if unknown:  # a misspelt key would silently leave its default in force
+        raise _invalid(f"quality.{unknown[0]}")
+    values.update(block)
+    return QualitySettings(
+        sample_rate=_probability(values, "sample_rate", "quality"),
+        sample_max=_count(values, "sample_max", "quality"),
+        min_precision=_probability(values, "min_precision", "quality"),
+        min_labels=_count(values, "min_labels", "quality"),
+    )
+
+
 def _validate(spec: Any, source: str) -> LinkageSettings:
     if not isinstance(spec, dict):
         raise _invalid("file")
@@ -183,7 +213,13 @@ def _validate(spec: Any, source: str) -> LinkageSettings:
         raise _invalid("training")
     for i, rule in enumerate(training.get("em_sessions", [])):
         _check_rule(rule, f"training.em_sessions[{i}]")
-    return LinkageSettings(source=source, version=version, thresholds=thresholds, spec=spec)
+    return LinkageSettings(
+        source=source,
+        version=version,
+        thresholds=thresholds,
+        spec=spec,
+        quality=_quality(spec),
+    )
 
 
 def load_settings(source: str) -> LinkageSettings:

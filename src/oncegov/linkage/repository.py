@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from oncegov.db import bulk_insert
 from oncegov.kit.repository import Repository
 from oncegov.linkage.models import (
+    ACCEPT,
     LinkageCandidate,
     LinkageDecision,
     LinkageResult,
     LinkageRun,
     SectorLink,
 )
+from oncegov.linkage.quality import LabelledPair
 
 # Bound parameters per statement stay well under SQLite's limit (32,766) and PostgreSQL's.
 CHUNK = 5_000
@@ -52,6 +54,34 @@ class LinkageRepository(Repository):
         for key, pid, decision, officer, at in rows:
             found.setdefault(key, {})[pid] = (decision, officer, at)
         return found
+
+    def labelled_pairs(self, source: str) -> list[LabelledPair]:
+        """Every officer's decision on ``source`` as a labelled pair, with the probability the
+        model gave that pair in the run it was decided on (the decision's run → the record's
+        result in that run → its candidate row for that person). Pairs the model did not
+        score (rule holders, conflicting claims), and decisions whose run is gone, are left
+        out. Ordered by probability, so equal inputs give equal lists."""
+        query = (
+            select(LinkageCandidate.probability, LinkageDecision.decision)
+            .select_from(LinkageDecision)
+            .join(
+                LinkageResult,
+                (LinkageResult.run_id == LinkageDecision.run_id)
+                & (LinkageResult.record_key == LinkageDecision.record_key),
+            )
+            .join(
+                LinkageCandidate,
+                (LinkageCandidate.result_id == LinkageResult.id)
+                & (LinkageCandidate.personal_id == LinkageDecision.personal_id),
+            )
+            .where(LinkageDecision.source == source, LinkageCandidate.probability.is_not(None))
+            .order_by(LinkageCandidate.probability, LinkageDecision.id)
+        )
+        return [
+            LabelledPair(probability, decision == ACCEPT)
+            for probability, decision in self.session.execute(query)
+            if probability is not None  # filtered in SQL; the column's type does not know it
+        ]
 
     def links(self, source: str) -> dict[str, str]:
         """record key → personal ID of the source's current links."""

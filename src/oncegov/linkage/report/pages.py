@@ -9,9 +9,11 @@ chart with the same figures in a table (no chart library, nothing inline that th
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
@@ -20,12 +22,13 @@ from oncegov.auth.roles import LINKAGE_REPORT
 from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.linkage.models import METHODS
+from oncegov.linkage.quality import QUALITY_SAMPLE, Interval, QualityEstimate
 from oncegov.linkage.report import service
 from oncegov.linkage.report.service import SyncReport
 from oncegov.translatable import N_
 from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
-from oncegov.web.i18n import _
+from oncegov.web.i18n import _, get_locale
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
 
@@ -57,6 +60,7 @@ REASON_LABELS: dict[str, str] = {
     "low_probability": N_("Best candidate too unlikely"),
     "rejected_in_review": N_("Rejected in review"),
     "incomplete_record": N_("Record without name or birth year"),
+    QUALITY_SAMPLE: N_("Quality sample: would have auto-linked, checked by an officer"),
     service.UNSPECIFIED: N_("No reason recorded"),
 }
 BAR_COLOUR = "#5c6bc0"  # an SVG presentation attribute: the CSP refuses inline styles
@@ -78,6 +82,89 @@ def _reason_label(code: str) -> str:
     return _(REASON_LABELS[code]) if code in REASON_LABELS else code
 
 
+# --- held-out measure -------------------------------------------------------------------------
+
+# Shares of labelled pairs to two decimals of a percent: a 0.999 target needs them.
+SHARE_DIGITS = 4
+
+
+def _share(value: float, *, up: bool = False) -> str:
+    """A share as a percent to two decimals, rounded *outward* for an interval's bounds (the
+    low bound and the estimate down, the high bound up): the page never shows a certainty
+    the labels do not give, such as 100.00 % for 0.99996."""
+    scaled = round(value * 10**SHARE_DIGITS, 6)  # 0.29 * 10⁴ is 2899.999…: not a real 2899
+    rounded = (math.ceil(scaled) if up else math.floor(scaled)) / 10**SHARE_DIGITS
+    return formatting.format_percent_value(rounded, SHARE_DIGITS - 2)
+
+
+def _threshold(value: float | None) -> str:
+    """A probability threshold with the decimals it has (0.99, 0.9995), locale-formatted."""
+    if value is None:
+        return formatting.EMPTY
+    return format_decimal(value, format="0.0#####", locale=get_locale())
+
+
+def _interval(interval: Interval) -> dict[str, str]:
+    if interval.estimate is None:
+        return {"estimate": formatting.EMPTY, "range": "", "counts": _number(0)}
+    return {
+        "estimate": _share(interval.estimate),
+        "range": _("%(low)s – %(high)s")
+        % {"low": _share(interval.low), "high": _share(interval.high, up=True)},
+        "counts": _("%(successes)s of %(n)s")
+        % {"successes": _number(interval.successes), "n": _number(interval.n)},
+    }
+
+
+def quality_context(quality: QualityEstimate | None) -> dict[str, Any] | None:
+    """What the page shows of a run's stored estimate (None: the run stored none)."""
+    if quality is None:
+        return None
+    configured = _threshold(quality.auto_link)
+    if quality.effective_auto_link is None:
+        warning = _(
+            "The labelled pairs say auto-linking at %(configured)s is unsafe (precision below "
+            "%(target)s even at the upper bound of its 95%% interval) and no higher threshold "
+            "is safe: this run auto-linked nothing by the model; those records went to review."
+        ) % {"configured": configured, "target": _share(quality.min_precision)}
+    elif quality.refused:
+        warning = _(
+            "The labelled pairs say auto-linking at %(configured)s is unsafe (precision below "
+            "%(target)s even at the upper bound of its 95%% interval): this run auto-linked by "
+            "the model only at %(effective)s or above; the records in between went to review."
+        ) % {
+            "configured": configured,
+            "target": _share(quality.min_precision),
+            "effective": _threshold(quality.effective_auto_link),
+        }
+    else:
+        warning = None
+    few = None
+    if not quality.enough_labels:
+        few = _(
+            "Only %(n)s labelled pairs at or above the auto-link threshold: at least %(min)s "
+            "are needed before the sample can vouch for it."
+        ) % {"n": _number(quality.precision.n), "min": _number(quality.min_labels)}
+    return {
+        "labelled": _number(quality.labelled),
+        "accepted": _number(quality.accepted),
+        "precision": _interval(quality.precision),
+        "recall_auto_link": _interval(quality.recall_auto_link),
+        "recall_review": _interval(quality.recall_review),
+        "auto_link": configured,
+        "review": _threshold(quality.review),
+        "target": _share(quality.min_precision),
+        "effective": (
+            _threshold(quality.effective_auto_link)
+            if quality.effective_auto_link is not None
+            else _("None (no auto-link by the model)")
+        ),
+        "refused": quality.refused,
+        "warning": warning,
+        "few_labels": few,
+    }
+
+
 # --- chart ------------------------------------------------------------------------------------
 
 
@@ -94,6 +181,7 @@ class RunBar:
     width: float
     height: float
     summary: str  # the bar's accessible text
+    quality: dict[str, Any] | None = None  # the run's stored estimate (quality_context)
 
 
 @dataclass(kw_only=True)
@@ -145,6 +233,7 @@ def build_chart(report: SyncReport) -> RateChart:
                 width=round(bar, 2),
                 height=round(height, 2),
                 summary=summary,
+                quality=quality_context(point.quality),
             )
         )
         chart.x_labels.append((round(chart.left + index * slot + slot / 2, 2), label[:5]))
@@ -219,6 +308,7 @@ def _report_context(report: SyncReport) -> dict[str, Any]:
             for row in report.communes
         ],
         "chart": build_chart(report),
+        "quality": quality_context(run.quality),
     }
 
 

@@ -5,6 +5,11 @@ for the rest, and per commune, plus the sync rate over the source's successive r
 Figures come from the live results, not from the counters the run stored when it finished: an
 officer's decision in the review queue updates a result in place, so it shows here at once. The
 run's own counters are kept as ``at_run_time``. Counts only: no record, no person.
+
+Each run also carries the held-out measure it stored when it ran (``counts["quality"]``,
+``linkage.quality``): precision and recalls estimated from officers' decisions, and the
+auto-link threshold it used. That one is as of the run: a decision made since counts in the
+next run's estimate.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from oncegov.linkage.models import METHODS, LinkageRun
+from oncegov.linkage.quality import QualityEstimate
 from oncegov.linkage.report.repository import OutcomeGroup, ReportRepository
 from oncegov.linkage.service import REASONS
 from oncegov.units import service as units
@@ -56,6 +62,7 @@ class RunInfo:
     seconds: float
     actor: str
     at_run_time: RunCounters
+    quality: QualityEstimate | None = None  # None: the run stored no estimate
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class RunRate:
     finished_at: dt.datetime
     records: int  # results of the run (one per record of its extract)
     linked: int
+    quality: QualityEstimate | None = None
 
     @property
     def rate(self) -> float:
@@ -108,6 +116,18 @@ def sources(session: Session) -> list[str]:
     return ReportRepository(session).sources()
 
 
+def stored_quality(run: LinkageRun) -> QualityEstimate | None:
+    """The estimate the run stored, or None (a run from before the measure, or one whose
+    stored figures cannot be read: the report shows the rest rather than fail)."""
+    stored = (run.counts or {}).get("quality")
+    if not isinstance(stored, dict):
+        return None
+    try:
+        return QualityEstimate.from_json(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _run_info(run: LinkageRun) -> RunInfo:
     return RunInfo(
         id=run.id,
@@ -126,6 +146,7 @@ def _run_info(run: LinkageRun) -> RunInfo:
             review=run.review,
             unmatched=run.unmatched,
         ),
+        quality=stored_quality(run),
     )
 
 
@@ -182,9 +203,11 @@ def sync_report(session: Session, source: str, *, runs: int = DEFAULT_RUNS) -> S
     linked = repo.linked_per_run([run.id for run in recent])
     for run in reversed(recent):
         counted = linked.get(run.id)
+        quality = stored_quality(run)
         if counted is None:  # no result kept for this run: what it stored when it finished
             stored = _run_info(run).at_run_time
-            report.trend.append(RunRate(run.id, run.finished_at, stored.records, stored.linked))
+            point = RunRate(run.id, run.finished_at, stored.records, stored.linked, quality)
         else:
-            report.trend.append(RunRate(run.id, run.finished_at, counted.results, counted.linked))
+            point = RunRate(run.id, run.finished_at, counted.results, counted.linked, quality)
+        report.trend.append(point)
     return report

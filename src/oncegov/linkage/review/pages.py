@@ -24,6 +24,7 @@ from oncegov.auth.schemas import Authorized
 from oncegov.db import DbSession
 from oncegov.errors import Conflict, OnceGovError, ValidationFailed
 from oncegov.kit.text import fold
+from oncegov.linkage.quality import QUALITY_SAMPLE
 from oncegov.linkage.report.pages import SOURCE_LABELS
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import CandidateView, Contribution, ReviewItem
@@ -61,6 +62,9 @@ REASON_LABELS: dict[str, str] = {
         "The record's personal ID is not the candidate's: another person or a mistyped ID"
     ),
     "rejected_in_review": N_("Rejected in review"),
+    # A random few of the records the model would auto-link (the labels above the threshold).
+    # Worded neutrally: telling the officer the model was sure would lean them to accept.
+    QUALITY_SAMPLE: N_("Quality sample: a random check of the linkage"),
 }
 SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 # The rows of the side-by-side table and the contribution fields each row shows.
