@@ -241,3 +241,9 @@ def resolve(
                 key = outcomes[i].record_key
                 outcomes[i] = _to_conflict(outcomes[i], scores.get(key, ()))
     return outcomes
+
+
+def sample_to_review(outcome: Outcome, scored: Sequence[ScoredPair]) -> Outcome:
+    """A record the model would auto-link, drawn by the quality sample: to review with its
+    scored candidates (their probabilities are what the officer's decision labels)."""
+    return _review(outcome.record_key, "quality_sample", scored)

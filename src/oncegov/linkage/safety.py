@@ -27,7 +27,7 @@ proves it: a well-formed ID the registry does not hold.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +112,7 @@ def population(people: Iterable[RegistryPerson]) -> Population:
 
 
 def absent_share(
-    records: Sequence[SectorRecord], known: Mapping[str, object], settings: SafetySettings
+    records: Sequence[SectorRecord], known: Container[str], settings: SafetySettings
 ) -> tuple[float, int, int]:
     """The share of this extract's people who are not in the registry, estimated from the
     records with a well-formed personal ID: (estimate, such records, of them not held).
@@ -260,3 +260,15 @@ class Checker:
         if record.address not in self._commune_of:
             self._commune_of[record.address] = commune_of(record.address, self.communes)
         return self._commune_of[record.address]
+
+
+def checker(
+    people: Sequence[RegistryPerson], communes: CommuneIndex, spec: Mapping[str, Any]
+) -> Checker:
+    """The checks of a run over these registry people, with the settings' ``safety`` block."""
+    return Checker(
+        {p.personal_id: p for p in people},
+        population(people),
+        communes,
+        SafetySettings.from_spec(spec),
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,7 @@ from oncegov.linkage import (
     features,
     matching,
     model,
+    quality,
     safety,
     synthetic,
     synthetic_independent,
@@ -41,7 +43,15 @@ from oncegov.linkage.extract import (
     read_extract,
     without_placeholder_dates,
 )
-from oncegov.linkage.models import CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW, LinkageRun
+from oncegov.linkage.models import (
+    AUTO_LINK,
+    CLERICAL,
+    DETERMINISTIC,
+    MODEL,
+    NO_MATCH,
+    REVIEW,
+    LinkageRun,
+)
 from oncegov.linkage.repository import LinkageRepository
 from oncegov.linkage.rules import RegistryPerson, RuleOutcome, apply_rules
 from oncegov.registry import service as registry
@@ -69,6 +79,7 @@ REASONS = (
     "twin",  # the candidate has a twin and the given name differs (safety)
     "given_name_differs",  # the given name differs and no person-level ID agrees (safety)
     "personal_id_differs",  # the record's personal ID is not the candidate's (safety)
+    quality.QUALITY_SAMPLE,  # the model would auto-link it; drawn for officers to label
     # no match
     "no_candidate",  # nobody scored above the keep threshold
     "low_probability",  # the best candidate is below the review threshold
@@ -268,9 +279,9 @@ def run_linkage(
     index = features.commune_index(
         (c.code, c.name) for c in units.communes_of_province(session, app_settings.province_code)
     )
-    known = {p.personal_id: p for p in people}
-    safe = safety.SafetySettings.from_spec(settings.spec)
-    absent = safety.absent_share(records, known, safe)
+    absent = safety.absent_share(
+        records, {p.personal_id for p in people}, safety.SafetySettings.from_spec(settings.spec)
+    )
     scored = _score(
         people, undecided, index, model.with_match_rate(settings, 1.0 - absent[0]), progress
     )
@@ -280,9 +291,12 @@ def run_linkage(
 
     progress("resolve", 0, 1)
     current = repo.links(source)
-    guard = safety.Checker(known, safety.population(people), index, safe)
+    guard = safety.checker(people, index, settings.spec)
     del people
-    outcomes = _resolve(records, rules, scores, verdicts, current, guard, settings)
+    extract_sha256 = _sha256(extract_path)
+    measure, bands = _bands(repo, source, settings)
+    outcomes = _resolve(records, rules, scores, verdicts, current, guard, bands)
+    outcomes = _sample_for_review(outcomes, scores, verdicts, current, settings, extract_sha256)
     progress("resolve", 1, 1)
     lap("resolve")
 
@@ -294,7 +308,7 @@ def run_linkage(
             finished_at=started_at,
             actor=actor.label,
             extract_name=extract_path.name,
-            extract_sha256=_sha256(extract_path),
+            extract_sha256=extract_sha256,
             settings_version=settings.version,
             settings={"settings": settings.spec, "trained_model": scored.trained_model},
             records=len(records),
@@ -308,6 +322,7 @@ def run_linkage(
     lap("save")
     counts = _finish(run_row, outcomes, extract, started_at)
     counts.update(
+        quality=measure.to_json(),
         absent_share=dict(zip(("estimate", "records_with_id", "absent"), absent, strict=True)),
         model_records=len(undecided),
         pairs_compared=pairs_compared,
@@ -341,15 +356,66 @@ def _resolve(
     verdicts: Mapping[str, Mapping[str, str]],
     current: Mapping[str, str],
     guard: safety.Checker,
-    settings: model.LinkageSettings,
+    bands: matching.Bands,
 ) -> list[matching.Outcome]:
     """Bands, safety checks and the one-to-one rule over the whole extract."""
     in_extract = {r.record_key for r in records}
     elsewhere = {pid: key for key, pid in current.items() if key not in in_extract}
-    bands = matching.Bands(settings.thresholds.auto_link, settings.thresholds.review)
     return matching.resolve(
         records, rules, scores, verdicts, elsewhere, guard.people, bands, guard=guard
     )
+
+
+def _bands(
+    repo: LinkageRepository, source: str, settings: model.LinkageSettings
+) -> tuple[quality.QualityEstimate, matching.Bands]:
+    """The held-out measure from officers' decisions so far, and the bands it allows: the
+    auto-link threshold raised past what the labels say is unsafe, or (none safe) above every
+    probability, so nothing auto-links by the model."""
+    measure = quality.estimate(
+        repo.labelled_pairs(source),
+        auto_link=settings.thresholds.auto_link,
+        review=settings.thresholds.review,
+        min_precision=settings.quality.min_precision,
+        min_labels=settings.quality.min_labels,
+    )
+    auto_link = measure.effective_auto_link
+    review = settings.thresholds.review
+    return measure, matching.Bands(math.inf if auto_link is None else auto_link, review)
+
+
+def _sample_for_review(
+    outcomes: Sequence[matching.Outcome],
+    scores: Mapping[str, Sequence[matching.ScoredPair]],
+    verdicts: Mapping[str, Mapping[str, str]],
+    current: Mapping[str, str],
+    settings: model.LinkageSettings,
+    seed: str,
+) -> list[matching.Outcome]:
+    """The quality sample of the model's *new* auto-links goes to review, so officers label
+    pairs above the threshold too; drawn by the extract's sha256, so a re-run of one file
+    draws the same. A link an earlier run made stays as it is (drawing it would undo it)."""
+    sampled = quality.quality_sample(
+        [
+            o.record_key
+            for o in outcomes
+            if o.band == AUTO_LINK
+            and o.method == MODEL
+            and current.get(o.record_key) != o.personal_id
+        ],
+        rate=settings.quality.sample_rate,
+        maximum=settings.quality.sample_max,
+        seed=seed,
+    )
+
+    def open_pairs(key: str) -> list[matching.ScoredPair]:
+        rejected = {pid for pid, v in verdicts.get(key, {}).items() if v == "reject"}
+        return [p for p in scores[key] if p.personal_id not in rejected]
+
+    return [
+        matching.sample_to_review(o, open_pairs(o.record_key)) if o.record_key in sampled else o
+        for o in outcomes
+    ]
 
 
 def _finish(
