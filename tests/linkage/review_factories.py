@@ -88,6 +88,7 @@ def make_review_item(
         personal_id=None,
         probability=max((p for _, p in candidates if p is not None), default=None),
         reason=reason,
+        sampled=reason == "quality_sample",
         commune_code=COMMUNE_A,
         sector_record=record or sector_record(record_key),
     )

@@ -95,21 +95,36 @@ def test_sources_are_kept_apart(db: Session) -> None:
     assert repo.labelled_pairs("tax") == [LabelledPair(0.4, False)]
 
 
+def test_a_quality_sample_decision_is_marked_as_drawn(db: Session) -> None:
+    a, _ = two_namesakes(db)
+    run = make_run(db)
+    drawn = make_review_item(db, run, "R-Q", [(a.personal_id, 0.998)], reason="quality_sample")
+    review.decide(db, CLERK, drawn.id, accept=None)
+    assert LinkageRepository(db).labelled_pairs(SOURCE) == [
+        LabelledPair(0.998, False, sampled=True)
+    ]
+
+
 def test_the_pairs_feed_the_estimate(db: Session) -> None:
     a, b = two_namesakes(db)
     run = make_run(db)
-    first = make_review_item(db, run, "R-0", [(b.personal_id, 0.995)])
-    second = make_review_item(db, run, "R-1", [(a.personal_id, 0.992)])
+    first = make_review_item(db, run, "R-0", [(b.personal_id, 0.995)], reason="quality_sample")
+    second = make_review_item(db, run, "R-1", [(a.personal_id, 0.992)], reason="quality_sample")
     third = make_review_item(db, run, "R-2", [(a.personal_id, 0.7)])
+    # Held by a safety check above the threshold, then rejected: the run did not auto-link
+    # it, so it says nothing about the precision of auto-links.
+    held = make_review_item(db, run, "R-3", [(b.personal_id, 0.999)], reason="namesake")
     review.decide(db, CLERK, first.id, accept=b.personal_id)
     review.decide(db, CLERK, second.id, accept=a.personal_id)
     review.decide(db, CLERK, third.id, accept=None)
+    review.decide(db, CLERK, held.id, accept=None)
     found = estimate(
         LinkageRepository(db).labelled_pairs(SOURCE),
         auto_link=0.99,
         review=0.5,
         min_precision=0.999,
     )
-    assert (found.labelled, found.accepted) == (3, 2)
+    assert (found.labelled, found.accepted) == (4, 2)
     assert (found.precision.successes, found.precision.n) == (2, 2)
+    assert found.effective_auto_link == 0.99
     assert found.recall_review.estimate == pytest.approx(1.0)

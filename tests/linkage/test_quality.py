@@ -101,8 +101,8 @@ def _pairs(*groups: tuple[float, int, int]) -> list[LabelledPair]:
     """(probability, accepted, rejected) → that many labelled pairs at that probability."""
     pairs = []
     for probability, accepted, rejected in groups:
-        pairs += [LabelledPair(probability, True)] * accepted
-        pairs += [LabelledPair(probability, False)] * rejected
+        pairs += [LabelledPair(probability, True, sampled=True)] * accepted
+        pairs += [LabelledPair(probability, False, sampled=True)] * rejected
     return pairs
 
 
@@ -195,7 +195,7 @@ def test_pairs_exactly_at_a_threshold_count_above_it() -> None:
 def test_effective_threshold_agrees_with_the_rule_read_plainly(
     raw: list[tuple[float, bool]], target: float
 ) -> None:
-    pairs = [LabelledPair(p, a) for p, a in raw]
+    pairs = [LabelledPair(p, a, sampled=True) for p, a in raw]
     candidates = [AUTO, *sorted({p.probability for p in pairs if p.probability > AUTO})]
 
     def safe(t: float) -> bool:

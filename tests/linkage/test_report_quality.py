@@ -25,8 +25,8 @@ from tests.linkage.review_factories import make_review_item, two_namesakes
 def _pairs(*groups: tuple[float, int, int]) -> list[LabelledPair]:
     pairs = []
     for probability, accepted, rejected in groups:
-        pairs += [LabelledPair(probability, True)] * accepted
-        pairs += [LabelledPair(probability, False)] * rejected
+        pairs += [LabelledPair(probability, True, sampled=True)] * accepted
+        pairs += [LabelledPair(probability, False, sampled=True)] * rejected
     return pairs
 
 

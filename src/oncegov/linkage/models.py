@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,6 +92,9 @@ class LinkageResult(Base):
     # stored before positions were kept.
     position: Mapped[int | None] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(10))
+    # Drawn for the quality sample (a random draw of the model's auto-links sent to review):
+    # kept apart from ``reason``, which the officer's decision overwrites.
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     method: Mapped[str | None] = mapped_column(String(15))
     rule: Mapped[str | None] = mapped_column(String(15))  # personal_id | old_id
     personal_id: Mapped[str | None] = mapped_column(String(12))

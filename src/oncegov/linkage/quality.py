@@ -5,8 +5,9 @@ citizen) pair: *accept* says it is a true match, *reject* that it is not. Joined
 probability the model gave that pair (``LinkageRepository.labelled_pairs``) the labels give
 an estimate, with a 95 % confidence interval, of
 
-- **precision of auto-link**: of the labelled pairs the model scored at or above the auto-link
-  threshold, the share officers accepted;
+- **precision of auto-link**: of the *quality sample's* labelled pairs (a random draw of the
+  records the model would auto-link) scored at or above the auto-link threshold, the share
+  officers accepted;
 - **recall of auto-link**: of the pairs officers accepted (confirmed matches), the share the
   model scored at or above the auto-link threshold;
 - **recall of auto-link + review**: … the share scored at or above the review threshold;
@@ -22,10 +23,11 @@ What these figures are *not* (read them with these biases in mind):
   rule disagreements) and the *quality sample* (``quality_sample``): a small seeded random
   sample of the records the model would auto-link, sent to review so that pairs above the
   threshold get labels at all. Without the sample the precision of auto-link has no labels.
-- **Precision is, if anything, pessimistic.** Pairs above the threshold that reached review
-  for another reason (an ambiguous record whose second candidate also scored high, a
-  conflict) are harder than a typical auto-link, and the candidates an officer did not choose
-  count as rejected pairs. Pessimism here errs on the safe side: it raises the threshold.
+- **Precision comes from the quality sample only.** Pairs above the threshold that reached
+  review for another reason (a safety hold such as a namesake or a twin, an ambiguous record,
+  a conflict) are pairs the run did *not* auto-link: counting their rejections would blame the
+  auto-links for errors the checks prevented, and raise the threshold for nothing. The sample
+  is small (``sample_rate``), so the interval is wide until labels accumulate over runs.
 - **Recall is among confirmed matches only**, not of all true matches: a true match the model
   never proposed (no candidate, below the keep threshold) is never labelled. And the mix of
   confirmed matches is set by how records reach officers (the whole review band, but only
@@ -57,6 +59,10 @@ class LabelledPair:
 
     probability: float
     accepted: bool
+    # Drawn by the quality sample: a random draw of the auto-link band. Only these estimate
+    # the precision of auto-links; a pair above the threshold that reached review for another
+    # reason (a safety hold, a namesake, a conflict) is one the run did *not* auto-link.
+    sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +246,7 @@ def estimate(
     docstring for what these figures are not)."""
     labelled = list(pairs)
     confirmed = [p for p in labelled if p.accepted]
+    drawn = [p for p in labelled if p.sampled]
     return QualityEstimate(
         labelled=len(labelled),
         accepted=len(confirmed),
@@ -247,10 +254,10 @@ def estimate(
         review=review,
         min_precision=min_precision,
         min_labels=min_labels,
-        precision=_precision_at(labelled, auto_link),
+        precision=_precision_at(drawn, auto_link),
         recall_auto_link=wilson(sum(p.probability >= auto_link for p in confirmed), len(confirmed)),
         recall_review=wilson(sum(p.probability >= review for p in confirmed), len(confirmed)),
-        effective_auto_link=effective_threshold(labelled, auto_link, min_precision),
+        effective_auto_link=effective_threshold(drawn, auto_link, min_precision),
     )
 
 

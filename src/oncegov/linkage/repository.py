@@ -62,7 +62,7 @@ class LinkageRepository(Repository):
         score (rule holders, conflicting claims), and decisions whose run is gone, are left
         out. Ordered by probability, so equal inputs give equal lists."""
         query = (
-            select(LinkageCandidate.probability, LinkageDecision.decision)
+            select(LinkageCandidate.probability, LinkageDecision.decision, LinkageResult.sampled)
             .select_from(LinkageDecision)
             .join(
                 LinkageResult,
@@ -78,8 +78,8 @@ class LinkageRepository(Repository):
             .order_by(LinkageCandidate.probability, LinkageDecision.id)
         )
         return [
-            LabelledPair(probability, decision == ACCEPT)
-            for probability, decision in self.session.execute(query)
+            LabelledPair(probability, decision == ACCEPT, bool(sampled))
+            for probability, decision, sampled in self.session.execute(query)
             if probability is not None  # filtered in SQL; the column's type does not know it
         ]
 

@@ -507,6 +507,7 @@ def _store(
             "personal_id": outcome.personal_id,
             "probability": outcome.probability,
             "reason": outcome.reason,
+            "sampled": outcome.reason == quality.QUALITY_SAMPLE,
             "commune_code": features.commune_of(record.address, index),
             "sector_record": None,
             "decided_at": None,
