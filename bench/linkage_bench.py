@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 import resource
 import subprocess
@@ -94,9 +95,23 @@ def _clear_linkage(url: str) -> None:
     engine.dispose()
 
 
+GENERATOR_SOURCES = {
+    "own": ROOT / "src/oncegov/linkage/synthetic.py",
+    "independent": ROOT / "src/oncegov/linkage/synthetic_independent.py",
+}
+
+
+def _generator_version(generator: str) -> str:
+    """A short digest of the generator's source: a changed generator draws a new extract
+    instead of reusing one it would no longer make."""
+    return hashlib.sha256(GENERATOR_SOURCES[generator].read_bytes()).hexdigest()[:8]
+
+
 def _extract(url: str, records: int, pg: bool, generator: str, scale: float) -> Path:
     database = "pg" if pg else "sqlite"
-    out = BENCH_DIR / f"linkage-extract-{generator}-{database}-{scale:g}-{records}.csv"
+    version = _generator_version(generator)
+    name = f"linkage-extract-{generator}-{version}-{database}-{scale:g}-{records}.csv"
+    out = BENCH_DIR / name
     if not out.exists():
         print(f"extract: drawing {records:,} labelled records from the registry ({generator}) …")
         _oncegov(
