@@ -19,6 +19,7 @@ from oncegov.linkage.safety import (
     SafetySettings,
     absent_share,
     fuzzy_given_name,
+    keying_distance,
     one_typo_apart,
     population,
 )
@@ -141,6 +142,14 @@ def test_a_personal_id_one_keying_error_away_is_the_candidates() -> None:
 
 
 @pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("hoa", "hoa", 0), ("hoa", "hao", 1), ("hoa", "ho", 1), ("hoa", "hoaa", 1), ("tc", "quy", 3)],
+)
+def test_keying_distance(a: str, b: str, distance: int) -> None:
+    assert keying_distance(a, b) == distance == keying_distance(b, a)
+
+
+@pytest.mark.parametrize(
     ("written", "held", "close"),
     [
         ("004185000001", "004185000001", True),
@@ -178,9 +187,12 @@ def test_a_differing_given_name_that_people_bear_needs_a_person_level_id() -> No
     assert checker.hold(with_old_id, ANNA.personal_id) is None
     # A given name nobody bears is a keying error: the household's phone confirms it.
     typo = _record(full_name="Nông Thị Hao", phone="0912345678")
-    assert not checker.is_a_given_name(typo.full_name)
+    assert not checker.bears_a_name(typo.full_name, [("hao", "hao")])
     assert checker.hold(typo, ANNA.personal_id) is None
-    # …but not alone: nothing beyond the name and birth date is still a namesake.
+    # Two keying errors away is another name, whether or not anyone bears it.
+    far = _record(full_name="Nông Thị Tc", phone="0912345678")
+    assert checker.hold(far, ANNA.personal_id) == GIVEN_NAME_DIFFERS
+    # …and not alone: nothing beyond the name and birth date is still a namesake.
     assert checker.hold(replace(typo, phone=None), ANNA.personal_id) == NAMESAKE
 
 
@@ -194,6 +206,9 @@ def test_a_differing_given_name_that_people_bear_needs_a_person_level_id() -> No
         ("Nông Văn Hùng", "Nông Văn Hưng", True),  # both marked, marks differ
         ("Nong Van Hung", "Nông Văn Hưng", False),  # the record has no marks
         ("Nông Văn Hùn", "Nông Văn Hùng", True),
+        ("Thị Hạnh Dương", "Dương Thị Hạnh", False),  # an order the kit cannot read
+        ("Thị Phinh Dương", "Dương Thị Hạnh", True),
+        ("Nông Văn", "Nông Văn Dũng", True),  # the given name left out
     ],
 )
 def test_fuzzy_given_names(record_name: str, registry_name: str, fuzzy: bool) -> None:

@@ -11,8 +11,9 @@ by the model must also pass these checks, by construction rather than by weight:
    by siblings. When the record's given name differs from the candidate's (a letter or two, or
    only in its diacritics where both are written with them) and is itself a name people bear,
    only a person-level identifier (the old ID, the personal ID) can tell a typo from a sibling;
-   a given name nobody in the registry bears is a keying error, not a sibling. A candidate with
-   a household member born the same day (a twin) never auto-links on a differing given name.
+   a word nobody in the registry bears as a given name, one keying error from the candidate's,
+   is a typo, not a sibling's name. A candidate with a household member born the same day (a
+   twin) never auto-links on a differing given name.
 3. **Namesakes.** Name and birth date alone are not enough: the link also needs an identifier
    (old ID, phone) or agreement on place (the commune), unless the name and birth date are rare
    enough in the whole population that no one else is expected to share them *and* the record
@@ -31,6 +32,8 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from oncegov.kit.text import fold
+from oncegov.kit.vn_normalise import spelling_key
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.features import CommuneIndex, commune_of, name_features, normalise_phone
 from oncegov.linkage.rules import RegistryPerson
@@ -163,14 +166,78 @@ def one_typo_apart(written: str, held: str) -> bool:
     )
 
 
+_GENDERED_MIDDLE = frozenset({"thi", "van"})  # dropped or added freely: not a name's difference
+
+
+def _tokens(full_name: str) -> tuple[list[tuple[str, str]], bool]:
+    """(spelling key, word as written in lower case) of each word, and whether the name is
+    written with diacritics."""
+    features = name_features(full_name)
+    if not features.exact:
+        return [], False
+    words = features.exact.split()
+    return [(spelling_key(fold(w)), w) for w in words], features.exact != features.folded
+
+
+def keying_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: substitutions, insertions, deletions and swaps of
+    neighbours, each one keying error."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(
+                rows[i - 1][j] + 1,
+                row[j - 1] + 1,
+                rows[i - 1][j - 1] + (a[i - 1] != b[j - 1]),
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def differing_names(record_name: str, registry_name: str) -> tuple[list[tuple[str, str]], bool]:
+    """The record's words that are not the registry person's, in any order — by their keys,
+    or by their marks where both names are written with them (``Hùng``/``Hưng``); a dropped
+    or added Thị/Văn is no difference. Also whether the registry name has a word the record
+    lacks (a given name left out)."""
+    record, record_marked = _tokens(record_name)
+    person, person_marked = _tokens(registry_name)
+    left: dict[str, list[str]] = {}
+    for key, written in person:
+        left.setdefault(key, []).append(written)
+    differing: list[tuple[str, str]] = []
+    unmatched = 0  # record words with no registry word of their key
+    for key, written in record:
+        if left.get(key):
+            theirs = left[key].pop(0)
+            if record_marked and person_marked and written != theirs:
+                differing.append((key, written))
+        elif key not in _GENDERED_MIDDLE:
+            differing.append((key, written))
+            unmatched += 1
+    lacking = sum(len(words) for k, words in left.items() if k not in _GENDERED_MIDDLE)
+    return differing, lacking > unmatched
+
+
+def one_keying_error(record_name: str, registry_name: str) -> bool:
+    """Each word of the record that the registry name lacks is one keying error from a word
+    the registry name has and the record lacks: a typo, not another name."""
+    record = [k for k, _ in _tokens(record_name)[0]]
+    person = [k for k, _ in _tokens(registry_name)[0]]
+    extra = [k for k in record if k not in person and k not in _GENDERED_MIDDLE]
+    lacking = [k for k in person if k not in record and k not in _GENDERED_MIDDLE]
+    return bool(lacking) and all(
+        min(keying_distance(word, other) for other in lacking) <= 1 for word in extra
+    )
+
+
 def fuzzy_given_name(record_name: str, registry_name: str) -> bool:
-    """The given names differ: in their keys, or in diacritics when both are written with
-    them (``Hùng``/``Hưng`` fold alike but are two names)."""
-    record_key, record_written, record_marked = _given(record_name)
-    person_key, person_written, person_marked = _given(registry_name)
-    if record_key is None or person_key is None or record_key != person_key:
-        return True
-    return record_marked and person_marked and record_written != person_written
+    """The names differ in a word other than Thị/Văn: in its key, or in its marks when both
+    are written with them (``Hùng``/``Hưng`` fold alike but are two names)."""
+    differing, missing = differing_names(record_name, registry_name)
+    return bool(differing) or missing
 
 
 @dataclass(frozen=True)
@@ -209,10 +276,15 @@ class Checker:
         same_id = bool(record.personal_id) or (
             bool(record.old_id_number) and record.old_id_number == person.old_id_number
         )
-        if fuzzy_given_name(record.full_name, person.full_name):
+        differing, missing = differing_names(record.full_name, person.full_name)
+        if differing or missing:
             if personal_id in self.counts.twins:
                 return TWIN
-            if not same_id and self.is_a_given_name(record.full_name):
+            if not same_id and (
+                missing
+                or self.bears_a_name(record.full_name, differing)
+                or not one_keying_error(record.full_name, person.full_name)
+            ):
                 return GIVEN_NAME_DIFFERS
         place = self._place(record)
         if same_id or self._same_phone(record, person) or place == person.commune_code:
@@ -223,13 +295,15 @@ class Checker:
         rare = self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes
         return None if rare and not elsewhere else NAMESAKE
 
-    def is_a_given_name(self, full_name: str) -> bool:
-        """Someone in the registry bears the record's given name (as written, marks included
-        when it has them): it may be a sibling's name. A name nobody bears is a keying error,
-        which household facts may then confirm."""
-        key, written, marked = _given(full_name)
-        name = written if marked else key
-        return self.counts.given_names.get(name or "", 0) >= 1
+    def bears_a_name(self, full_name: str, differing: Sequence[tuple[str, str]]) -> bool:
+        """One of the record's differing words is a given name someone in the registry bears
+        (as written, marks included, when the record has them): it may be a sibling's name.
+        A word nobody bears is a keying error, which household facts may then confirm."""
+        _, marked = _tokens(full_name)
+        return any(
+            self.counts.given_names.get(written if marked else key, 0) >= 1
+            for key, written in differing
+        )
 
     def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool:
         """Two or more of the candidates share a name key and birth date: not an ambiguous
