@@ -164,6 +164,18 @@ def test_one_typo_apart(written: str, held: str, close: bool) -> None:
     assert one_typo_apart(written, held) is close
 
 
+def test_the_candidates_own_personal_id_does_not_vouch_for_a_differing_name() -> None:
+    """A relative's ID is how the records of a twin absent from the registry are written."""
+    checker = _checker([ANNA, *_filler(50)])
+    record = _record(full_name="Nông Thị Huệ", personal_id=ANNA.personal_id, phone=ANNA.phone)
+    assert checker.hold(record, ANNA.personal_id) == GIVEN_NAME_DIFFERS
+    # With the same name, the ID corroborates a record that names no place.
+    assert (
+        checker.hold(replace(record, full_name=ANNA.full_name, phone=None), ANNA.personal_id)
+        is None
+    )
+
+
 def test_a_twin_never_auto_links_on_a_differing_given_name() -> None:
     twin = replace(ANNA, personal_id="004185000002", full_name="Nông Thị Hoà", old_id_number=None)
     other = replace(ANNA, personal_id="004185000003", full_name="Nông Thị Huệ", old_id_number=None)

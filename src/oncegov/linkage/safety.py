@@ -271,16 +271,17 @@ class Checker:
             return None
         if record.personal_id and not one_typo_apart(record.personal_id, personal_id):
             return PERSONAL_ID_DIFFERS
-        # Person-level: the record carries the candidate's own personal ID (found by the rule,
-        # disagreeing on name or date, or one keying error away from it) or old ID.
-        same_id = bool(record.personal_id) or (
-            bool(record.old_id_number) and record.old_id_number == person.old_id_number
-        )
+        same_old_id = bool(record.old_id_number) and record.old_id_number == person.old_id_number
+        # The candidate's own personal ID on a record whose name the rule found to differ is
+        # the evidence in dispute (a relative's ID is written so), not support for the name:
+        # only the old ID, or a personal ID one keying error off, tells a typo from a sibling.
+        typo_id = bool(record.personal_id) and record.personal_id != personal_id
+        same_id = bool(record.personal_id) or same_old_id
         differing, missing = differing_names(record.full_name, person.full_name)
         if differing or missing:
             if personal_id in self.counts.twins:
                 return TWIN
-            if not same_id and (
+            if not (same_old_id or typo_id) and (
                 missing
                 or self.bears_a_name(record.full_name, differing)
                 or not one_keying_error(record.full_name, person.full_name)
