@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.matching import Bands, resolve
 from oncegov.linkage.models import AUTO_LINK, CLERICAL, DETERMINISTIC, MODEL, NO_MATCH, REVIEW
 from oncegov.linkage.rules import OLD_ID, PERSONAL_ID, RuleOutcome
+from tests.linkage.records import sector_record
 
 BANDS = Bands(auto_link=0.99, review=0.5)
 KNOWN = dict.fromkeys(("004085000001", "004085000002", "004085000003"))
@@ -47,20 +48,7 @@ SAFE = Guard()
 
 
 def record(key: str, **changes: object) -> SectorRecord:
-    base = SectorRecord(
-        record_key=key,
-        full_name="Nông Văn Dũng",
-        date_of_birth_text="17/05/1985",
-        birth_year=1985,
-        birth_month=5,
-        birth_day=17,
-        sex="M",
-        address=None,
-        old_id_number=None,
-        personal_id=None,
-        phone=None,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return sector_record(record_key=key, **changes)
 
 
 def test_model_bands_follow_the_thresholds() -> None:

@@ -23,6 +23,7 @@ from oncegov.linkage.quality import (
     sample_size,
     wilson,
 )
+from tests.linkage.quality_factories import labelled
 
 AUTO, REVIEW, TARGET = 0.99, 0.5, 0.999
 
@@ -97,17 +98,8 @@ def test_wilson_edges() -> None:
 # --- the estimate -------------------------------------------------------------------------------
 
 
-def _pairs(*groups: tuple[float, int, int]) -> list[LabelledPair]:
-    """(probability, accepted, rejected) → that many labelled pairs at that probability."""
-    pairs = []
-    for probability, accepted, rejected in groups:
-        pairs += [LabelledPair(probability, True, sampled=True)] * accepted
-        pairs += [LabelledPair(probability, False, sampled=True)] * rejected
-    return pairs
-
-
 def test_precision_and_recalls_of_a_constructed_sample() -> None:
-    pairs = _pairs(
+    pairs = labelled(
         (0.999, 40, 0),  # quality sample: all confirmed
         (0.995, 9, 1),
         (0.9, 30, 10),  # review band
@@ -130,14 +122,14 @@ def test_precision_and_recalls_of_a_constructed_sample() -> None:
 def test_an_unsafe_threshold_is_raised_past_the_errors() -> None:
     # Three wrong pairs among 20 at 0.992 make 0.99 unsafe at the 0.999 target (317 of 320:
     # even the upper bound is 0.9968); above them 300 confirmed pairs and no error.
-    pairs = _pairs((0.992, 17, 3), (0.9995, 300, 0), (0.7, 10, 10))
+    pairs = labelled((0.992, 17, 3), (0.9995, 300, 0), (0.7, 10, 10))
     assert wilson(317, 320).high < TARGET
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET)
     assert found.effective_auto_link == 0.9995
     assert found.refused
     assert found.precision == wilson(317, 320)
     # One error in 320 is not enough to say precision is below 0.999.
-    one = _pairs((0.992, 19, 1), (0.9995, 300, 0))
+    one = labelled((0.992, 19, 1), (0.9995, 300, 0))
     assert wilson(319, 320).high > TARGET
     assert effective_threshold(one, AUTO, TARGET) == AUTO
 
@@ -145,21 +137,21 @@ def test_an_unsafe_threshold_is_raised_past_the_errors() -> None:
 def test_the_lowest_safe_threshold_is_chosen() -> None:
     # Errors at 0.991 and 0.993; 0.995 and above are clean. The effective threshold is the
     # lowest labelled probability past the last error, not the highest.
-    pairs = _pairs((0.991, 5, 2), (0.993, 5, 2), (0.995, 100, 0), (0.998, 100, 0))
+    pairs = labelled((0.991, 5, 2), (0.993, 5, 2), (0.995, 100, 0), (0.998, 100, 0))
     assert effective_threshold(pairs, AUTO, TARGET) == 0.995
     # With a lax target, the configured threshold stands.
     assert effective_threshold(pairs, AUTO, 0.9) == AUTO
 
 
 def test_no_safe_threshold_when_the_top_pair_is_wrong() -> None:
-    pairs = _pairs((0.995, 50, 0), (0.99999, 0, 1))
+    pairs = labelled((0.995, 50, 0), (0.99999, 0, 1))
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET)
     assert found.effective_auto_link is None
     assert found.refused
 
 
 def test_no_labels_above_the_threshold_change_nothing() -> None:
-    pairs = _pairs((0.9, 30, 10), (0.6, 2, 20))
+    pairs = labelled((0.9, 30, 10), (0.6, 2, 20))
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET, min_labels=30)
     assert found.precision == Interval(None, 0.0, 1.0, 0, 0)
     assert found.effective_auto_link == AUTO and not found.refused
@@ -172,14 +164,14 @@ def test_no_labels_above_the_threshold_change_nothing() -> None:
 
 def test_few_labels_still_refuse_a_threshold_they_show_unsafe() -> None:
     # min_labels is about vouching for a threshold, not about refusing one (quality.py).
-    pairs = _pairs((0.995, 3, 2))
+    pairs = labelled((0.995, 3, 2))
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET, min_labels=30)
     assert not found.enough_labels
     assert found.effective_auto_link is None
 
 
 def test_pairs_exactly_at_a_threshold_count_above_it() -> None:
-    pairs = _pairs((AUTO, 1, 0), (REVIEW, 1, 0), (0.4999, 1, 0))
+    pairs = labelled((AUTO, 1, 0), (REVIEW, 1, 0), (0.4999, 1, 0))
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET)
     assert found.precision.n == 1
     assert (found.recall_auto_link.successes, found.recall_review.successes) == (1, 2)
@@ -207,11 +199,11 @@ def test_effective_threshold_agrees_with_the_rule_read_plainly(
 
 
 def test_the_estimate_survives_json() -> None:
-    pairs = _pairs((0.992, 19, 1), (0.9995, 30, 0), (0.7, 10, 10))
+    pairs = labelled((0.992, 19, 1), (0.9995, 30, 0), (0.7, 10, 10))
     found = estimate(pairs, auto_link=AUTO, review=REVIEW, min_precision=TARGET, min_labels=30)
     stored = copy.deepcopy(found.to_json())
     assert QualityEstimate.from_json(stored) == found
-    none = estimate(_pairs((0.9999, 0, 1)), auto_link=AUTO, review=REVIEW, min_precision=TARGET)
+    none = estimate(labelled((0.9999, 0, 1)), auto_link=AUTO, review=REVIEW, min_precision=TARGET)
     assert none.to_json()["effective_auto_link"] is None
     assert QualityEstimate.from_json(none.to_json()) == none
 

@@ -12,26 +12,21 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from oncegov.linkage.quality import QUALITY_SAMPLE, LabelledPair, QualityEstimate, estimate
+from oncegov.linkage.quality import QUALITY_SAMPLE, QualityEstimate, estimate
 from oncegov.linkage.report import pages as report_pages
 from oncegov.linkage.report import service
 from oncegov.linkage.review import pages as review_pages
 from oncegov.web import i18n
 from tests.fixtures import CAO_BANG, OfficerLogin, login, make_officer
+from tests.linkage.quality_factories import labelled
 from tests.linkage.report_factories import SOURCE, START, make_result, make_run
 from tests.linkage.review_factories import make_review_item, two_namesakes
 
 
-def _pairs(*groups: tuple[float, int, int]) -> list[LabelledPair]:
-    pairs = []
-    for probability, accepted, rejected in groups:
-        pairs += [LabelledPair(probability, True, sampled=True)] * accepted
-        pairs += [LabelledPair(probability, False, sampled=True)] * rejected
-    return pairs
-
-
 def _estimate(*groups: tuple[float, int, int]) -> QualityEstimate:
-    return estimate(_pairs(*groups), auto_link=0.99, review=0.5, min_precision=0.999, min_labels=30)
+    return estimate(
+        labelled(*groups), auto_link=0.99, review=0.5, min_precision=0.999, min_labels=30
+    )
 
 
 # Three wrong pairs just above 0.99 make it unsafe; 300 clean pairs from 0.9995 up.

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.rules import (
     OLD_ID,
     PERSONAL_ID,
@@ -15,21 +14,10 @@ from oncegov.linkage.rules import (
     births_agree,
     names_agree,
 )
+from tests.linkage.records import sector_record
 
 DUNG = RegistryPerson("004085000123", "Nông Văn Dũng", 1985, 5, 17, "M", "085123456")
-RECORD = SectorRecord(
-    record_key="BHXH1",
-    full_name="Nông Văn Dũng",
-    date_of_birth_text="17/05/1985",
-    birth_year=1985,
-    birth_month=5,
-    birth_day=17,
-    sex="M",
-    address=None,
-    old_id_number=None,
-    personal_id=None,
-    phone=None,
-)
+RECORD = sector_record(record_key="BHXH1")
 
 
 @pytest.mark.parametrize(

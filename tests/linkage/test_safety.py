@@ -23,6 +23,7 @@ from oncegov.linkage.safety import (
     one_typo_apart,
     population,
 )
+from tests.linkage.records import sector_record
 
 COMMUNES = commune_index([("04001", "Phường Thục Phán"), ("04002", "Xã Hòa An")])
 SETTINGS = SafetySettings(
@@ -46,20 +47,7 @@ ANNA = RegistryPerson(
 
 
 def _record(**changes: object) -> SectorRecord:
-    base = SectorRecord(
-        record_key="r1",
-        full_name="Nông Thị Hoa",
-        date_of_birth_text="17/05/1985",
-        birth_year=1985,
-        birth_month=5,
-        birth_day=17,
-        sex="F",
-        address=None,
-        old_id_number=None,
-        personal_id=None,
-        phone=None,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return sector_record(**{"full_name": "Nông Thị Hoa", "sex": "F", **changes})
 
 
 def _filler(count: int) -> list[RegistryPerson]:
