@@ -90,6 +90,13 @@ def test_an_identifier_or_the_place_corroborates(changes: dict[str, object]) -> 
     assert checker.hold(_record(**changes), ANNA.personal_id) is None
 
 
+def test_a_registered_residence_other_than_the_current_one_agrees_on_place() -> None:
+    moved = replace(ANNA, commune_code="04002", other_communes=("04001",))
+    checker = _checker([moved, *_filler(2000)])
+    record = _record(address="Phường Thục Phán, Cao Bằng")  # the permanent residence
+    assert checker.hold(record, moved.personal_id) is None
+
+
 def test_another_commune_is_no_corroboration() -> None:
     checker = _checker([ANNA, *_filler(2000)])
     record = _record(address="Xã Hòa An, Cao Bằng")

@@ -39,6 +39,9 @@ class RegistryPerson:
     commune_code: str | None = None
     phone: str | None = None
     household_code: str | None = None  # shared by household members: twins are found by it
+    # Registered residences other than ``commune_code`` (permanent, temporary): an address
+    # naming one of them agrees on place.
+    other_communes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

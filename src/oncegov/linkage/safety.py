@@ -288,11 +288,14 @@ class Checker:
             ):
                 return GIVEN_NAME_DIFFERS
         place = self._place(record)
-        if same_id or self._same_phone(record, person) or place == person.commune_code:
+        # Agreement on place: the record names a commune the person is registered in (where
+        # they live now, or their permanent or temporary residence).
+        residences = {person.commune_code, *person.other_communes} - {None}
+        if same_id or self._same_phone(record, person) or place in residences:
             return None
         # Rarity stands in for corroboration only when nothing contradicts it: a record naming
         # another commune is evidence of another person, whatever the name's frequency.
-        elsewhere = place is not None and person.commune_code is not None
+        elsewhere = place is not None and bool(residences)
         rare = self.expected_namesakes(record, person) <= self.settings.max_expected_namesakes
         return None if rare and not elsewhere else NAMESAKE
 

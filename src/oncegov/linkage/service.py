@@ -162,6 +162,12 @@ def read_input(extract_path: Path, mapping_path: Path, source: str) -> Extract:
     return without_placeholder_dates(read_extract(extract_path, mapping))
 
 
+def _other_communes(row: LinkageIdentity) -> tuple[str, ...]:
+    """The registered residences besides the one linkage compares."""
+    places = (row.permanent_commune_code, row.temporary_commune_code)
+    return tuple(dict.fromkeys(c for c in places if c and c != row.commune_code))
+
+
 def _registry_people(
     session: Session,
     actor: Actor,
@@ -192,6 +198,7 @@ def _registry_people(
                 commune_code=row.commune_code,
                 phone=row.phone,
                 household_code=row.household_code,
+                other_communes=_other_communes(row),
             )
             for row in chunk
         )

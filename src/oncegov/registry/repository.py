@@ -138,6 +138,8 @@ class RegistryRepository(Repository):
                 c.phone,
                 c.status,
                 c.household_code,
+                c.permanent_commune_code,
+                c.temporary_commune_code,
             )
             .where(citizen_in_scope(scope))
             .order_by(c.id)

@@ -146,3 +146,7 @@ class LinkageIdentity(NamedTuple):
     status: str
     # Household members share it: twins are told apart from one person written twice.
     household_code: str | None = None
+    # The registered residences (thường trú, tạm trú): a sector address naming either is the
+    # place the state knows this person by, even when they live elsewhere now.
+    permanent_commune_code: str | None = None
+    temporary_commune_code: str | None = None
