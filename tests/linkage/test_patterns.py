@@ -121,35 +121,23 @@ def test_year_and_month_only_links_in_every_written_form(db: Session, tmp_path: 
     _linked(alone["ISO"], target)
 
 
-def test_a_dropped_middle_thi_links(db: Session, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("registered", "written", "sex"),
+    [
+        ("Nông Thị Quyên", "Nông Quyên", "F"),  # a dropped Thị
+        ("Hứa Khuyến", "Hứa Văn Khuyến", "M"),  # an added Văn
+        ("Hoàng Thị Thủy Hòa", "Hoàng Thị Thuỷ Hoà", "F"),  # old tone placement: the same name
+        ("Triệu Văn Khiêm", "TRIEU VAN KHIEM", "M"),  # all upper-case ASCII
+    ],
+)
+def test_names_as_sector_data_write_them_link(
+    db: Session, tmp_path: Path, registered: str, written: str, sex: str
+) -> None:
     _, communes, names = _setup(db)
-    target = _citizen(db, "Nông Thị Quyên", communes[0], sex="F")
+    target = _citizen(db, registered, communes[0], sex=sex)
     address = f"{names[communes[0]]}, Cao Bằng"
-    rows = _run(db, tmp_path, [_line("T", "Nông Quyên", _born(target), "0", address)])
-    _linked(rows["T"], target)
-
-
-def test_an_added_middle_van_links(db: Session, tmp_path: Path) -> None:
-    _, communes, names = _setup(db)
-    target = _citizen(db, "Hứa Khuyến", communes[1], sex="M")
-    address = f"{names[communes[1]]}, Cao Bằng"
-    rows = _run(db, tmp_path, [_line("T", "Hứa Văn Khuyến", _born(target), "1", address)])
-    _linked(rows["T"], target)
-
-
-def test_old_tone_placement_is_an_exact_name(db: Session, tmp_path: Path) -> None:
-    _, communes, names = _setup(db)
-    target = _citizen(db, "Hoàng Thị Thủy Hòa", communes[2], sex="F")
-    address = f"{names[communes[2]]}, Cao Bằng"
-    rows = _run(db, tmp_path, [_line("T", "Hoàng Thị Thuỷ Hoà", _born(target), "0", address)])
-    _linked(rows["T"], target)
-
-
-def test_upper_case_ascii_names_link(db: Session, tmp_path: Path) -> None:
-    _, communes, names = _setup(db)
-    target = _citizen(db, "Triệu Văn Khiêm", communes[0], sex="M")
-    address = f"{names[communes[0]]}, Cao Bằng"
-    rows = _run(db, tmp_path, [_line("T", "TRIEU VAN KHIEM", _born(target), "1", address)])
+    code = "1" if sex == "M" else "0"
+    rows = _run(db, tmp_path, [_line("T", written, _born(target), code, address)])
     _linked(rows["T"], target)
 
 
