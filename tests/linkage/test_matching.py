@@ -36,12 +36,16 @@ class Guard:
 
     holds: dict[tuple[str, str], str] = field(default_factory=dict)
     namesake_groups: list[set[str]] = field(default_factory=list)
+    typos: set[tuple[str, str]] = field(default_factory=set)
 
     def hold(self, record: SectorRecord, personal_id: str) -> str | None:
         return self.holds.get((record.record_key, personal_id))
 
     def namesakes(self, record: SectorRecord, personal_ids: list[str]) -> bool:
         return any(len(group & set(personal_ids)) > 1 for group in self.namesake_groups)
+
+    def mistyped_name(self, record: SectorRecord, personal_id: str) -> bool:
+        return (record.record_key, personal_id) in self.typos
 
 
 SAFE = Guard()
@@ -178,3 +182,20 @@ def test_two_registry_namesakes_are_named_as_such_in_review() -> None:
     r1, r2 = resolve(records, {}, scores, {}, {}, KNOWN, BANDS, guard=guard)
     assert (r1.band, r1.reason) == (REVIEW, "namesake")
     assert (r2.band, r2.reason) == (REVIEW, "ambiguous")
+
+
+def test_an_id_whose_holders_name_is_mistyped_links_by_rule() -> None:
+    records = [record("r1"), record("r2")]
+    rules = {
+        "r1": RuleOutcome(PERSONAL_ID, None, review="name_differs", holders=(A,)),
+        "r2": RuleOutcome(PERSONAL_ID, None, review="name_differs", holders=(B,)),
+    }
+    guard = Guard(typos={("r1", A)})
+    r1, r2 = resolve(records, rules, {}, {}, {}, KNOWN, BANDS, guard=guard)
+    assert (r1.band, r1.method, r1.rule, r1.personal_id) == (
+        AUTO_LINK,
+        DETERMINISTIC,
+        "personal_id",
+        A,
+    )
+    assert (r2.band, r2.reason) == (REVIEW, "name_differs")

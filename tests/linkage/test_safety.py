@@ -171,6 +171,21 @@ def test_the_candidates_own_personal_id_does_not_vouch_for_a_differing_name() ->
     )
 
 
+def test_a_mistyped_name_beside_the_id_and_birth_date() -> None:
+    twin = replace(ANNA, personal_id="004185000003", full_name="Nông Thị Huệ", old_id_number=None)
+    hoa = replace(ANNA, personal_id="004299999999", full_name="Lý Thị Hòa", household_code="H2")
+    lone = replace(ANNA, personal_id="004185000004", household_code="H4")
+    checker = _checker([ANNA, twin, hoa, lone, *_filler(50)])
+    typo = _record(full_name="Nông Thị Hoaa", personal_id=lone.personal_id)
+    assert checker.mistyped_name(typo, lone.personal_id)
+    # Not when the birth date differs, the person has a twin, the word is someone's given
+    # name (a sister's, perhaps) or two keying errors away.
+    assert not checker.mistyped_name(replace(typo, birth_day=18), lone.personal_id)
+    assert not checker.mistyped_name(typo, ANNA.personal_id)
+    assert not checker.mistyped_name(replace(typo, full_name="Nông Thị Hòa"), lone.personal_id)
+    assert not checker.mistyped_name(replace(typo, full_name="Nông Thị Hxx"), lone.personal_id)
+
+
 def test_a_twin_never_auto_links_on_a_differing_given_name() -> None:
     twin = replace(ANNA, personal_id="004185000002", full_name="Nông Thị Hoà", old_id_number=None)
     other = replace(ANNA, personal_id="004185000003", full_name="Nông Thị Huệ", old_id_number=None)

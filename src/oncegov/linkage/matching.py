@@ -38,6 +38,7 @@ class Guard(Protocol):
 
     def hold(self, record: SectorRecord, personal_id: str) -> str | None: ...
     def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool: ...
+    def mistyped_name(self, record: SectorRecord, personal_id: str) -> bool: ...
 
 
 class ScoredPair(Protocol):
@@ -171,6 +172,12 @@ def _propose(
         if rule.personal_id is not None and rule.personal_id not in rejected:
             method_rule = RULE_NAMES.get(rule.method, rule.method)
             return Outcome(key, AUTO_LINK, DETERMINISTIC, method_rule, rule.personal_id)
+        # The ID and the birth date agree and the name is the holder's with one keying error
+        # that makes no other person's name: the rule links it.
+        typo = rule.review == "name_differs" and len(holders) == 1
+        if typo and guard.mistyped_name(record, holders[0]):
+            method_rule = RULE_NAMES.get(rule.method, rule.method)
+            return Outcome(key, AUTO_LINK, DETERMINISTIC, method_rule, holders[0])
         if rule.review is not None and holders:
             # The ID's holder disagrees on name or birth date as the rule reads them (a typo,
             # say), but the model, which knows nothing of the ID, independently finds that

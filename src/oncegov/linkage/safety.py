@@ -36,7 +36,7 @@ from oncegov.kit.text import fold
 from oncegov.kit.vn_normalise import spelling_key
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.features import CommuneIndex, commune_of, name_features, normalise_phone
-from oncegov.linkage.rules import RegistryPerson
+from oncegov.linkage.rules import RegistryPerson, births_agree
 
 # Reasons of a held auto-link (linkage_results.reason; labelled in service.REASONS).
 PERSONAL_ID_DIFFERS = "personal_id_differs"
@@ -308,6 +308,21 @@ class Checker:
             self.counts.given_names.get(written if marked else key, 0) >= 1
             for key, written in differing
         )
+
+    def mistyped_name(self, record: SectorRecord, personal_id: str) -> bool:
+        """The record carries this person's ID and birth date, and its name is theirs with
+        one keying error in one word, a word no one bears as a given name (so not a
+        sibling's), and the person has no twin: the ID, the date and a near-identical name
+        agree, which the rules may link."""
+        person = self.people.get(personal_id)
+        if person is None or personal_id in self.counts.twins:
+            return False
+        if not births_agree(record, person):
+            return False
+        differing, missing = differing_names(record.full_name, person.full_name)
+        if missing or len(differing) != 1 or self.bears_a_name(record.full_name, differing):
+            return False
+        return one_keying_error(record.full_name, person.full_name)
 
     def namesakes(self, record: SectorRecord, personal_ids: Sequence[str]) -> bool:
         """Two or more of the candidates share a name key and birth date: not an ambiguous
