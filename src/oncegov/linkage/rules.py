@@ -8,10 +8,11 @@
 An ID that is found but disagrees on name or birth date is never linked by these rules alone:
 a wrong link pays a pension to the wrong person. (``matching`` links one whose name is the
 holder's with a single keying error, when the run's safety checks, which know the registry's
-given names and twins, say that error makes no other person's name.) It goes to clerical review with the reason. Agreement is
-deliberately forgiving of how sector data is written (no diacritics, another name order, a
-common spelling variant, a dropped or added Thị/Văn; day and month swapped, a year-only date,
-a year one off with day and month equal) and strict on everything else.
+given names and twins, say that error makes no other person's name.) Otherwise it goes to
+clerical review with the reason. Agreement is deliberately forgiving of how sector data is
+written (no diacritics, another name order, a common spelling variant, a dropped or added
+Thị/Văn; day and month swapped, a year-only date, a year one off with day and month equal)
+and strict on everything else.
 """
 
 from __future__ import annotations
