@@ -189,3 +189,23 @@ def require_text(value: str, *, field: str, multiline: bool = False) -> str:
 PlainText = Annotated[str, AfterValidator(clean_text)]
 LongText = Annotated[str, AfterValidator(partial(clean_text, multiline=True))]
 PersonName = Annotated[str, AfterValidator(clean_name)]
+
+
+def keying_distance(a: str, b: str, *, swaps: bool = True) -> int:
+    """Keying errors between two words: substitutions, insertions, deletions and (with
+    ``swaps``) transpositions of neighbours, each one error — the optimal-string-alignment
+    distance; without ``swaps``, Levenshtein's."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(
+                rows[i - 1][j] + 1,
+                row[j - 1] + 1,
+                rows[i - 1][j - 1] + (a[i - 1] != b[j - 1]),
+            )
+            swapped = i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]
+            if swaps and swapped:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from oncegov.kit.text import fold, nfc
@@ -144,6 +145,20 @@ def _syllable_key(syllable: str) -> str:
     syllable = _PH.sub("f", syllable)
     syllable = _K_BEFORE_FRONT.sub("c", syllable)
     return _GH_BEFORE_FRONT.sub(r"\1", syllable)
+
+
+# Middle names that only mark sex ("Thị" for women, "Văn" for men): sector records and
+# registry entries drop or add them ("Nông Mai" for "Nông Thị Mai").
+OPTIONAL_MIDDLE_NAMES = frozenset({"thi", "van"})
+
+
+def name_core(tokens: Sequence[str]) -> str:
+    """The folded name tokens (family first) without the middle ``thi``/``van`` tokens; the
+    first and last token always stay (``Văn`` is also a family name, ``Thi`` a given name)."""
+    if len(tokens) <= 2:
+        return " ".join(tokens)
+    middle = [t for t in tokens[1:-1] if t not in OPTIONAL_MIDDLE_NAMES]
+    return " ".join([tokens[0], *middle, tokens[-1]])
 
 
 def spelling_key(folded_name: str) -> str:

@@ -37,7 +37,7 @@ from functools import lru_cache
 import pyarrow as pa
 
 from oncegov.kit.text import fold, nfc, tone_marks_on_first_vowel
-from oncegov.kit.vn_normalise import canonical_order, normalise_old_id, spelling_key
+from oncegov.kit.vn_normalise import canonical_order, name_core, normalise_old_id, spelling_key
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.rules import RegistryPerson
 
@@ -164,20 +164,6 @@ class NameFeatures:
     folded: str | None
     family: str | None
     given: str | None
-
-
-# Middle names that only mark sex ("Thị" for women, "Văn" for men): sector records and
-# registry entries drop or add them, so they are the only tokens ``name_core`` leaves out.
-OPTIONAL_MIDDLE_NAMES = frozenset({"thi", "van"})
-
-
-def name_core(tokens: Sequence[str]) -> str:
-    """The folded name tokens (family first) without the middle ``thi``/``van`` tokens; the
-    first and last token always stay (``Văn`` is also a family name, ``Thi`` a given name)."""
-    if len(tokens) <= 2:
-        return " ".join(tokens)
-    middle = [t for t in tokens[1:-1] if t not in OPTIONAL_MIDDLE_NAMES]
-    return " ".join([tokens[0], *middle, tokens[-1]])
 
 
 @lru_cache(maxsize=262_144)

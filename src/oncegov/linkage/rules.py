@@ -21,7 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from oncegov.kit.text import fold
-from oncegov.kit.vn_normalise import canonical_order, name_order_variants, spelling_key
+from oncegov.kit.vn_normalise import (
+    OPTIONAL_MIDDLE_NAMES,
+    canonical_order,
+    name_core,
+    name_order_variants,
+    spelling_key,
+)
 from oncegov.linkage.extract import SectorRecord
 
 PERSONAL_ID = "deterministic_personal_id"
@@ -62,14 +68,8 @@ def _name_keys(name: str) -> set[str]:
     return {spelling_key(v) for v in variants if v}
 
 
-# The middle names sector data most often drops or adds ("Nông Mai" for "Nông Thị Mai").
-_GENDERED_MIDDLE = frozenset({"thi", "van"})
-
-
-def _without_gendered_middle(tokens: list[str]) -> tuple[list[str], set[str]]:
-    middle = [t for t in tokens[1:-1] if t in _GENDERED_MIDDLE]
-    core = [tokens[0], *(t for t in tokens[1:-1] if t not in _GENDERED_MIDDLE), tokens[-1]]
-    return core, set(middle)
+def _gendered_middle(tokens: list[str]) -> set[str]:
+    return {t for t in tokens[1:-1] if t in OPTIONAL_MIDDLE_NAMES}
 
 
 def _same_but_gendered_middle(sector_name: str, registry_name: str) -> bool:
@@ -79,10 +79,9 @@ def _same_but_gendered_middle(sector_name: str, registry_name: str) -> bool:
     registry = spelling_key(canonical_order(registry_name)).split()
     if len(sector) < 2 or len(registry) < 2:
         return False
-    sector_core, sector_middle = _without_gendered_middle(sector)
-    registry_core, registry_middle = _without_gendered_middle(registry)
+    sector_middle, registry_middle = _gendered_middle(sector), _gendered_middle(registry)
     nested = sector_middle <= registry_middle or registry_middle <= sector_middle
-    return sector_core == registry_core and nested
+    return name_core(sector) == name_core(registry) and nested
 
 
 def names_agree(sector_name: str, registry_name: str) -> bool:

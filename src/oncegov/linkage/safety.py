@@ -32,8 +32,8 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oncegov.kit.text import fold
-from oncegov.kit.vn_normalise import spelling_key
+from oncegov.kit.text import fold, keying_distance
+from oncegov.kit.vn_normalise import OPTIONAL_MIDDLE_NAMES, spelling_key
 from oncegov.linkage.extract import SectorRecord
 from oncegov.linkage.features import CommuneIndex, commune_of, name_features, normalise_phone
 from oncegov.linkage.rules import RegistryPerson, births_agree
@@ -166,9 +166,6 @@ def one_typo_apart(written: str, held: str) -> bool:
     )
 
 
-_GENDERED_MIDDLE = frozenset({"thi", "van"})  # dropped or added freely: not a name's difference
-
-
 def _tokens(full_name: str) -> tuple[list[tuple[str, str]], bool]:
     """(spelling key, word as written in lower case) of each word, and whether the name is
     written with diacritics."""
@@ -177,24 +174,6 @@ def _tokens(full_name: str) -> tuple[list[tuple[str, str]], bool]:
         return [], False
     words = features.exact.split()
     return [(spelling_key(fold(w)), w) for w in words], features.exact != features.folded
-
-
-def keying_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance: substitutions, insertions, deletions and swaps of
-    neighbours, each one keying error."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            row[j] = min(
-                rows[i - 1][j] + 1,
-                row[j - 1] + 1,
-                rows[i - 1][j - 1] + (a[i - 1] != b[j - 1]),
-            )
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
 
 
 def differing_names(record_name: str, registry_name: str) -> tuple[list[tuple[str, str]], bool]:
@@ -214,10 +193,10 @@ def differing_names(record_name: str, registry_name: str) -> tuple[list[tuple[st
             theirs = left[key].pop(0)
             if record_marked and person_marked and written != theirs:
                 differing.append((key, written))
-        elif key not in _GENDERED_MIDDLE:
+        elif key not in OPTIONAL_MIDDLE_NAMES:
             differing.append((key, written))
             unmatched += 1
-    lacking = sum(len(words) for k, words in left.items() if k not in _GENDERED_MIDDLE)
+    lacking = sum(len(words) for k, words in left.items() if k not in OPTIONAL_MIDDLE_NAMES)
     return differing, lacking > unmatched
 
 
@@ -226,18 +205,11 @@ def one_keying_error(record_name: str, registry_name: str) -> bool:
     the registry name has and the record lacks: a typo, not another name."""
     record = [k for k, _ in _tokens(record_name)[0]]
     person = [k for k, _ in _tokens(registry_name)[0]]
-    extra = [k for k in record if k not in person and k not in _GENDERED_MIDDLE]
-    lacking = [k for k in person if k not in record and k not in _GENDERED_MIDDLE]
+    extra = [k for k in record if k not in person and k not in OPTIONAL_MIDDLE_NAMES]
+    lacking = [k for k in person if k not in record and k not in OPTIONAL_MIDDLE_NAMES]
     return bool(lacking) and all(
         min(keying_distance(word, other) for other in lacking) <= 1 for word in extra
     )
-
-
-def fuzzy_given_name(record_name: str, registry_name: str) -> bool:
-    """The names differ in a word other than Thị/Văn: in its key, or in its marks when both
-    are written with them (``Hùng``/``Hưng`` fold alike but are two names)."""
-    differing, missing = differing_names(record_name, registry_name)
-    return bool(differing) or missing
 
 
 @dataclass(frozen=True)

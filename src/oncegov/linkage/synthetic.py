@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from oncegov.kit.text import fold, nfc, tone_marks_on_second_vowel
+from oncegov.kit.text import fold, keying_distance, nfc, tone_marks_on_second_vowel
 from oncegov.kit.vn_normalise import spelling_key
 
 # Districts of Cao Bằng before the 2025 reform (and before the 2020 mergers), as sector
@@ -226,17 +226,6 @@ def _letters_changed(given: str, rng: random.Random) -> str:
     return folded.capitalize() + "a"
 
 
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (names are short)."""
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
 def _sibling_name(given: str, names: Sequence[str], rng: random.Random) -> str:
     """A real given name one or two letters from ``given`` (parents name twins alike: Hùng and
     Hưng, Kim and Kiên), else ``given`` with letters changed."""
@@ -245,7 +234,7 @@ def _sibling_name(given: str, names: Sequence[str], rng: random.Random) -> str:
         n
         for n in names
         if spelling_key(fold(n).lower()) != spelling_key(folded)
-        and _edits(fold(n).lower(), folded) <= 2
+        and keying_distance(fold(n).lower(), folded, swaps=False) <= 2
     ]
     return rng.choice(near) if near else _letters_changed(given, rng)
 
