@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyarrow as pa
@@ -86,9 +86,18 @@ class CommuneIndex:
 
     by_full_name: dict[str, frozenset[str]]  # "xa hoa an" → codes
     by_bare_name: dict[str, frozenset[str]]  # "hoa an" → codes
+    # Addresses already read (``of``): a run reads each distinct address once, for the
+    # model's features, the safety checks and the stored results alike.
+    _read: dict[str | None, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len({code for codes in self.by_full_name.values() for code in codes})
+
+    def of(self, address: str | None) -> str | None:
+        """``commune_of(address, self)``, remembered."""
+        if address not in self._read:
+            self._read[address] = commune_of(address, self)
+        return self._read[address]
 
 
 def _bare(folded_name: str) -> tuple[str | None, str]:
@@ -274,14 +283,7 @@ def registry_frame(people: Sequence[RegistryPerson]) -> pa.Table:
 
 def extract_frame(records: Sequence[SectorRecord], index: CommuneIndex) -> pa.Table:
     """One row per sector record; ``unique_id`` is the record key, the commune read from the
-    address (cached per distinct address)."""
-    communes: dict[str | None, str | None] = {}
-
-    def commune(address: str | None) -> str | None:
-        if address not in communes:
-            communes[address] = commune_of(address, index)
-        return communes[address]
-
+    address (once per distinct address)."""
     return _table(
         (
             r.record_key,
@@ -290,7 +292,7 @@ def extract_frame(records: Sequence[SectorRecord], index: CommuneIndex) -> pa.Ta
             r.birth_month,
             r.birth_day,
             r.sex,
-            commune(r.address),
+            index.of(r.address),
             r.phone,
             r.old_id_number,
         )

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from oncegov.kit.text import fold, keying_distance
 from oncegov.kit.vn_normalise import OPTIONAL_MIDDLE_NAMES, spelling_key
 from oncegov.linkage.extract import SectorRecord
-from oncegov.linkage.features import CommuneIndex, commune_of, name_features, normalise_phone
+from oncegov.linkage.features import CommuneIndex, name_features, normalise_phone
 from oncegov.linkage.rules import RegistryPerson, births_agree
 
 # Reasons of a held auto-link (linkage_results.reason; labelled in service.REASONS).
@@ -220,7 +220,6 @@ class Checker:
     counts: Population
     communes: CommuneIndex
     settings: SafetySettings
-    _commune_of: dict[str | None, str | None] = field(default_factory=dict, repr=False)
 
     def expected_namesakes(self, record: SectorRecord, person: RegistryPerson) -> float:
         """How many *other* people in the whole population are expected to share the
@@ -322,9 +321,7 @@ class Checker:
 
     def _place(self, record: SectorRecord) -> str | None:
         """The commune the record's address names, if one."""
-        if record.address not in self._commune_of:
-            self._commune_of[record.address] = commune_of(record.address, self.communes)
-        return self._commune_of[record.address]
+        return self.communes.of(record.address)
 
 
 def checker(

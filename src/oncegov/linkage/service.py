@@ -515,7 +515,7 @@ def _store(
             "probability": outcome.probability,
             "reason": outcome.reason,
             "sampled": outcome.reason == quality.QUALITY_SAMPLE,
-            "commune_code": features.commune_of(record.address, index),
+            "commune_code": index.of(record.address),
             "sector_record": None,
             "decided_at": None,
             "decided_by": None,
