@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from oncegov.identity.cards.rules import (
+    CARD_PIPELINE,
     FIRST_ISSUE_MIN_AGE,
     RENEWAL_AGES,
     RENEWAL_EARLY_YEARS,
@@ -82,7 +83,7 @@ STEP_COLUMNS: tuple[str, ...] = (
     "actor",
     "note",
 )
-PIPELINE = ("received", "checked", "sent_for_production", "produced")
+PIPELINE = CARD_PIPELINE.open_names  # received, checked, sent_for_production, produced
 DAY = 86_400.0
 LOCAL_OFFSET = 7 * 3600.0  # Asia/Ho_Chi_Minh, no daylight saving
 PROVINCIAL_OFFICER = "pc06.cccd"

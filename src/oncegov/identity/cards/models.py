@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncegov.db import Base
+from oncegov.identity.cards.rules import CARD_PIPELINE
 from oncegov.kit import clock
 from oncegov.units.models import Commune  # the units' table, so its foreign keys resolve
 
@@ -42,10 +43,12 @@ KINDS: tuple[str, ...] = (
     "reissue_damage",
     "change_of_information",
 )
-# The pipeline, in order; the last step is "returned" or "delivered" depending on delivery.
-IN_PROGRESS: tuple[str, ...] = ("received", "checked", "sent_for_production", "produced")
-FINISHED: tuple[str, ...] = ("returned", "delivered", "rejected")
-STATUSES: tuple[str, ...] = (*IN_PROGRESS, *FINISHED)
+# The pipeline, in order (its states and moves are ``rules.CARD_PIPELINE``); the last step is
+# "returned" or "delivered" depending on delivery. The CHECK constraints below list the same
+# statuses, written by the migration: a new state needs a migration too.
+IN_PROGRESS: tuple[str, ...] = CARD_PIPELINE.open_names
+FINISHED: tuple[str, ...] = CARD_PIPELINE.final_names
+STATUSES: tuple[str, ...] = CARD_PIPELINE.state_names
 DELIVERIES: tuple[str, ...] = ("station", "post")
 ADDRESS_SOURCES: tuple[str, ...] = ("permanent", "current")
 STATION_KINDS: tuple[str, ...] = ("commune", "province")

@@ -23,7 +23,7 @@ from oncegov.db import DbSession
 from oncegov.errors import Conflict, NotFound, OnceGovError, ValidationFailed
 from oncegov.identity.cards import service
 from oncegov.identity.cards.models import KINDS, STATUSES
-from oncegov.identity.cards.rules import fee_for
+from oncegov.identity.cards.rules import CARD_PIPELINE, fee_for
 from oncegov.identity.cards.schemas import ApplicationOut, Intake
 from oncegov.registry.schemas import CitizenOut
 from oncegov.translatable import N_
@@ -354,7 +354,9 @@ def _detail_page(
             "steps": steps,
             "next_step": next_step,
             "next_label": _(STEP_BUTTONS[next_step]) if next_step else None,
-            "can_reject": application.status not in ("returned", "delivered", "rejected"),
+            "can_reject": any(
+                t.target == "rejected" for t in CARD_PIPELINE.outgoing(application.status)
+            ),
             "rejected_from": (
                 _(STATUS_LABELS[application.rejected_from]) if application.rejected_from else None
             ),

@@ -39,6 +39,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from oncegov.kit.workflow import Workflow
+
 FIRST_ISSUE_MIN_AGE = 14
 RENEWAL_AGES: dict[str, int] = {"renewal_25": 25, "renewal_40": 40, "renewal_60": 60}
 _NEXT_RENEWAL: dict[int, int | None] = {25: 40, 40: 60, 60: None}
@@ -183,16 +185,69 @@ def renewal_window(kind: str, birth: BirthDate) -> RenewalWindow:
 
 # --- the pipeline ------------------------------------------------------------------------------
 
-_FORWARD = {
-    "received": "checked",
-    "checked": "sent_for_production",
-    "sent_for_production": "produced",
-}
+# The steps of an application, as data for the one workflow engine (``kit.workflow``). The order
+# of the states is the order of ``models.STATUSES`` (and so of the database's CHECK constraint
+# and of every list that shows them). Every in-progress step moves one step forward; after
+# production the card goes back to the station ("returned") or out by post ("delivered"),
+# chosen by the application's delivery (the ``when`` condition); an application may be
+# rejected, with a reason, at any step before the end. Who may move an application is the
+# route's permission (``identity.cards``), so no transition restricts roles.
+CARD_PIPELINE = Workflow.from_data(
+    {
+        "name": "chip_id_card",
+        "states": [
+            {"name": "received", "initial": True},
+            "checked",
+            "sent_for_production",
+            "produced",
+            {"name": "returned", "final": True},
+            {"name": "delivered", "final": True},
+            {"name": "rejected", "final": True},
+        ],
+        "transitions": [
+            {"name": "check", "source": "received", "target": "checked", "forward": True},
+            {
+                "name": "send_for_production",
+                "source": "checked",
+                "target": "sent_for_production",
+                "forward": True,
+            },
+            {
+                "name": "produce",
+                "source": "sent_for_production",
+                "target": "produced",
+                "forward": True,
+            },
+            {
+                "name": "return",
+                "source": "produced",
+                "target": "returned",
+                "when": {"delivery": "station"},
+                "forward": True,
+            },
+            {
+                "name": "deliver",
+                "source": "produced",
+                "target": "delivered",
+                "when": {"delivery": "post"},
+                "forward": True,
+            },
+            {
+                "name": "reject",
+                "source": ["received", "checked", "sent_for_production", "produced"],
+                "target": "rejected",
+                "requires_reason": True,
+            },
+        ],
+    }
+)
+
+# The API names a move by the status it leads to; each status is the target of one transition.
+TRANSITION_INTO: dict[str, str] = {t.target: t.name for t in CARD_PIPELINE.transitions}
 
 
 def next_step(status: str, delivery: str) -> str | None:
     """The one forward move from ``status``: the card goes back to the station ("returned")
     or out by post ("delivered") after production. None when the application has ended."""
-    if status == "produced":
-        return "delivered" if delivery == "post" else "returned"
-    return _FORWARD.get(status)
+    forward = CARD_PIPELINE.next_forward(status, {"delivery": delivery})
+    return forward.target if forward else None

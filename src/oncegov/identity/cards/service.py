@@ -24,8 +24,6 @@ from oncegov.identity.cards import demo
 from oncegov.identity.cards.models import (
     ADDRESS_SOURCES,
     DELIVERIES,
-    FINISHED,
-    IN_PROGRESS,
     KINDS,
     STATUSES,
     IdCardApplication,
@@ -33,8 +31,10 @@ from oncegov.identity.cards.models import (
 )
 from oncegov.identity.cards.repository import CardRepository
 from oncegov.identity.cards.rules import (
+    CARD_PIPELINE,
     FIRST_ISSUE_MIN_AGE,
     RENEWAL_AGES,
+    TRANSITION_INTO,
     BirthDate,
     fee_for,
     next_step,
@@ -55,6 +55,7 @@ from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.kit.repository import Page
 from oncegov.kit.text import nfc, require_text
+from oncegov.kit.workflow import TransitionRefused
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.translatable import N_
@@ -540,12 +541,19 @@ def list_applications(
 
 
 def _refuse_move(application: IdCardApplication, to: str) -> OnceGovError:
-    """The Conflict for a move that is not the next one, saying where the application is."""
+    """The Conflict for a move the pipeline (``rules.CARD_PIPELINE``) refuses, saying where
+    the application is. The engine's generic refusals are mapped to this API's codes, which
+    predate it: ``already_<status>`` (it has ended), ``wrong_delivery`` (the other way out
+    after production), ``already_done`` (that step is behind it), ``step_skipped`` (ahead of
+    it, but not the next one; ``next_step`` says which is)."""
     current = application.status
-    if current in FINISHED:
+    if CARD_PIPELINE.is_final(current):
         return Conflict(ALREADY[current], field="to", code=f"already_{current}")
-    expected = next_step(current, application.delivery)
-    if to in ("returned", "delivered") and expected in ("returned", "delivered"):
+    context = {"delivery": application.delivery}
+    declared = {t.name: t for t in CARD_PIPELINE.outgoing(current)}
+    step = declared.get(TRANSITION_INTO[to])
+    if step is not None and not step.holds(context):
+        # The only condition in the pipeline is the delivery: returned vs delivered.
         return Conflict(
             N_("This card is delivered by post")
             if application.delivery == "post"
@@ -553,12 +561,14 @@ def _refuse_move(application: IdCardApplication, to: str) -> OnceGovError:
             field="to",
             code="wrong_delivery",
         )
-    order = [*IN_PROGRESS, "returned"]
-    target = "returned" if to == "delivered" else to
-    if order.index(target) <= order.index(current):
+    if step is not None or to not in CARD_PIPELINE.reachable(current):
+        # Behind it; or open from here now, so someone else moved it meanwhile.
         return Conflict(ALREADY.get(current, ALREADY["checked"]), field="to", code="already_done")
     return Conflict(
-        N_("Steps cannot be skipped"), field="to", code="step_skipped", next_step=expected
+        N_("Steps cannot be skipped"),
+        field="to",
+        code="step_skipped",
+        next_step=next_step(current, application.delivery),
     )
 
 
@@ -578,7 +588,7 @@ def advance(
     Conflict that says where the application is ("already produced", …)."""
     now = now or clock.now()
     to = (to or "").strip()
-    if to not in STATUSES or to == "received":
+    if to not in TRANSITION_INTO:  # every status but the first is the end of one move
         raise ValidationFailed(N_("Unknown step"), field="to")
     repo = CardRepository(session)
     application = repo.application(application_id, scope, for_update=True)
@@ -591,12 +601,17 @@ def advance(
         if not reason:
             raise ValidationFailed(N_("Give the reason for the rejection"), field="reason")
         check_length(reason, field="reason", max_length=REASON_MAX)
-        if current in FINISHED:
-            raise _refuse_move(application, to)
         values |= {"rejected_from": current, "rejection_reason": reason}
         note = reason
-    elif to != next_step(current, application.delivery):
-        raise _refuse_move(application, to)
+    try:
+        CARD_PIPELINE.transition(
+            current,
+            TRANSITION_INTO[to],
+            context={"delivery": application.delivery},
+            reason=reason if to == "rejected" else None,
+        )
+    except TransitionRefused:
+        raise _refuse_move(application, to) from None
     if not repo.move(application.id, current, to, values):
         # Someone else moved it between our read and our write.
         repo.refresh(application)
