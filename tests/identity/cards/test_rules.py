@@ -6,7 +6,16 @@ import datetime as dt
 
 import pytest
 
-from oncegov.identity.cards.rules import BirthDate, fee_for, next_step, renewal_window
+from oncegov.identity.cards.models import FINISHED, IN_PROGRESS, STATUSES
+from oncegov.identity.cards.rules import (
+    CARD_PIPELINE,
+    TRANSITION_INTO,
+    BirthDate,
+    fee_for,
+    next_step,
+    renewal_window,
+)
+from oncegov.kit.workflow import TransitionRefused
 
 
 @pytest.mark.parametrize(
@@ -84,3 +93,20 @@ def test_the_pipeline_has_one_forward_move_and_the_last_depends_on_delivery() ->
     assert next_step("produced", "post") == "delivered"
     for ended in ("returned", "delivered", "rejected"):
         assert next_step(ended, "station") is None
+
+
+def test_the_pipeline_is_one_workflow_definition_with_rejection_before_the_end() -> None:
+    # The statuses keep their order (the migration's CHECK constraint lists the same ones).
+    assert CARD_PIPELINE.state_names == STATUSES == (*IN_PROGRESS, *FINISHED)
+    assert IN_PROGRESS == ("received", "checked", "sent_for_production", "produced")
+    assert FINISHED == ("returned", "delivered", "rejected")
+    assert set(TRANSITION_INTO) == set(STATUSES) - {"received"}
+    for status in IN_PROGRESS:
+        assert CARD_PIPELINE.transition(status, "reject", reason="Damaged").target == "rejected"
+        with pytest.raises(TransitionRefused) as caught:
+            CARD_PIPELINE.transition(status, "reject", reason=" ")
+        assert caught.value.code == "reason_required"
+    for ended in FINISHED:
+        with pytest.raises(TransitionRefused) as caught:
+            CARD_PIPELINE.transition(ended, "reject", reason="Damaged")
+        assert caught.value.code == "already_finished"
