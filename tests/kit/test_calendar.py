@@ -178,6 +178,9 @@ def test_due_in_working_days_with_the_cutoff() -> None:
     # At 15:30 it counts from Friday 25/4: Sat 26, Mon 28, Tue 29.
     after = CAL.due(at(D(2025, 4, 24), 15, 30), StatutoryTime.days(3), cutoff=dt.time(15))
     assert after.day == D(2025, 4, 29)
+    # At 15:00 exactly it is not after the cut-off.
+    on_the_dot = CAL.due(at(D(2025, 4, 24), 15), StatutoryTime.days(3), cutoff=dt.time(15))
+    assert on_the_dot.day == D(2025, 4, 28)
     # No cut-off: only after closing time does it move.
     assert CAL.due(at(D(2025, 4, 24), 15, 30), StatutoryTime.days(3)).day == D(2025, 4, 28)
 

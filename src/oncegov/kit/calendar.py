@@ -424,7 +424,10 @@ class WorkingCalendar:
         working day when it was received on a day off, after the cut-off, or after closing."""
         local = clock.local(received)
         day = local.date()
-        late = local.time() >= (cutoff or self.office_hours.closes)
+        # "Received after 15:00": strictly after the cut-off; at or after closing time.
+        late = local.time() >= self.office_hours.closes or (
+            cutoff is not None and local.time() > cutoff
+        )
         if not self.is_working_day(day) or late:
             return self.next_working_day(day)
         return day
