@@ -39,6 +39,7 @@ from oncegov.me.pages import account as me_account_pages
 from oncegov.me.pages import identity as me_identity_pages
 from oncegov.monitoring.auditlog import api as auditlog_api
 from oncegov.monitoring.auditlog import pages as auditlog_pages
+from oncegov.procedures.calendar import pages as calendar_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry.corrections import pages as corrections_pages
@@ -170,6 +171,7 @@ _PAGES = (
     health_pages,
     linkage_report_pages,
     linkage_review_pages,
+    calendar_pages,
 )
 
 

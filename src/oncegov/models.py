@@ -9,6 +9,7 @@ from oncegov.identity.cards import models as id_card_models
 from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
 from oncegov.linkage import models as linkage_models
+from oncegov.procedures.calendar import models as calendar_models
 from oncegov.ratelimit import models as ratelimit_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
@@ -22,6 +23,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "bulk_models",
+    "calendar_models",
     "correction_models",
     "eid_models",
     "health_models",

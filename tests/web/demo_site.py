@@ -141,7 +141,7 @@ def main_pages(site: DemoSite) -> Iterator[tuple[str, str]]:
         )
     )
     yield from (("thanhtra.demo", p) for p in ("/officer", "/audit"))
-    yield from (("quantri.demo", p) for p in ("/officer", "/admin/oidc/clients"))
+    yield from (("quantri.demo", p) for p in ("/officer", "/admin/oidc/clients", "/admin/calendar"))
     yield from (("letan.demo", p) for p in ("/officer", "/health/reception"))
     yield from (("yte.demo", p) for p in ("/officer", "/health/statistics"))
     yield from (

@@ -19,6 +19,7 @@ SECTIONS = {
     "/identity/cards",
     "/identity/eid",
     "/admin/oidc/clients",
+    "/admin/calendar",
     "/health/reception",
     "/health/statistics",
 }
@@ -37,7 +38,7 @@ def _nav_links(html: str) -> set[str]:
         ("id_card_officer", ("province", CAO_BANG), {"/registry/search", "/identity/cards",
                                                      "/identity/eid"}),
         ("auditor", ("province", CAO_BANG), {"/audit"}),
-        ("admin", ("province", CAO_BANG), {"/admin/oidc/clients"}),
+        ("admin", ("province", CAO_BANG), {"/admin/oidc/clients", "/admin/calendar"}),
         ("facility_receptionist", ("agency", HOSPITAL), {"/health/reception"}),
         ("health_statistician", ("province", CAO_BANG), {"/health/statistics"}),
     ],

@@ -22,6 +22,8 @@ HEALTH_STATS = "health.stats"  # check-in statistics of every facility of the pr
 # Decide the sector records that record linkage could not link with confidence.
 LINKAGE_REVIEW = "linkage.review"
 LINKAGE_REPORT = "linkage.report"  # sync rates of the sector databases (counts, no person)
+# Keep the working-day calendar of the legal clock: dates declared off or working.
+CALENDAR_MANAGE = "calendar.manage"
 
 ROLES: dict[str, frozenset[str]] = {
     # Commune police: the citizens of their commune.
@@ -53,7 +55,7 @@ ROLES: dict[str, frozenset[str]] = {
     "linkage_clerk": frozenset({LINKAGE_REVIEW, LINKAGE_REPORT}),
     # Inspectors read the audit log and nothing else.
     "auditor": frozenset({AUDIT_READ}),
-    "admin": frozenset({USERS_MANAGE, OIDC_MANAGE}),
+    "admin": frozenset({USERS_MANAGE, OIDC_MANAGE, CALENDAR_MANAGE}),
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLES.values())

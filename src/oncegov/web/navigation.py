@@ -66,6 +66,12 @@ SECTIONS: tuple[Section, ...] = (
         N_("Register the public services that sign citizens in with their eID."),
     ),
     Section(
+        "calendar.manage",
+        "/admin/calendar",
+        N_("Working-day calendar"),
+        N_("Holidays of the year and the dates the Government declares off or working."),
+    ),
+    Section(
         "health.checkin",
         "/health/reception",
         N_("Reception"),

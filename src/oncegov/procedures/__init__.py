@@ -1,0 +1,1 @@
+"""Public services: catalogue, dossiers, workflow, deadlines (the legal clock), results."""
