@@ -1,0 +1,1 @@
+"""Public services: the procedure catalogue, dossiers, workflow, deadlines, results, delivery."""
