@@ -236,8 +236,7 @@ def test_duplicate_form_key(tmp_path: Path) -> None:
 def test_code_written_as_a_number(tmp_path: Path) -> None:
     raw = yaml.safe_dump(minimal(), allow_unicode=True).replace("'9.999999'", "1.004194")
     assert only_problem(tmp_path, raw) == (
-        "broken.yaml: 1.004194: code: input should be a valid string (write it quoted: "
-        "'1.004194')"
+        "broken.yaml: 1.004194: code: input should be a valid string (write it quoted: '1.004194')"
     )
 
 
@@ -250,7 +249,8 @@ def test_key_given_twice_in_yaml(tmp_path: Path) -> None:
 
 def test_not_valid_yaml(tmp_path: Path) -> None:
     assert only_problem(tmp_path, "code: [unclosed\n") == (
-        "broken.yaml: (no code): line 2: not valid YAML: expected ',' or ']', but got '<stream end>'"
+        "broken.yaml: (no code): line 2: not valid YAML: expected ',' or ']', "
+        "but got '<stream end>'"
     )
 
 
@@ -271,4 +271,5 @@ def test_required_top_level_keys(tmp_path: Path, missing: str) -> None:
     procedure = minimal()
     del procedure[missing]
     code = "(no code)" if missing == "code" else "9.999999"
-    assert only_problem(tmp_path, procedure) == f"broken.yaml: {code}: {missing}: required key missing"
+    expected = f"broken.yaml: {code}: {missing}: required key missing"
+    assert only_problem(tmp_path, procedure) == expected

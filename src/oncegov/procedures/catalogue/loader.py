@@ -314,7 +314,10 @@ def _check_workflow(procedure: Procedure) -> Iterator[tuple[str, str]]:
     for i, move in enumerate(flow.transitions):
         key = f"workflow.transitions[{i}]"
         if move.from_ not in known:
-            yield f"{key}.from", f"transition from unknown state {move.from_!r} (declared: {listed})"
+            yield (
+                f"{key}.from",
+                f"transition from unknown state {move.from_!r} (declared: {listed})",
+            )
         if move.to not in known:
             yield f"{key}.to", f"transition to unknown state {move.to!r} (declared: {listed})"
         if move.from_ in flow.final:
@@ -347,5 +350,6 @@ def _check_workflow(procedure: Procedure) -> Iterator[tuple[str, str]]:
 
 
 def canonical(model: BaseModel) -> dict[str, Any]:
-    """The definition as stored: JSON types, keys as written in the files (``from``)."""
-    return model.model_dump(mode="json", by_alias=True)
+    """The definition as stored: JSON types, keys as written in the files (``from``), unset
+    optional keys left out (so it reads back through the same schema)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
