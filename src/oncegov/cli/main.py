@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from oncegov.cli import audit, bulk, citizens, demo, eid, health, link, oidc, quality, users
+from oncegov.cli import (
+    audit,
+    bulk,
+    citizens,
+    demo,
+    eid,
+    health,
+    link,
+    oidc,
+    procedures,
+    quality,
+    users,
+)
 from oncegov.config import settings
 
 app = typer.Typer(
@@ -24,6 +36,7 @@ app.add_typer(eid.app, name="eid")
 app.add_typer(oidc.app, name="oidc")
 app.add_typer(health.app, name="health")
 app.add_typer(link.app, name="link")
+app.add_typer(procedures.app, name="procedures")
 
 
 @app.command()
