@@ -220,6 +220,7 @@ def procedure_context(stored: StoredProcedure) -> dict[str, Any]:
             {
                 "label": text(f.label),
                 "about": _(ABOUT_LABELS[f.about]),
+                "about_other": f.about != "applicant",
                 "source": _(SOURCE_LABELS[f.source_kind]),
                 "kind": f.source_kind,
                 "required": f.required,
