@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from oncegov.procedures.catalogue.loader import read_catalogue
+from oncegov.procedures.catalogue.loader import key_path, read_catalogue
+from oncegov.procedures.catalogue.schemas import check_source
 from oncegov.registry.service import PREFILLABLE_FIELDS
 from tests.procedures.catalogue_files import minimal, write
 
@@ -273,3 +276,22 @@ def test_required_top_level_keys(tmp_path: Path, missing: str) -> None:
     code = "(no code)" if missing == "code" else "9.999999"
     expected = f"broken.yaml: {code}: {missing}: required key missing"
     assert only_problem(tmp_path, procedure) == expected
+
+
+@given(st.text(max_size=60))
+def test_any_source_is_accepted_or_refused_with_a_reason(source: str) -> None:
+    try:
+        assert check_source(source) == source
+    except ValueError as exc:
+        assert str(exc)
+
+
+@given(st.lists(st.one_of(st.integers(0, 99), st.from_regex(r"[a-z_]{1,8}", fullmatch=True))))
+def test_key_paths_read_like_the_file(location: list[int | str]) -> None:
+    path = key_path(tuple(location))
+    if not location:
+        assert path == "(file)"
+        return
+    assert path.count("[") == sum(isinstance(part, int) for part in location)
+    names = [part for part in location if isinstance(part, str)]
+    assert path.replace("[", ".[").split(".")[0] in ("", *names[:1])
