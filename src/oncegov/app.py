@@ -40,6 +40,8 @@ from oncegov.me.pages import identity as me_identity_pages
 from oncegov.monitoring.auditlog import api as auditlog_api
 from oncegov.monitoring.auditlog import pages as auditlog_pages
 from oncegov.procedures.calendar import pages as calendar_pages
+from oncegov.procedures.catalogue import api as procedures_api
+from oncegov.procedures.catalogue import pages as procedures_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry.corrections import pages as corrections_pages
@@ -151,6 +153,7 @@ _API = (
     eid_api,
     oidc_api,
     health_fhir,
+    procedures_api,
 )
 # HTML pages and the OpenID Connect protocol endpoints: never part of the API document.
 _PAGES = (
@@ -172,6 +175,7 @@ _PAGES = (
     linkage_report_pages,
     linkage_review_pages,
     calendar_pages,
+    procedures_pages,
 )
 
 

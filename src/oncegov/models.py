@@ -10,6 +10,7 @@ from oncegov.identity.oidc import models as oidc_models
 from oncegov.integrations import models as integration_models
 from oncegov.linkage import models as linkage_models
 from oncegov.procedures.calendar import models as calendar_models
+from oncegov.procedures.catalogue import models as procedure_models
 from oncegov.ratelimit import models as ratelimit_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
@@ -32,6 +33,7 @@ __all__ = [
     "linkage_models",
     "metadata",
     "oidc_models",
+    "procedure_models",
     "quality_models",
     "ratelimit_models",
     "registry_models",

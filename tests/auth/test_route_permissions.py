@@ -82,7 +82,14 @@ PUBLIC_OIDC: set[tuple[str, str]] = {
     ("POST", "/oidc/logout"),
     ("POST", "/oidc/revoke"),
 }
-PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC
+# The public catalogue of procedures: what each takes is public information (no personal data).
+PUBLIC_PROCEDURES: set[tuple[str, str]] = {
+    ("GET", "/procedures"),
+    ("GET", "/procedures/{code}"),
+    ("GET", "/api/v1/procedures"),
+    ("GET", "/api/v1/procedures/{code}"),
+}
+PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC | PUBLIC_PROCEDURES
 SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1", "code": "01273"}
 
 

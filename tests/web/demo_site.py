@@ -113,6 +113,16 @@ def main_pages(site: DemoSite) -> Iterator[tuple[str, str]]:
     pid = site.personal_id
     for path in ("/", "/login", "/eid/login", "/eid/register", "/eid/reset"):
         yield "anonymous", path
+    # The public catalogue of procedures (the demo loads it).
+    for path in (
+        "/procedures",
+        "/procedures?q=dang+ky+tam+tru",
+        "/procedures/1.004194",
+        "/procedures/1.000656",
+        "/procedures/LT.KS-TT-BHYT",
+        "/procedures/2.000488",
+    ):
+        yield "anonymous", path
     yield from (
         ("pc06.demo", p)
         for p in (

@@ -153,6 +153,13 @@ def demo(
             facilities = demo_service.facility_logins(session, seed=seed)
     except OnceGovError as exc:
         raise fail(exc) from exc
+    if outcome.procedures is not None:
+        loaded = outcome.procedures
+        console.print(
+            f"procedure catalogue: {len(loaded.added)} versions added, "
+            f"{len(loaded.unchanged)} unchanged, {len(loaded.problems)} errors"
+            + ("" if loaded.ok else " (run `oncegov procedures load` to see them)")
+        )
     if outcome.skipped:
         console.print(
             f"The registry already holds {outcome.existing_citizens:,} citizens: "

@@ -14,6 +14,7 @@ from oncegov.cli import (
     health,
     link,
     oidc,
+    procedures,
     quality,
     users,
 )
@@ -37,6 +38,7 @@ app.add_typer(oidc.app, name="oidc")
 app.add_typer(health.app, name="health")
 app.add_typer(link.app, name="link")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(procedures.app, name="procedures")
 
 
 @app.command()

@@ -55,6 +55,8 @@ from oncegov.identity.accounts import demo_loader as eid_demo
 from oncegov.identity.cards import service as cards
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.procedures.catalogue import service as catalogue
+from oncegov.procedures.catalogue.service import LoadReport
 from oncegov.registry import service as registry
 from oncegov.units import service as units
 
@@ -95,6 +97,8 @@ class DemoOutcome:
     accounts_created: list[str] = field(default_factory=list)
     accounts_kept: list[str] = field(default_factory=list)
     citizen_logins: list[CitizenLogin] = field(default_factory=list)
+    # The bundled procedure catalogue, loaded on every run (idempotent, cheap).
+    procedures: LoadReport | None = None
 
 
 def refuse_in_production() -> None:
@@ -292,6 +296,7 @@ def run_demo(
     province = province_info(session, province_code or settings.province_code)
     existing = registry.count_citizens(session)
     outcome = DemoOutcome(skipped=False, existing_citizens=existing, province=province)
+    outcome.procedures = catalogue.load_catalogue(session)
     if existing and mode == "if_empty":
         outcome.skipped = True
         return outcome

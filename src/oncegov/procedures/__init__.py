@@ -1,1 +1,2 @@
-"""Public services: catalogue, dossiers, workflow, deadlines (the legal clock), results."""
+"""Public services: the procedure catalogue, dossiers, workflow, deadlines (the legal clock),
+results, delivery."""

@@ -486,3 +486,42 @@ def deceased_among(
         detail={"checked": len(personal_ids), "deceased": len(found)},
     )
     return found
+
+
+# --- what a public-service form may pre-fill ---------------------------------------------------
+# The citizen's data a procedure's form may take from the registry (source ``registry:<name>``
+# in the procedure catalogue, ``procedures.catalogue``), named as ``CitizenOut`` names them.
+# The catalogue refuses any other name when it loads; the values themselves are read later,
+# per dossier, through an audited call of this service like every other read.
+PREFILLABLE_FIELDS: tuple[str, ...] = (
+    "personal_id",
+    "old_id_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "ethnicity_code",
+    "religion",
+    "nationality",
+    "hometown",
+    "birth_registration_commune_code",
+    "permanent_commune_code",
+    "permanent_address",
+    "temporary_commune_code",
+    "temporary_address",
+    "current_commune_code",
+    "current_address",
+    "household_code",
+    "relationship_to_head",
+    "father_personal_id",
+    "mother_personal_id",
+    "spouse_personal_id",
+    "phone",
+    "email",
+    "status",
+    "date_of_death",
+)
+
+
+def prefillable_fields() -> tuple[str, ...]:
+    """The registry fields a procedure's form may pre-fill (``PREFILLABLE_FIELDS``)."""
+    return PREFILLABLE_FIELDS

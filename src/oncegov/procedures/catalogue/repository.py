@@ -1,0 +1,75 @@
+"""All SQL of the procedure catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Select, and_, func, select
+
+from oncegov.kit.repository import Repository
+from oncegov.procedures.catalogue.models import ProcedureVersion
+
+
+class CatalogueRepository(Repository):
+    def version(self, code: str, version: int) -> ProcedureVersion | None:
+        return self.session.scalar(
+            select(ProcedureVersion).where(
+                ProcedureVersion.code == code, ProcedureVersion.version == version
+            )
+        )
+
+    def versions_of(self, code: str) -> Sequence[ProcedureVersion]:
+        return self.session.scalars(
+            select(ProcedureVersion)
+            .where(ProcedureVersion.code == code)
+            .order_by(ProcedureVersion.version)
+        ).all()
+
+    def as_of(self, code: str, day: dt.date) -> ProcedureVersion | None:
+        """The version in force on ``day``: the latest to take effect on or before it."""
+        return self.session.scalar(
+            select(ProcedureVersion)
+            .where(ProcedureVersion.code == code, ProcedureVersion.effective_from <= day)
+            .order_by(ProcedureVersion.effective_from.desc())
+            .limit(1)
+        )
+
+    def _in_force(self, day: dt.date) -> Select[ProcedureVersion]:
+        latest = (
+            select(
+                ProcedureVersion.code.label("code"),
+                func.max(ProcedureVersion.effective_from).label("since"),
+            )
+            .where(ProcedureVersion.effective_from <= day)
+            .group_by(ProcedureVersion.code)
+            .subquery()
+        )
+        return select(ProcedureVersion).join(
+            latest,
+            and_(
+                ProcedureVersion.code == latest.c.code,
+                ProcedureVersion.effective_from == latest.c.since,
+            ),
+        )
+
+    def in_force(
+        self,
+        day: dt.date,
+        *,
+        words: Sequence[str] = (),
+        field: str | None = None,
+        level: str | None = None,
+    ) -> Sequence[ProcedureVersion]:
+        """The versions in force on ``day`` whose folded text holds every word, by code."""
+        query = self._in_force(day)
+        for word in words:
+            query = query.where(ProcedureVersion.search_text.contains(word, autoescape=True))
+        if field is not None:
+            query = query.where(ProcedureVersion.field == field)
+        if level is not None:
+            query = query.where(ProcedureVersion.level == level)
+        return self.session.scalars(query.order_by(ProcedureVersion.code)).all()
+
+    def count_versions(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(ProcedureVersion)) or 0
