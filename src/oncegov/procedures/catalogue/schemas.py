@@ -241,9 +241,7 @@ class Transition(Strict):
     ``form``: the form the move issues (Circular 03/2025/TT-VPCP: 02 additions requested, 03
     refusal to accept); ``reason_required``: the move must give a reason."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    from_: Annotated[str, Field(alias="from")]
+    from_: Annotated[str, Field(alias="from")]  # ``from`` is a Python keyword
     to: str
     role: Annotated[str, Field(pattern=KEY_PATTERN)]
     form: Annotated[str, Field(pattern=r"^\d{2}$")] | None = None
