@@ -295,3 +295,16 @@ def test_key_paths_read_like_the_file(location: list[int | str]) -> None:
     assert path.count("[") == sum(isinstance(part, int) for part in location)
     names = [part for part in location if isinstance(part, str)]
     assert path.replace("[", ".[").split(".")[0] in ("", *names[:1])
+
+
+def test_a_dead_end_is_refused_by_the_workflow_engine(tmp_path: Path) -> None:
+    """A state every check of the file lets through but from which no dossier can ever end:
+    the one workflow engine (kit.workflow) refuses it, and the loader reports its key path."""
+    procedure = minimal()
+    procedure["workflow"]["states"].append("stuck")
+    procedure["workflow"]["transitions"].append(
+        {"from": "received", "to": "stuck", "role": "receiver"}
+    )
+    found = only_problem(tmp_path, procedure)
+    assert found.startswith("broken.yaml: 9.999999: workflow (engine): states[3]"), found
+    assert "stuck" in found

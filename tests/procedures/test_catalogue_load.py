@@ -133,3 +133,23 @@ def test_search_is_accent_insensitive_and_filters(db: Session) -> None:
     assert codes(query="100%_") == []
     # Before the catalogue's versions take effect, nothing is in force.
     assert service.catalogue(db, day=dt.date(2025, 1, 1)) == []
+
+
+def test_every_bundled_workflow_builds_in_the_one_workflow_engine() -> None:
+    """The dossiers will move through ``kit.workflow``: each bundled procedure's workflow is a
+    valid engine definition whose moves are the file's transitions, fired by their roles."""
+    from oncegov.kit.workflow import Workflow
+    from oncegov.procedures.catalogue.loader import engine_definition
+
+    procedures = [loaded.procedure for loaded in read_catalogue().procedures]
+    assert procedures
+    for procedure in procedures:
+        engine = Workflow.from_data(engine_definition(procedure))
+        flow = procedure.workflow
+        assert engine.is_final(flow.final[0])
+        first = next(m for m in flow.transitions if m.from_ == flow.initial)
+        reason = "r" if first.reason_required else None
+        move = engine.transition(
+            flow.initial, f"{first.from_}->{first.to}", role=first.role, reason=reason
+        )
+        assert move.target == first.to

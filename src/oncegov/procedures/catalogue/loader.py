@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from oncegov.kit.workflow import Workflow, WorkflowDefinitionError
 from oncegov.procedures.catalogue.schemas import Assumable, Procedure, ProcedureFile
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -233,7 +234,10 @@ def check(procedure: Procedure) -> list[tuple[str, str]]:
     found.extend(_check_channels(procedure))
     found.extend(_check_form(procedure))
     found.extend(_check_documents(procedure))
-    found.extend(_check_workflow(procedure))
+    workflow_problems = list(_check_workflow(procedure))
+    found.extend(workflow_problems)
+    if not workflow_problems:
+        found.extend(_check_engine(procedure))
     for key, item in _assumables(procedure):
         if item.assumption and not (item.note and item.note.strip()):
             found.append((f"{key}.note", "an assumption needs a note saying what is unconfirmed"))
@@ -347,6 +351,38 @@ def _check_workflow(procedure: Procedure) -> Iterator[tuple[str, str]]:
             f"the steps' shares sum to {total:g}; they must sum to 1{whole} "
             f"(the statutory time: {_time_text(procedure)})",
         )
+
+
+def engine_definition(procedure: Procedure) -> dict[str, Any]:
+    """The procedure's workflow as a definition of the one workflow engine (``kit.workflow``):
+    each transition is named ``<from>-><to>``, fired by its role, with its reason rule. The
+    dossiers will move through this engine, so a catalogue must build one."""
+    flow = procedure.workflow
+    return {
+        "name": procedure.code,
+        "states": [
+            {"name": s, "initial": s == flow.initial, "final": s in flow.final} for s in flow.states
+        ],
+        "transitions": [
+            {
+                "name": f"{move.from_}->{move.to}",
+                "source": move.from_,
+                "target": move.to,
+                "roles": [move.role],
+                "requires_reason": move.reason_required,
+            }
+            for move in flow.transitions
+        ],
+    }
+
+
+def _check_engine(procedure: Procedure) -> Iterator[tuple[str, str]]:
+    """What the engine itself refuses in a workflow the checks above let through (a state from
+    which no final state can be reached, say), under the engine's own key path."""
+    try:
+        Workflow.from_data(engine_definition(procedure))
+    except WorkflowDefinitionError as error:
+        yield (f"workflow (engine): {error.path}" if error.path else "workflow"), error.problem
 
 
 def canonical(model: BaseModel) -> dict[str, Any]:
