@@ -24,6 +24,7 @@ from oncegov.registry import events
 from oncegov.registry.models import Citizen, Household, RegistryChange
 from oncegov.registry.repository import RegistryRepository
 from oncegov.registry.schemas import (
+    CITIZEN_COLUMNS,
     EDITABLE_FIELDS,
     ChangeOut,
     CitizenOut,
@@ -493,33 +494,8 @@ def deceased_among(
 # in the procedure catalogue, ``procedures.catalogue``), named as ``CitizenOut`` names them.
 # The catalogue refuses any other name when it loads; the values themselves are read later,
 # per dossier, through an audited call of this service like every other read.
-PREFILLABLE_FIELDS: tuple[str, ...] = (
-    "personal_id",
-    "old_id_number",
-    "full_name",
-    "date_of_birth",
-    "sex",
-    "ethnicity_code",
-    "religion",
-    "nationality",
-    "hometown",
-    "birth_registration_commune_code",
-    "permanent_commune_code",
-    "permanent_address",
-    "temporary_commune_code",
-    "temporary_address",
-    "current_commune_code",
-    "current_address",
-    "household_code",
-    "relationship_to_head",
-    "father_personal_id",
-    "mother_personal_id",
-    "spouse_personal_id",
-    "phone",
-    "email",
-    "status",
-    "date_of_death",
-)
+# Every canonical citizen column (the export's and import's) may be pre-filled.
+PREFILLABLE_FIELDS: tuple[str, ...] = CITIZEN_COLUMNS
 
 
 def prefillable_fields() -> tuple[str, ...]:
