@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from oncegov.db import DbSession
+from oncegov.kit import clock
 from oncegov.procedures.catalogue import service
 from oncegov.procedures.catalogue.schemas import (
     Level,
@@ -54,7 +55,7 @@ def get_procedure(
     on: Annotated[dt.date | None, Query(description="The day (default: today)")] = None,
 ) -> ProcedureOut:
     """The version of one procedure in force on ``on``, with its whole definition."""
-    day = on or service.today()
+    day = on or clock.today()
     stored = service.procedure(db, code, day)
     return ProcedureOut(
         code=stored.code,

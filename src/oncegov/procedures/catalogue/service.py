@@ -151,10 +151,6 @@ def _store(
     return "added"
 
 
-def today() -> dt.date:
-    return clock.local_day(clock.now())
-
-
 def procedure_as_of(session: Session, code: str, day: dt.date) -> StoredProcedure | None:
     """The version of ``code`` in force on ``day`` (None before its first version)."""
     row = CatalogueRepository(session).as_of(code, day)
@@ -163,7 +159,7 @@ def procedure_as_of(session: Session, code: str, day: dt.date) -> StoredProcedur
 
 def procedure(session: Session, code: str, day: dt.date | None = None) -> StoredProcedure:
     """The version of ``code`` in force on ``day`` (the province's today by default)."""
-    found = procedure_as_of(session, code, day or today())
+    found = procedure_as_of(session, code, day or clock.today())
     if found is None:
         raise NotFound(N_("No such procedure in the catalogue"), field="code", code_value=code)
     return found
@@ -193,7 +189,7 @@ def catalogue(
     """The procedures in force on ``day`` (today by default) whose code, names, agency or
     summary hold every word of ``query`` accent-insensitively, by field and level; by name."""
     rows = CatalogueRepository(session).in_force(
-        day or today(), words=search_words(query), field=field, level=level
+        day or clock.today(), words=search_words(query), field=field, level=level
     )
     # By folded name, the same on every database (collations order "Đ" differently).
     return [_stored(row) for row in sorted(rows, key=lambda r: (fold(r.name_vi), r.code))]
