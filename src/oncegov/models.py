@@ -11,6 +11,7 @@ from oncegov.integrations import models as integration_models
 from oncegov.linkage import models as linkage_models
 from oncegov.procedures.calendar import models as calendar_models
 from oncegov.procedures.catalogue import models as procedure_models
+from oncegov.procedures.dossiers import models as dossier_models
 from oncegov.ratelimit import models as ratelimit_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
@@ -26,6 +27,7 @@ __all__ = [
     "bulk_models",
     "calendar_models",
     "correction_models",
+    "dossier_models",
     "eid_models",
     "health_models",
     "id_card_models",

@@ -371,6 +371,7 @@ ACCESS_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "registry.search",
             "registry.status_check",
             "registry.export",
+            "registry.read_relative",
         ),
         (),
     ),
@@ -379,6 +380,7 @@ ACCESS_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "id_card": ((), ("identity.cards.",)),
     "shared": ((), ("oidc.",)),
     "sector": ((), ("health.", "linkage.")),
+    "dossiers": ((), ("dossier.",)),
     "inspection": ((), ("audit.",)),
 }
 

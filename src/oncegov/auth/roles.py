@@ -24,6 +24,12 @@ LINKAGE_REVIEW = "linkage.review"
 LINKAGE_REPORT = "linkage.report"  # sync rates of the sector databases (counts, no person)
 # Keep the working-day calendar of the legal clock: dates declared off or working.
 CALENDAR_MANAGE = "calendar.manage"
+# Public-service dossiers, by the role a procedure's workflow gives each step
+# (procedures.dossiers.service.ROLE_PERMISSIONS): receive and return at a service centre,
+# process (verify, prepare the result), approve (decide).
+DOSSIERS_RECEIVE = "dossiers.receive"
+DOSSIERS_PROCESS = "dossiers.process"
+DOSSIERS_APPROVE = "dossiers.approve"
 
 ROLES: dict[str, frozenset[str]] = {
     # Commune police: the citizens of their commune.
@@ -56,6 +62,15 @@ ROLES: dict[str, frozenset[str]] = {
     # Inspectors read the audit log and nothing else.
     "auditor": frozenset({AUDIT_READ}),
     "admin": frozenset({USERS_MANAGE, OIDC_MANAGE, CALENDAR_MANAGE}),
+    # Public administration service centre (Decree 118/2025/ND-CP), commune or province: the
+    # one-stop desk that receives dossiers (also for citizens of other communes of the
+    # province) and returns results.
+    "service_centre_clerk": frozenset({DOSSIERS_RECEIVE}),
+    # The specialised officer of the competent agency (commune police for residence, the
+    # commune's justice-civil status officer, a provincial department) who handles a dossier.
+    "dossier_handler": frozenset({DOSSIERS_PROCESS}),
+    # The head who signs the decision (commune chairman, head of the commune police, director).
+    "dossier_approver": frozenset({DOSSIERS_APPROVE}),
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLES.values())

@@ -47,6 +47,9 @@ class Citizen(Base):
         CheckConstraint("birth_day IS NULL OR birth_month IS NOT NULL", name="day_needs_month"),
         Index("ix_citizens_name_birth", "name_key", "birth_year"),
         Index("ix_citizens_folded_name", "folded_name"),
+        # A parent's children, for public-service forms about a child (registry.relatives).
+        Index("ix_citizens_father", "father_personal_id"),
+        Index("ix_citizens_mother", "mother_personal_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

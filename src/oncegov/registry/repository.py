@@ -74,6 +74,19 @@ class RegistryRepository(Repository):
             select(Citizen).where(Citizen.household_code == code).order_by(Citizen.birth_year)
         ).all()
 
+    def children_of(self, personal_id: str) -> Sequence[Citizen]:
+        """The citizens whose father or mother is ``personal_id`` (eldest first)."""
+        return self.session.scalars(
+            select(Citizen)
+            .where(
+                or_(
+                    Citizen.father_personal_id == personal_id,
+                    Citizen.mother_personal_id == personal_id,
+                )
+            )
+            .order_by(Citizen.birth_year, Citizen.personal_id)
+        ).all()
+
     def changes(self, entity: str, key: str) -> Sequence[RegistryChange]:
         return self.session.scalars(
             select(RegistryChange)

@@ -296,6 +296,47 @@ def household_of(
     )
 
 
+# The relations a public-service form may be about (``about`` in the procedure catalogue).
+RELATIONS = ("father", "mother", "spouse", "child")
+
+
+def relatives(
+    session: Session, actor: Actor, personal_id: str, *, purpose: str
+) -> dict[str, list[CitizenOut]]:
+    """The applicant's parents, spouse and children as the registry links them, for a form
+    about one of them (a child's birth, a parent's death). Every person returned is one
+    audited read with ``purpose`` (the procedure). The applicant must exist."""
+    purpose = _require_purpose(purpose)
+    repo = RegistryRepository(session)
+    citizen = repo.citizen(personal_id, EVERYWHERE)
+    if citizen is None:
+        raise NotFound(N_("No citizen with this personal ID in your area"), field="personal_id")
+    found: dict[str, list[Citizen]] = {relation: [] for relation in RELATIONS}
+    for relation, linked in (
+        ("father", citizen.father_personal_id),
+        ("mother", citizen.mother_personal_id),
+        ("spouse", citizen.spouse_personal_id),
+    ):
+        person = repo.citizen(linked, EVERYWHERE) if linked else None
+        if person is not None:
+            found[relation].append(person)
+    found["child"] = list(repo.children_of(personal_id))
+    read = [
+        audit.PendingEntry(
+            actor=actor,
+            action="registry.read_relative",
+            purpose=purpose,
+            subject_personal_id=person.personal_id,
+            detail={"relation": relation},
+        )
+        for relation, people in found.items()
+        for person in people
+    ]
+    if read:
+        audit.record_many(session, read)
+    return {relation: [to_out(p) for p in people] for relation, people in found.items()}
+
+
 def history(
     session: Session,
     actor: Actor,

@@ -53,6 +53,7 @@ CATEGORY_LABELS = {
     "shared": N_("Data shared with online services"),
     "sector": N_("Medical visits and sector databases"),
     "inspection": N_("Inspections of this log"),
+    "dossiers": N_("Your public-service dossiers"),
 }
 ROLE_LABELS = {
     "commune_officer": N_("Commune police"),
@@ -61,6 +62,9 @@ ROLE_LABELS = {
     "linkage_clerk": N_("Sector data synchronisation clerk"),
     "auditor": N_("Inspector"),
     "admin": N_("Administrator"),
+    "service_centre_clerk": N_("Public administration service centre"),
+    "dossier_handler": N_("Officer handling dossiers"),
+    "dossier_approver": N_("Head approving dossiers"),
 }
 SYSTEM_LABELS = {
     "eid.registration": N_("eID registration (automatic check of the details you typed)"),
@@ -75,6 +79,11 @@ ACTION_LABELS = {
     "registry.match": N_("A match of your name and date of birth"),
     "registry.search": N_("A search of the registry that listed you"),
     "registry.status_check": N_("Whether you are alive (only that)"),
+    "registry.read_relative": N_(
+        "Your record, read for a relative's public-service form (a parent, spouse or child)"
+    ),
+    "dossier.submit": N_("A public-service dossier about you: submitted"),
+    "dossier.move": N_("A public-service dossier about you: handled (a step of its workflow)"),
     "registry.export": N_("An export of registry records"),
     "registry.import": N_("Your record, in a bulk import"),
     "registry.change": N_("A correction of your record"),

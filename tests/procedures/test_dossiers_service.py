@@ -1,0 +1,291 @@
+"""Dossiers: pre-fill with its sources (audited), drafts, idempotent submission with the
+Circular's code, the workflow's moves on the legal clock, queues scoped by commune."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from oncegov.audit.models import AuditEntry
+from oncegov.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from oncegov.kit.repository import Page
+from oncegov.kit.workflow import TransitionRefused
+from oncegov.procedures.dossiers import service
+from oncegov.procedures.dossiers.models import Dossier, DossierEvent
+from tests.fixtures import COMMUNE_A, COMMUNE_B, make_citizen
+from tests.procedures.dossier_helpers import (
+    TEMPORARY_RESIDENCE,
+    TYPED,
+    VN,
+    applicant,
+    at,
+    load,
+    officer,
+    roles_in,
+)
+
+
+def _audits(db: Session, action: str, personal_id: str) -> list[AuditEntry]:
+    return list(
+        db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == action, AuditEntry.subject_personal_id == personal_id
+            )
+        )
+    )
+
+
+def _submitted(db: Session, monkeypatch: pytest.MonkeyPatch, key: str = "key-00000001"):
+    citizen, actor = applicant(db)
+    draft = service.start_draft(db, actor, citizen.personal_id, TEMPORARY_RESIDENCE)
+    service.save_draft(db, citizen.personal_id, draft.id, TYPED)
+    dossier = service.submit(db, actor, citizen.personal_id, draft.id, key)
+    return citizen, actor, dossier
+
+
+def test_the_form_is_prefilled_from_the_registry_locked_with_its_source_and_audited(
+    db: Session,
+) -> None:
+    load(db)
+    citizen, actor = applicant(db, full_name="Nguyễn Thị Hằng")
+    draft = service.start_draft(db, actor, citizen.personal_id, TEMPORARY_RESIDENCE)
+    view = service.draft_form(db, actor, citizen.personal_id, draft.id)
+    by_key = {f.key: f for f in view.fields}
+    assert by_key["full_name"].value == "Nguyễn Thị Hằng"
+    assert by_key["full_name"].locked and by_key["full_name"].source_kind == "registry"
+    assert by_key["personal_id"].value == citizen.personal_id
+    assert by_key["date_of_birth"].value  # the registry's written form
+    assert not by_key["temporary_address"].locked and by_key["temporary_address"].value is None
+    assert by_key["lawful_residence_proof"].source_kind == "exchange"
+    reads = _audits(db, "registry.read", citizen.personal_id)
+    assert len(reads) == 2  # the draft's start and its reopening
+    assert {r.purpose for r in reads} == {"procedure 1.004194"}
+
+
+def test_a_draft_keeps_typed_values_and_refuses_a_bad_one_by_field(db: Session) -> None:
+    load(db)
+    citizen, actor = applicant(db)
+    draft = service.start_draft(db, actor, citizen.personal_id, TEMPORARY_RESIDENCE)
+    service.save_draft(db, citizen.personal_id, draft.id, {"temporary_address": "Tổ 9"})
+    with pytest.raises(ValidationFailed) as refused:
+        service.save_draft(db, citizen.personal_id, draft.id, {"stay_until": "31/02/2027"})
+    assert refused.value.field == "stay_until"
+    # A locked field sent by the browser is ignored: the registry's value stays.
+    service.save_draft(db, citizen.personal_id, draft.id, {"full_name": "Someone Else"})
+    view = service.draft_form(db, actor, citizen.personal_id, draft.id)
+    by_key = {f.key: f for f in view.fields}
+    assert by_key["temporary_address"].value == "Tổ 9"
+    assert by_key["full_name"].value == citizen.full_name
+    other, _ = applicant(db)
+    with pytest.raises(NotFound):
+        service.draft(db, other.personal_id, draft.id)
+
+
+def test_submission_needs_every_required_typed_field(db: Session) -> None:
+    load(db)
+    citizen, actor = applicant(db)
+    draft = service.start_draft(db, actor, citizen.personal_id, TEMPORARY_RESIDENCE)
+    with pytest.raises(ValidationFailed) as refused:
+        service.submit(db, actor, citizen.personal_id, draft.id, "key-00000001")
+    assert refused.value.field == "temporary_address"
+    fields = {e["field"] for e in refused.value.params["errors"]}
+    assert fields == {"temporary_address", "stay_until", "lawful_residence_proof"}
+    assert db.scalar(select(func.count()).select_from(Dossier)) == 0
+
+
+def test_submission_is_idempotent_and_coded_agency_day_sequence(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 30)  # a Monday
+    citizen, actor, first = _submitted(db, monkeypatch)
+    assert first.code == f"X{COMMUNE_A}-261207-0001"
+    again = service.submit(db, actor, citizen.personal_id, 999_999, "key-00000001")
+    assert again.id == first.id  # the draft is gone; the key finds the dossier
+    _, _, second = _submitted(db, monkeypatch, key="key-00000002")
+    assert second.code == f"X{COMMUNE_A}-261207-0002"
+    assert db.scalar(select(func.count()).select_from(Dossier)) == 2
+    # 3 working days from Monday morning: Thursday, the office's closing time.
+    assert first.due_day == dt.date(2026, 12, 10)
+    assert first.due_at.astimezone(VN).hour == 17
+    assert first.form["full_name"] == {"value": citizen.full_name, "source": "registry:full_name"}
+    assert first.form["temporary_address"]["source"] == "applicant"
+    submits = _audits(db, "dossier.submit", citizen.personal_id)
+    assert len(submits) == 1 and json.loads(submits[0].detail)["dossier"] == first.code
+
+
+def test_after_the_cutoff_counting_starts_the_next_working_day(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 11, 17, 30)  # Friday after closing
+    _, _, dossier = _submitted(db, monkeypatch)
+    assert dossier.code.endswith("-261211-0001")  # the day it was received
+    assert dossier.due_day == dt.date(2026, 12, 17)  # counts from Monday 14: Thursday 17
+
+
+def test_the_workflow_moves_pause_for_additions_and_the_due_date_moves(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)  # Monday
+    citizen, actor, dossier = _submitted(db, monkeypatch)
+    roles = roles_in()
+    clerk, police, head = officer("clerk"), officer("police"), officer("head")
+    with pytest.raises(TransitionRefused) as refused:
+        service.officer_move(db, clerk, dossier.code, "refused_to_accept", roles=roles)
+    assert refused.value.code == "reason_required"
+    with pytest.raises(PermissionDenied):
+        service.officer_move(
+            db, police, dossier.code, "accepted", roles=roles_in(COMMUNE_A, "processor")
+        )
+    service.officer_move(db, clerk, dossier.code, "accepted", roles=roles)
+    service.officer_move(db, clerk, dossier.code, "assigned", roles=roles)
+    service.officer_move(db, police, dossier.code, "processing", roles=roles)
+    at(monkeypatch, 2026, 12, 8, 10, 0)  # Tuesday: additions asked for
+    service.officer_move(
+        db,
+        police,
+        dossier.code,
+        "additions_requested",
+        roles=roles,
+        reason="Thiếu bản sao hợp đồng thuê nhà",
+    )
+    assert dossier.paused_since is not None and dossier.additions_requests == 1
+    with pytest.raises(NotFound):  # someone else's dossier does not exist for them
+        service.supply_additions(db, actor, make_citizen(db).personal_id, dossier.code, None)
+    at(monkeypatch, 2026, 12, 10, 8, 30)  # Thursday: the citizen supplies them
+    service.supply_additions(db, actor, citizen.personal_id, dossier.code, "Đã bổ sung")
+    assert dossier.state == "processing" and dossier.paused_since is None
+    # Waited: the working days after the request up to the day supplied (Wednesday,
+    # Thursday; kit.calendar's rule), so Thursday 10th moves two working days to Monday 14th.
+    assert dossier.due_day == dt.date(2026, 12, 14)
+    service.officer_move(db, police, dossier.code, "submitted_for_approval", roles=roles)
+    service.officer_move(db, head, dossier.code, "approved", roles=roles)
+    service.officer_move(db, police, dossier.code, "result_ready", roles=roles)
+    assert dossier.outcome == "early"  # Thursday 10th, due Monday 14th
+    service.officer_move(db, clerk, dossier.code, "returned", roles=roles)
+    assert dossier.ended_at is not None
+    events = db.scalars(
+        select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(DossierEvent.seq)
+    ).all()
+    assert [e.to_state for e in events] == [
+        "received",
+        "accepted",
+        "assigned",
+        "processing",
+        "additions_requested",
+        "processing",
+        "submitted_for_approval",
+        "approved",
+        "result_ready",
+        "returned",
+    ]
+    assert events[4].form == "02" and events[4].reason == "Thiếu bản sao hợp đồng thuê nhà"
+    assert events[3].due_at.date() == dt.date(2026, 12, 10)
+    assert events[5].due_at.astimezone(VN).date() == dt.date(2026, 12, 14)
+    assert len(_audits(db, "dossier.move", citizen.personal_id)) == 9
+    with pytest.raises(TransitionRefused) as finished:
+        service.officer_move(db, clerk, dossier.code, "accepted", roles=roles)
+    assert finished.value.code == "already_finished"
+
+
+def test_a_late_result_is_counted_late(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)
+    _, _, dossier = _submitted(db, monkeypatch)
+    roles = roles_in()
+    for state in ("accepted", "assigned", "processing", "submitted_for_approval", "approved"):
+        service.officer_move(db, officer("o"), dossier.code, state, roles=roles)
+    at(monkeypatch, 2026, 12, 11, 9, 0)  # Friday, due Thursday
+    service.officer_move(db, officer("o"), dossier.code, "result_ready", roles=roles)
+    assert dossier.outcome == "late"
+    stats = service.statistics(db, roles["receiver"], dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    assert stats == {}  # not ended yet: the statistics count finished dossiers
+    service.officer_move(db, officer("o"), dossier.code, "returned", roles=roles)
+    stats = service.statistics(db, roles["receiver"], dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    assert stats[TEMPORARY_RESIDENCE]["late"] == 1
+
+
+def test_queues_are_scoped_by_commune_and_role(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)
+    _, _, dossier = _submitted(db, monkeypatch)
+    page = Page(50)
+    clerk = officer("clerk")
+    assert [d.code for d in service.queue(db, clerk, roles_in(), page).items] == [dossier.code]
+    assert service.queue(db, clerk, roles_in(COMMUNE_B), page).items == []
+    assert service.queue(db, clerk, roles_in(COMMUNE_A, "processor"), page).items == []
+    assert [d.code for d in service.queue(db, clerk, roles_in(), page, view="new").items] == [
+        dossier.code
+    ]
+    assert service.queue(db, clerk, roles_in(), page, view="overdue").items == []
+    at(monkeypatch, 2026, 12, 11, 9, 0)  # past the due day
+    assert [d.code for d in service.queue(db, clerk, roles_in(), page, view="overdue").items] == [
+        dossier.code
+    ]
+    with pytest.raises(NotFound):
+        service.officer_move(db, clerk, dossier.code, "accepted", roles=roles_in(COMMUNE_B))
+    with pytest.raises(ValidationFailed):
+        service.queue(db, clerk, roles_in(), page, view="everything")
+
+
+def test_due_soon_warns_once(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)
+    _, _, dossier = _submitted(db, monkeypatch)  # due Thursday 10th
+    assert service.warn_due_soon(db) == 0
+    at(monkeypatch, 2026, 12, 9, 9, 0)  # Wednesday: due within one working day
+    assert service.warn_due_soon(db) == 1
+    assert service.warn_due_soon(db) == 0
+    db.refresh(dossier)
+    assert dossier.warned_at is not None
+
+
+def test_only_the_applicant_or_the_person_concerned_sees_a_dossier(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    citizen, _actor, dossier = _submitted(db, monkeypatch)
+    assert service.citizen_dossier(db, citizen.personal_id, dossier.code).id == dossier.id
+    with pytest.raises(NotFound):
+        service.citizen_dossier(db, make_citizen(db).personal_id, dossier.code)
+    mine = service.dossiers_of(db, citizen.personal_id, Page(10))
+    assert [d.code for d in mine.items] == [dossier.code]
+
+
+def test_withdrawal_ends_the_dossier(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(db)
+    citizen, actor, dossier = _submitted(db, monkeypatch)
+    service.withdraw(db, actor, citizen.personal_id, dossier.code)
+    assert dossier.ended_at is not None
+    with pytest.raises(Conflict):
+        service.withdraw(db, actor, citizen.personal_id, dossier.code)
+    line = service.timeline(db, dossier)
+    assert [e.to_state for e in line.events] == ["received", "withdrawn"]
+
+
+def test_a_form_about_a_relative_reads_them_through_the_registry_links(
+    db: Session,
+) -> None:
+    load(db)
+    mother, actor = applicant(db, full_name="Hoàng Thị Lan")
+    child = make_citizen(db, full_name="Hoàng Văn An", mother_personal_id=mother.personal_id)
+    draft = service.start_draft(db, actor, mother.personal_id, "1.000656")  # death registration
+    view = service.draft_form(db, actor, mother.personal_id, draft.id)
+    assert [c.personal_id for c in view.candidates] == [child.personal_id]
+    by_key = {f.key: f for f in view.fields}
+    assert by_key["deceased_name"].value == "Hoàng Văn An" and by_key["deceased_name"].locked
+    reads = _audits(db, "registry.read_relative", child.personal_id)
+    assert reads and reads[0].purpose == "procedure 1.000656"
+    stranger = make_citizen(db)
+    with pytest.raises(NotFound):
+        service.start_draft(
+            db, actor, mother.personal_id, "1.000656", subject_personal_id=stranger.personal_id
+        )
