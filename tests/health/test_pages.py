@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.config import settings
 from oncegov.health import service
-from oncegov.health.chip_qr import ChipQr, render
+from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.health.models import CheckIn
 from oncegov.health.pages import detect_method, nice_step
 from oncegov.health.service import FacilityDesk

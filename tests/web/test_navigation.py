@@ -22,6 +22,8 @@ SECTIONS = {
     "/admin/calendar",
     "/health/reception",
     "/health/statistics",
+    "/dossiers",
+    "/dossiers/counter",
 }
 
 
@@ -41,6 +43,9 @@ def _nav_links(html: str) -> set[str]:
         ("admin", ("province", CAO_BANG), {"/admin/oidc/clients", "/admin/calendar"}),
         ("facility_receptionist", ("agency", HOSPITAL), {"/health/reception"}),
         ("health_statistician", ("province", CAO_BANG), {"/health/statistics"}),
+        ("service_centre_clerk", ("commune", COMMUNE_A), {"/dossiers", "/dossiers/counter"}),
+        ("dossier_handler", ("commune", COMMUNE_A), {"/dossiers"}),
+        ("dossier_approver", ("province", CAO_BANG), {"/dossiers"}),
     ],
 )  # fmt: skip
 def test_each_role_sees_its_sections(

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from oncegov.health import service as health
-from oncegov.health.chip_qr import ChipQr, render
+from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.health.service import FacilityDesk
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor

@@ -32,16 +32,16 @@ from oncegov.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from oncegov.health import chip_qr, demo
-from oncegov.health.chip_qr import ChipQr
+from oncegov.health import demo
 from oncegov.health.models import CHECKIN_METHODS, MedicalFacility
 from oncegov.health.repository import HealthRepository
 from oncegov.identity.accounts import service as eid
 from oncegov.identity.accounts.qr import EidQrRejected, verify_checkin_token
 from oncegov.identity.cards import service as id_cards
-from oncegov.kit import clock
+from oncegov.kit import chip_qr, clock
 from oncegov.kit import personal_id as pid
 from oncegov.kit.actor import Actor
+from oncegov.kit.chip_qr import ChipQr
 from oncegov.kit.text import fold
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import VisitIdentity

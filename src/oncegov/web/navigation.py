@@ -20,6 +20,10 @@ class Section:
     path: str
     label: str  # message id
     description: str  # message id: what the officer does there
+    also: tuple[str, ...] = ()  # other permissions that open the section too
+
+    def opens_for(self, principal: HoldsPermissions) -> bool:
+        return any(principal.can(p) for p in (self.permission, *self.also))
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -40,6 +44,19 @@ SECTIONS: tuple[Section, ...] = (
         "/registry/corrections",
         N_("Correction requests"),
         N_("Handle the errors citizens report in their data."),
+    ),
+    Section(
+        "dossiers.process",
+        "/dossiers",
+        N_("Dossiers"),
+        N_("Your work queue of public-service dossiers: new, yours, due soon, overdue."),
+        also=("dossiers.receive", "dossiers.approve"),
+    ),
+    Section(
+        "dossiers.receive",
+        "/dossiers/counter",
+        N_("Receive a dossier"),
+        N_("At the counter: identify the citizen by the chip ID card's QR or personal ID."),
     ),
     Section(
         "audit.read",
@@ -101,4 +118,4 @@ SECTIONS: tuple[Section, ...] = (
 def sections_for(principal: HoldsPermissions | None) -> list[Section]:
     if principal is None:
         return []
-    return [section for section in SECTIONS if principal.can(section.permission)]
+    return [section for section in SECTIONS if section.opens_for(principal)]

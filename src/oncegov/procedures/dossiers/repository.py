@@ -49,6 +49,15 @@ class DossierRepository(Repository):
             )
         )
 
+    def counter_draft(self, draft_id: int, created_by: str) -> DossierDraft | None:
+        return self.session.scalar(
+            select(DossierDraft).where(
+                DossierDraft.id == draft_id,
+                DossierDraft.created_by == created_by,
+                DossierDraft.channel == "counter",
+            )
+        )
+
     def drafts_of(self, owner: str) -> Sequence[DossierDraft]:
         return self.session.scalars(
             select(DossierDraft)

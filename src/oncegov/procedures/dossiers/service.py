@@ -43,12 +43,6 @@ from oncegov.translatable import N_
 from oncegov.units.schemas import EVERYWHERE, UnitScope
 
 QUEUE_VIEWS = ("all", "new", "mine", "due_soon", "overdue", "waiting")
-# Officers' roles in a procedure's workflow and the permission each needs (auth.roles).
-ROLE_PERMISSIONS: dict[str, str] = {
-    "receiver": "dossiers.receive",
-    "processor": "dossiers.process",
-    "approver": "dossiers.approve",
-}
 APPLICANT_MOVES = {"additions_requested": "processing"}  # what the applicant's action does
 
 
@@ -248,6 +242,14 @@ def start_draft(
 
 def draft(session: Session, owner: str, draft_id: int) -> DossierDraft:
     found = DossierRepository(session).draft(draft_id, owner)
+    if found is None:
+        raise NotFound(N_("No such draft"), field="draft")
+    return found
+
+
+def counter_draft(session: Session, officer: Actor, draft_id: int) -> DossierDraft:
+    """A draft a counter officer started for a citizen (only theirs, only at the counter)."""
+    found = DossierRepository(session).counter_draft(draft_id, officer.label)
     if found is None:
         raise NotFound(N_("No such draft"), field="draft")
     return found

@@ -1,0 +1,168 @@
+"""The officers' dossier pages: the counter (chip ID card QR or personal ID, same pre-fill),
+the queue scoped by commune, one dossier with the moves the officer's role allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncegov.kit.chip_qr import ChipQr, render
+from oncegov.procedures.dossiers.models import Dossier, DossierEvent
+from tests.fixtures import CAO_BANG, COMMUNE_A, COMMUNE_B, login, make_citizen, make_officer
+from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, at, load
+
+
+@pytest.fixture
+def clerk_a(db: Session):
+    return make_officer(
+        db,
+        "motcua.a",
+        ("service_centre_clerk", "commune", COMMUNE_A),
+        ("dossier_handler", "commune", COMMUNE_A),
+        ("dossier_approver", "commune", COMMUNE_A),
+    )
+
+
+def _counter(client: TestClient, csrf: str, citizen_text: str) -> str:
+    response = client.post(
+        "/dossiers/counter",
+        data={"csrf_token": csrf, "citizen": citizen_text, "procedure": TEMPORARY_RESIDENCE},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def _receive(client: TestClient, csrf: str, form_url: str) -> str:
+    page = client.get(form_url)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key
+    response = client.post(
+        form_url,
+        data={"csrf_token": csrf, "idempotency_key": key[1], **TYPED},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def test_the_counter_receives_by_chip_qr_with_the_same_prefill(
+    client: TestClient, db: Session, clerk_a, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    citizen = make_citizen(db, full_name="Nguyễn Thị Hằng", permanent_commune_code=COMMUNE_B)
+    qr = render(
+        ChipQr(
+            citizen.personal_id,
+            None,
+            citizen.full_name,
+            dt.date(citizen.birth_year, 5, 17),
+            "F",
+            "Tổ 3",
+            dt.date(2022, 1, 1),
+        )
+    )
+    csrf = login(client, clerk_a)
+    form_url = _counter(client, csrf, qr)
+    page = client.get(form_url)
+    assert "Nguyễn Thị Hằng" in page.text and "readonly" in page.text
+    assert "Cơ sở dữ liệu quốc gia về dân cư" in page.text or "dân cư" in page.text
+    # A bad value comes back at its field, with the input kept.
+    bad = client.post(
+        form_url,
+        data={"csrf_token": csrf, "idempotency_key": "k" * 20, **TYPED, "stay_until": "x"},
+    )
+    assert bad.status_code == 422 and 'value="Số 5, tổ 2' in bad.text
+    location = _receive(client, csrf, form_url)
+    dossier = db.scalar(select(Dossier))
+    assert dossier is not None and location == f"/dossiers/{dossier.code}"
+    # Received at the centre of commune A for a resident of commune B (Decree 118/2025).
+    assert dossier.channel == "counter" and dossier.commune_code == COMMUNE_A
+    assert dossier.submitted_by == "officer:motcua.a"
+    assert dossier.form["full_name"]["value"] == "Nguyễn Thị Hằng"
+
+
+def test_a_bad_qr_or_unknown_personal_id_is_refused_clearly(
+    client: TestClient, db: Session, clerk_a
+) -> None:
+    load(db)
+    csrf = login(client, clerk_a)
+    bad = client.post(
+        "/dossiers/counter",
+        data={"csrf_token": csrf, "citizen": "1|2|3", "procedure": TEMPORARY_RESIDENCE},
+    )
+    assert bad.status_code == 422 and 'name="citizen"' in bad.text
+    unknown = client.post(
+        "/dossiers/counter",
+        data={"csrf_token": csrf, "citizen": "004190999999", "procedure": TEMPORARY_RESIDENCE},
+    )
+    assert unknown.status_code == 404
+
+
+def test_the_queue_and_the_moves(
+    client: TestClient, db: Session, clerk_a, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    citizen = make_citizen(db)
+    csrf = login(client, clerk_a)
+    location = _receive(client, csrf, _counter(client, csrf, citizen.personal_id))
+    code = location.rsplit("/", 1)[1]
+    queue = client.get("/dossiers?view=new")
+    assert code in queue.text
+    page = client.get(location)
+    assert 'data-move="accepted"' in page.text and 'data-move="refused_to_accept"' in page.text
+    no_reason = client.post(
+        f"{location}/move", data={"csrf_token": csrf, "to": "refused_to_accept", "reason": ""}
+    )
+    assert no_reason.status_code == 422
+    for state in ("accepted", "assigned", "processing"):
+        moved = client.post(
+            f"{location}/move", data={"csrf_token": csrf, "to": state}, follow_redirects=False
+        )
+        assert moved.status_code == 303, moved.text
+    asked = client.post(
+        f"{location}/move",
+        data={"csrf_token": csrf, "to": "additions_requested", "reason": "Thiếu hợp đồng"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    assert code in client.get("/dossiers?view=waiting").text
+    wrong = client.post(f"{location}/move", data={"csrf_token": csrf, "to": "approved"})
+    assert wrong.status_code == 409
+    dossier = db.scalar(select(Dossier).where(Dossier.code == code))
+    assert dossier is not None and dossier.state == "additions_requested"
+    events = db.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)).all()
+    assert [e.to_state for e in events][-1] == "additions_requested"
+
+
+def test_another_communes_officer_sees_nothing(
+    client: TestClient, db: Session, clerk_a, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    citizen = make_citizen(db)
+    csrf = login(client, clerk_a)
+    location = _receive(client, csrf, _counter(client, csrf, citizen.personal_id))
+    client.post("/logout", data={"csrf_token": csrf})
+    other = make_officer(db, "motcua.b", ("service_centre_clerk", "commune", COMMUNE_B))
+    login(client, other)
+    assert client.get(location).status_code == 404
+    assert location.rsplit("/", 1)[1] not in client.get("/dossiers").text
+
+
+def test_a_provincial_approver_sees_the_provinces_dossiers(
+    client: TestClient, db: Session, clerk_a
+) -> None:
+    load(db)
+    citizen = make_citizen(db)
+    csrf = login(client, clerk_a)
+    location = _receive(client, csrf, _counter(client, csrf, citizen.personal_id))
+    client.post("/logout", data={"csrf_token": csrf})
+    head = make_officer(db, "giamdoc", ("dossier_approver", "province", CAO_BANG))
+    login(client, head)
+    page = client.get(location)
+    assert page.status_code == 200 and "data-move" not in page.text  # not their step
