@@ -27,6 +27,11 @@ USERNAMES = (
     "letan.demo",
     "yte.demo",
     "doisoat.demo",
+    "motcua.demo",
+    "xuly.demo",
+    "pheduyet.demo",
+    "so.demo",
+    "giamdoc.demo",
 )
 
 

@@ -128,7 +128,7 @@ def test_replace_deletes_the_demo_population_and_loads_a_new_one(demo_db: Sessio
     assert _count(demo_db, Citizen) == second.counts.citizens
     assert _count(demo_db, RegistryChange) == second.counts.changes
     # The accounts were created by the first load and kept by the second.
-    assert len(first.accounts_created) == 9
+    assert len(first.accounts_created) == 14
     assert second.accounts_created == []
     assert sorted(second.accounts_kept) == sorted(first.accounts_created)
 
@@ -155,6 +155,11 @@ def test_demo_accounts_have_derived_credentials_that_sign_in(demo_db: Session) -
         "letan.demo",
         "yte.demo",
         "doisoat.demo",
+        "motcua.demo",
+        "xuly.demo",
+        "pheduyet.demo",
+        "so.demo",
+        "giamdoc.demo",
     ]
     accounts = {a.username: a for a in service.logins(demo_db, seed=SEED)}
     assert accounts["pc06.demo"].password == derive_password(SEED, "pc06.demo")
@@ -162,6 +167,8 @@ def test_demo_accounts_have_derived_credentials_that_sign_in(demo_db: Session) -
     assert accounts["xa.thucphan"].roles == (("commune_officer", "commune", "01273"),)
     assert accounts["xa.nungtricao"].roles == (("commune_officer", "commune", "01279"),)
     assert accounts["cccd.demo"].roles == (("id_card_officer", "province", "04"),)
+    assert accounts["motcua.demo"].roles == (("service_centre_clerk", "commune", "01273"),)
+    assert accounts["giamdoc.demo"].roles == (("dossier_approver", "province", "04"),)
     for username in ("pc06.demo", "cccd.demo", "xa.thucphan", "thanhtra.demo", "quantri.demo"):
         account = accounts[username]
         officer = auth.authenticate_officer(
@@ -202,3 +209,22 @@ def test_refused_in_production(demo_db: Session, monkeypatch: pytest.MonkeyPatch
         service.logins(demo_db, seed=SEED)
     assert _count(demo_db, Citizen) == 0
     assert _count(demo_db, Officer) == 0
+
+
+def test_the_demo_adds_a_year_of_dossiers_along_their_workflows(demo_db: Session) -> None:
+    from sqlalchemy import func, select
+
+    from oncegov.procedures.dossiers.models import Dossier, DossierEvent
+
+    outcome = _load(demo_db)
+    counts = outcome.dossiers
+    assert counts.dossiers > 0
+    assert demo_db.scalar(select(func.count()).select_from(Dossier)) == counts.dossiers
+    assert demo_db.scalar(select(func.count()).select_from(DossierEvent)) == counts.events
+    codes = demo_db.scalars(select(Dossier.code)).all()
+    assert len(set(codes)) == len(codes)
+    # Every finished dossier's last event is a final state of its workflow.
+    for dossier in demo_db.scalars(select(Dossier).where(Dossier.ended_at.is_not(None))):
+        assert dossier.state in ("returned", "refused_to_accept")
+    replaced = _load(demo_db, mode="replace")
+    assert replaced.deleted_dossiers == counts.dossiers

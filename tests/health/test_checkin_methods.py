@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
-from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.health.models import CheckIn
 from oncegov.identity.accounts.qr import issue_checkin_token
 from oncegov.kit import clock
+from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.registry.models import Citizen
 from tests.fixtures import make_citizen, make_eid_account
 from tests.health.factories import HOSPITAL, STATION, facility_token, make_card, make_facility
@@ -245,8 +245,8 @@ def test_remaining_warnings_missing_person_revoked_eid_and_qr_fields(
 
 
 def test_a_date_of_issue_that_matches_no_produced_card_is_a_warning(db: Session) -> None:
-    from oncegov.kit.chip_qr import parse
     from oncegov.health.service import _qr_mismatches
+    from oncegov.kit.chip_qr import parse
     from oncegov.registry.schemas import VisitIdentity
 
     citizen = make_citizen(db)

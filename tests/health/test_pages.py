@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from oncegov.config import settings
 from oncegov.health import service
-from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.health.models import CheckIn
 from oncegov.health.pages import detect_method, nice_step
 from oncegov.health.service import FacilityDesk
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.registry.models import Citizen
 from tests.fixtures import CAO_BANG, OfficerLogin, login, make_citizen, make_officer
 from tests.health.factories import HOSPITAL, STATION, make_card, make_facility, receptionist

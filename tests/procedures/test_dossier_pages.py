@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.procedures.dossiers.models import Dossier, DossierEvent
 from tests.fixtures import CAO_BANG, COMMUNE_A, COMMUNE_B, login, make_citizen, make_officer
-from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, at, load
+from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, load
 
 
 @pytest.fixture

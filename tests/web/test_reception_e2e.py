@@ -17,10 +17,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from oncegov.health import service as health
-from oncegov.kit.chip_qr import ChipQr, render
 from oncegov.health.service import FacilityDesk
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.chip_qr import ChipQr, render
 from tests.fixtures import CAO_BANG, OfficerLogin, make_citizen, make_officer
 from tests.health.factories import HOSPITAL, STATION, make_card, make_facility, receptionist
 from tests.web.browser import screenshot, sign_in, watch

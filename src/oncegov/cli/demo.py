@@ -214,6 +214,14 @@ def _print_summary(outcome: demo_service.DemoOutcome) -> None:
         f"cards ({outcome.insured_share:.1%} of living residents insured) in "
         f"{outcome.health_seconds:.1f} s"
     )
+    dossiers = outcome.dossiers
+    online = dossiers.online / dossiers.dossiers if dossiers.dossiers else 0.0
+    console.print(
+        f"[green]loaded[/green] {dossiers.dossiers:,} public-service dossiers of the past year "
+        f"({online:.0%} online, {dossiers.open:,} open, {dossiers.waiting:,} waiting for "
+        f"additions, {dossiers.late:,} late; {dossiers.events:,} events) in "
+        f"{outcome.dossier_seconds:.1f} s"
+    )
     faults = ", ".join(
         f"{len(keys)} {kind.replace('_', ' ')}" for kind, keys in outcome.faults.items()
     )

@@ -91,6 +91,11 @@ def commune_username(commune: CommuneInfo) -> str:
     return "xa." + name.replace("_", "")
 
 
+DOSSIER_CLERK = "motcua.demo"  # receives at the first commune's service centre
+DOSSIER_HANDLER = "xuly.demo"  # commune police officer handling the dossiers
+DOSSIER_APPROVER = "pheduyet.demo"  # commune chairman approving them
+
+
 def demo_accounts(
     province_code: str, communes: tuple[CommuneInfo, ...], seed: int
 ) -> list[DemoLogin]:
@@ -117,6 +122,28 @@ def demo_accounts(
         ),
         ("yte.demo", "Hoàng Văn Phúc", (("health_statistician", "province", province_code),)),
         ("doisoat.demo", "Triệu Thị Bình", (("linkage_clerk", "province", province_code),)),
+    ]
+    # Public-service dossiers: the first commune's service centre (its clerk receives, the
+    # commune police handle, the commune chairman approves), and a provincial department's
+    # handler and director, who see the whole province (Decree 118/2025/ND-CP: one-stop
+    # desks at both levels).
+    if communes:
+        first = communes[0].code
+        specs += [
+            (DOSSIER_CLERK, "Hà Thị Nga", (("service_centre_clerk", "commune", first),)),
+            (DOSSIER_HANDLER, "Lý Văn Toàn", (("dossier_handler", "commune", first),)),
+            (DOSSIER_APPROVER, "Nông Văn Quý", (("dossier_approver", "commune", first),)),
+        ]
+    specs += [
+        (
+            "so.demo",
+            "Bế Văn Khải",
+            (
+                ("service_centre_clerk", "province", province_code),
+                ("dossier_handler", "province", province_code),
+            ),
+        ),
+        ("giamdoc.demo", "Hoàng Thị Yến", (("dossier_approver", "province", province_code),)),
     ]
     return [
         DemoLogin(

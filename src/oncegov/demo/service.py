@@ -22,6 +22,9 @@ from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.demo import profiles
 from oncegov.demo.accounts import (
+    DOSSIER_APPROVER,
+    DOSSIER_CLERK,
+    DOSSIER_HANDLER,
     CitizenLogin,
     DemoLogin,
     citizen_logins,
@@ -57,6 +60,7 @@ from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.catalogue.service import LoadReport
+from oncegov.procedures.dossiers import demo as dossier_demo
 from oncegov.registry import service as registry
 from oncegov.units import service as units
 
@@ -99,6 +103,9 @@ class DemoOutcome:
     citizen_logins: list[CitizenLogin] = field(default_factory=list)
     # The bundled procedure catalogue, loaded on every run (idempotent, cheap).
     procedures: LoadReport | None = None
+    dossiers: dossier_demo.DemoDossiers = field(default_factory=dossier_demo.DemoDossiers)
+    dossier_seconds: float = 0.0
+    deleted_dossiers: int = 0  # --replace
 
 
 def refuse_in_production() -> None:
@@ -310,6 +317,7 @@ def run_demo(
         try:
             # Applications refer to accounts, both (and health-insurance cards) to citizens:
             # delete in that order.
+            outcome.deleted_dossiers = dossier_demo.delete_all(session)
             outcome.deleted_insurance_cards = health.delete_all_cards(session)
             deleted_applications = cards.delete_all_applications(session)
             deleted_accounts = eid_demo.delete_all_accounts(session)
@@ -373,6 +381,7 @@ def run_demo(
         today=today or cards.today(),
         on_progress=on_progress,
     )
+    _load_dossiers(session, population, province, outcome, seed=seed, today=today or cards.today())
     if with_accounts:
         accounts = demo_accounts(province.code, province.communes, seed)
         outcome.accounts_created, outcome.accounts_kept = create_accounts(session, accounts)
@@ -391,6 +400,7 @@ def run_demo(
             "eid_accounts": outcome.eid_accounts,
             "medical_facilities": outcome.facilities,
             "insurance_cards": outcome.insurance_cards,
+            "dossiers": outcome.dossiers.dossiers,
             "accounts_created": outcome.accounts_created,
         },
     )
@@ -580,3 +590,32 @@ def _load_health(
     outcome.insurance_cards = counts.cards
     outcome.insured_share = counts.insured_share
     outcome.health_seconds = time.perf_counter() - started
+
+
+def _load_dossiers(
+    session: Session,
+    population: Population,
+    province: ProvinceInfo,
+    outcome: DemoOutcome,
+    *,
+    seed: int,
+    today: dt.date,
+) -> None:
+    """A year of public-service dossiers of the living residents, at their communes'
+    centres, moved by the demo officers of the first commune and the province."""
+    started = time.perf_counter()
+    in_province = frozenset(c.code for c in province.communes)
+    residents = (
+        dossier_demo.Resident(row[PID], commune, row[FULL_NAME])
+        for row in population.citizens
+        if row[STATUS] == "living" and (commune := _residence(row, in_province)[0]) is not None
+    )
+    officers = dossier_demo.Officers(
+        receiver=f"officer:{DOSSIER_CLERK}",
+        processor=f"officer:{DOSSIER_HANDLER}",
+        approver=f"officer:{DOSSIER_APPROVER}",
+    )
+    outcome.dossiers = dossier_demo.load_demo_dossiers(
+        session, residents, officers, seed=seed, today=today
+    )
+    outcome.dossier_seconds = time.perf_counter() - started

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, func, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from oncegov.kit.repository import Page, Paged, Repository
@@ -212,3 +212,12 @@ class DossierRepository(Repository):
             .group_by(Dossier.procedure_code, Dossier.outcome)
         ).all()
         return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def delete_all(self) -> int:
+        """Every dossier and what refers to it (the demo's replace)."""
+        self.session.execute(delete(DossierDocument))
+        self.session.execute(delete(DossierEvent))
+        count = self.session.execute(delete(Dossier)).rowcount  # type: ignore[attr-defined]
+        self.session.execute(delete(DossierDraft))
+        self.session.execute(delete(DossierSequence))
+        return int(count or 0)
