@@ -289,3 +289,49 @@ def test_a_form_about_a_relative_reads_them_through_the_registry_links(
         service.start_draft(
             db, actor, mother.personal_id, "1.000656", subject_personal_id=stranger.personal_id
         )
+
+
+def test_a_late_dossier_gets_an_apology_letter_with_a_new_appointment(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)  # Monday; due Thursday 10th
+    _, _, dossier = _submitted(db, monkeypatch)
+    roles = roles_in()
+    assert service.apology_draft(db, dossier) is None  # not late
+    with pytest.raises(Conflict):
+        service.apologise(
+            db, officer("o"), dossier.code, roles=roles, reason="x", new_day=dt.date(2026, 12, 14)
+        )
+    at(monkeypatch, 2026, 12, 11, 9, 0)  # Friday: late
+    draft = service.apology_draft(db, dossier)
+    assert draft is not None and draft.new_day == dt.date(2026, 12, 16)  # 3 working days on
+    with pytest.raises(ValidationFailed) as weekend:
+        service.apologise(
+            db,
+            officer("o"),
+            dossier.code,
+            roles=roles,
+            reason="Cần xác minh",
+            new_day=dt.date(2026, 12, 13),
+        )
+    assert weekend.value.field == "new_day"
+    service.apologise(
+        db,
+        officer("o"),
+        dossier.code,
+        roles=roles,
+        reason="Cần xác minh thêm",
+        new_day=draft.new_day,
+    )
+    assert dossier.due_day == dt.date(2026, 12, 16)
+    last = db.scalars(
+        select(DossierEvent)
+        .where(DossierEvent.dossier_id == dossier.id)
+        .order_by(DossierEvent.seq.desc())
+    ).first()
+    assert last is not None and last.form == "04" and last.reason == "Cần xác minh thêm"
+    for state in ("accepted", "assigned", "processing", "submitted_for_approval", "approved"):
+        service.officer_move(db, officer("o"), dossier.code, state, roles=roles)
+    service.officer_move(db, officer("o"), dossier.code, "result_ready", roles=roles)
+    assert dossier.outcome == "late"  # within the new appointment, still counted late

@@ -7,6 +7,7 @@ POSTs are CSRF-checked by the auth dependencies (``csrf_token`` field of the ses
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from oncegov.db import DbSession
-from oncegov.errors import OnceGovError
+from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.kit import chip_qr, clock
 from oncegov.kit.repository import Page
 from oncegov.procedures.catalogue import service as catalogue
@@ -31,6 +32,7 @@ from oncegov.procedures.dossiers.labels import (
     label,
 )
 from oncegov.procedures.dossiers.models import CODE_MAX, Dossier
+from oncegov.translatable import N_
 from oncegov.units.service import CommuneNames
 from oncegov.web.forms import TextFields, attempt
 from oncegov.web.i18n import _
@@ -324,6 +326,32 @@ def take(request: Request, db: DbSession, officer: Officer, code: CodePath) -> R
     outcome = attempt(
         db, lambda: service.assign(db, actor, code, roles=officer.roles, to=actor.label)
     )
+    if isinstance(outcome, OnceGovError):
+        return _dossier_page(request, db, officer, code, error=outcome, status=outcome.status)
+    return RedirectResponse(f"/dossiers/{code}", status_code=303)
+
+
+@router.post("/dossiers/{code}/apology", response_class=HTMLResponse, response_model=None)
+def apology(
+    request: Request, db: DbSession, officer: Officer, code: CodePath, form: TextFields
+) -> Response:
+    """Confirm the drafted apology letter (form 04) with the reason and new appointment."""
+
+    def action() -> Dossier:
+        try:
+            new_day = dt.date.fromisoformat(form.get("new_day", ""))
+        except ValueError:
+            raise ValidationFailed(N_("Enter a date"), field="new_day") from None
+        return service.apologise(
+            db,
+            officer.actor(),
+            code,
+            roles=officer.roles,
+            reason=form.get("reason", ""),
+            new_day=new_day,
+        )
+
+    outcome = attempt(db, action)
     if isinstance(outcome, OnceGovError):
         return _dossier_page(request, db, officer, code, error=outcome, status=outcome.status)
     return RedirectResponse(f"/dossiers/{code}", status_code=303)

@@ -132,6 +132,16 @@ class DossierRepository(Repository):
         self.session.add(event)
         self.session.flush()
 
+    def has_event_form(self, dossier_id: int, form: str) -> bool:
+        return (
+            self.session.scalar(
+                select(DossierEvent.id)
+                .where(DossierEvent.dossier_id == dossier_id, DossierEvent.form == form)
+                .limit(1)
+            )
+            is not None
+        )
+
     def events(self, dossier_id: int) -> Sequence[DossierEvent]:
         return self.session.scalars(
             select(DossierEvent)

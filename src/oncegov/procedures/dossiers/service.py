@@ -543,17 +543,21 @@ def move(
         values["due_at"], values["due_day"] = due.at, due.day
     step = step_of(procedure, to_state)
     last_step = procedure.workflow.steps[-1]
+    # Assumption: a dossier whose appointment was moved by an apology letter (form 04) stays
+    # counted late, whatever the new appointment (the letter admits the delay).
+    apologised = DossierRepository(session).has_event_form(dossier.id, APOLOGY_FORM)
     if (
         dossier.outcome is None
         and to_state in last_step.states
-        and from_state not in (last_step.states)
-        and to_state not in engine.final_names
-    ):
-        values["outcome"] = outcome_of(now, values.get("due_at", clock.aware(dossier.due_at)))
+        and from_state not in last_step.states
+    ):  # processing has ended: the result is there (or the dossier goes back refused)
+        values["outcome"] = (
+            "late"
+            if apologised
+            else outcome_of(now, values.get("due_at", clock.aware(dossier.due_at)))
+        )
     if engine.is_final(to_state):
         values["ended_at"] = now
-        if dossier.outcome is None and "outcome" not in values and to_state in last_step.states:
-            values["outcome"] = outcome_of(now, values.get("due_at", clock.aware(dossier.due_at)))
     values.update(
         state=to_state, step=step.key, role=role_of(procedure, to_state), level=step.level
     )
@@ -664,6 +668,98 @@ def withdraw(session: Session, actor: Actor, personal_id: str, code: str) -> Dos
         )
     )
     _audit_move(session, actor, dossier, stored.definition, dossier.state, "withdrawn", None)
+    return dossier
+
+
+# --- the apology letter (form 04) ------------------------------------------------------------
+
+APOLOGY_FORM = "04"
+
+
+@dataclass(frozen=True, slots=True)
+class ApologyDraft:
+    """The letter the system drafts for a late dossier, for the officer to confirm: the
+    reason (to be completed) and a new appointment."""
+
+    reason: str
+    new_day: dt.date
+
+
+def apology_draft(session: Session, dossier: Dossier) -> ApologyDraft | None:
+    """For a running dossier past its appointed moment: the draft of form 04 (Circular
+    03/2025/TT-VPCP: letter of apology with a new appointment). Assumption: the suggested new
+    appointment gives the agency as many working days again as the procedure's statutory time
+    (at least one); the officer changes it before confirming."""
+    if dossier.ended_at is not None or dossier.paused_since is not None:
+        return None
+    if clock.aware(dossier.due_at) >= clock.now():
+        return None
+    stored = catalogue.procedure_version(session, dossier.procedure_code, dossier.procedure_version)
+    spec = stored.definition.statutory_time
+    days = max(1, spec.amount or 1) if spec.unit == "working_days" else 1
+    calendar = working_calendar(session)
+    return ApologyDraft(
+        reason="Hồ sơ giải quyết quá hạn do cần thêm thời gian thẩm định.",
+        new_day=calendar.add_working_days(clock.today(), days),
+    )
+
+
+def apologise(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    roles: dict[str, UnitScope],
+    reason: str,
+    new_day: dt.date,
+) -> Dossier:
+    """Confirm the apology letter (form 04) of a late dossier: its appointment moves to the
+    close of ``new_day`` (a working day after today); the only way a due date is extended.
+    An event (same state, form 04, the reason) and an audit entry record it."""
+    dossier = officer_dossier(session, code, roles)
+    if dossier.role not in roles or dossier.ended_at is not None:
+        raise PermissionDenied(
+            N_("Your role does not handle this step of the dossier"), field="state"
+        )
+    if apology_draft(session, dossier) is None:
+        raise Conflict(N_("This dossier is not late"), field="state")
+    text = _reason(reason)
+    if text is None:
+        raise ValidationFailed(N_("Give the reason for the delay"), field="reason")
+    calendar = working_calendar(session)
+    if new_day <= clock.today() or not calendar.is_working_day(new_day):
+        raise ValidationFailed(
+            N_("The new appointment must be a working day after today"), field="new_day"
+        )
+    new_due = dt.datetime.combine(
+        new_day, calendar.office_hours.closes, tzinfo=clock.zone()
+    ).astimezone(dt.UTC)
+    repo = DossierRepository(session)
+    values = {
+        "due_at": new_due,
+        "due_day": new_day,
+        "events": dossier.events + 1,
+        "warned_at": None,
+    }
+    if not repo.move(dossier.id, dossier.state, values):
+        raise Conflict(N_("Someone else moved this dossier first; reload it"), field="state")
+    repo.refresh(dossier)
+    repo.add_event(
+        DossierEvent(
+            dossier_id=dossier.id,
+            seq=dossier.events,
+            at=clock.now(),
+            actor=actor.label,
+            actor_kind=actor.kind,
+            from_state=dossier.state,
+            to_state=dossier.state,
+            reason=text,
+            form=APOLOGY_FORM,
+            due_at=new_due,
+        )
+    )
+    stored = catalogue.procedure_version(session, dossier.procedure_code, dossier.procedure_version)
+    _audit_move(session, actor, dossier, stored.definition, dossier.state, dossier.state, text)
     return dossier
 
 
