@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every development default of a secret starts with this, so a value copied from the code is
 # recognised wherever it ends up (``Settings.production_problems``).
 DEV_SECRET_PREFIX = "dev-only-"  # noqa: S105 - the marker, not a secret
+
+# Room in a multipart upload for what surrounds the document (Settings' check of the limits).
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class Environment(StrEnum):
@@ -151,8 +154,16 @@ class Settings(BaseSettings):
     # Request bodies, counted while they stream in (413 past the limit, Content-Length or not).
     # JSON and forms: an eID registration's base64 portrait (2 MB photo) fits.
     max_body_bytes: int = 4 * 1024 * 1024
-    # multipart/form-data uploads (a portrait photo with its form today; documents later).
-    max_upload_bytes: int = 10 * 1024 * 1024
+    # multipart/form-data uploads (a portrait photo with its form; a document of up to
+    # ``max_document_bytes`` with its form): one MiB above the document limit.
+    max_upload_bytes: int = 11 * 1024 * 1024
+    # One uploaded document (PDF, JPEG or PNG; kit.uploads). assumption: 10 MiB; neither
+    # Decree 118/2025/ND-CP nor Circular 03/2025/TT-VPCP sets a figure we could confirm. A
+    # multipart body carries the file plus its form fields, so ``max_upload_bytes`` must stay
+    # above this (``upload_limit_problems``).
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # The file store's folder (kit.filestore.LocalFolderStore): content-addressed documents.
+    file_store_dir: Path = PROJECT_ROOT / "var" / "files"
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -161,6 +172,17 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip())  # ValueError names the bad entry
         return value
+
+    @model_validator(mode="after")
+    def _upload_fits_body_limit(self) -> Settings:
+        # The multipart body around one document: boundaries, part headers, a CSRF token and
+        # a few form fields. assumption: 64 KiB is ample for those.
+        if self.max_upload_bytes < self.max_document_bytes + MULTIPART_OVERHEAD_BYTES:
+            raise ValueError(
+                "ONCEGOV_MAX_UPLOAD_BYTES must exceed ONCEGOV_MAX_DOCUMENT_BYTES by at least "
+                f"{MULTIPART_OVERHEAD_BYTES} bytes (the form around the file)"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:
