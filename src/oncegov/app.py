@@ -42,6 +42,7 @@ from oncegov.monitoring.auditlog import pages as auditlog_pages
 from oncegov.procedures.calendar import pages as calendar_pages
 from oncegov.procedures.catalogue import api as procedures_api
 from oncegov.procedures.catalogue import pages as procedures_pages
+from oncegov.procedures.portal import pages as portal_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
 from oncegov.registry.corrections import pages as corrections_pages
@@ -176,6 +177,7 @@ _PAGES = (
     linkage_review_pages,
     calendar_pages,
     procedures_pages,
+    portal_pages,
 )
 
 
