@@ -155,7 +155,7 @@ def sign_in(*, code: str, code_verifier: str, nonce: str, level: int) -> Identit
 
 def _keyset(client: OAuth2Client) -> KeySet:
     try:
-        response = client.get(_internal("/oidc/jwks"), withhold_token=True)
+        response = client.request("GET", _internal("/oidc/jwks"), withhold_token=True)
         response.raise_for_status()
         return KeySet.import_key_set(response.json())
     except (httpx.HTTPError, ValueError, JoseError):
@@ -166,7 +166,7 @@ def _keyset(client: OAuth2Client) -> KeySet:
 
 def _userinfo(client: OAuth2Client) -> dict[str, Any]:
     try:
-        response = client.get(_internal("/oidc/userinfo"))
+        response = client.request("GET", _internal("/oidc/userinfo"))
         response.raise_for_status()
         body = response.json()
     except (httpx.HTTPError, ValueError):
