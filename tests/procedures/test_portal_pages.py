@@ -15,7 +15,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from oncegov.cli.main import app as cli_app
 from oncegov.config import settings
 from oncegov.identity.oidc import keys
 from oncegov.identity.oidc import service as oidc
@@ -26,6 +28,7 @@ from oncegov.procedures.portal import rp, service
 from oncegov.procedures.portal.dependencies import CurrentPortalCitizen, portal_citizen_at
 from oncegov.procedures.portal.models import PortalLoginRequest, PortalSession
 from oncegov.procedures.portal.schemas import PortalCitizen
+from tests.fixtures import run_cli_in
 
 PERSONAL_ID = "001085000123"
 
@@ -77,6 +80,22 @@ def test_the_portal_client_is_registered_once_and_kept_as_configured(db: Session
     assert service.ensure_portal_client(db)[1] is True
     assert client.enabled
     assert oidc.secret_matches(client, settings.portal_client_secret.get_secret_value())
+
+
+def test_the_cli_registers_the_portal_client_idempotently(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_cli_in(db, monkeypatch)
+    first = CliRunner().invoke(cli_app, ["procedures", "portal-client"], env={"COLUMNS": "200"})
+    assert first.exit_code == 0, first.output
+    assert "oncegov-portal: registered or updated" in first.output
+    assert f"{settings.oidc_issuer}/portal/callback" in first.output
+    again = CliRunner().invoke(cli_app, ["procedures", "portal-client"], env={"COLUMNS": "200"})
+    assert again.exit_code == 0 and "already up to date" in again.output
+    wrong = CliRunner().invoke(
+        cli_app, ["procedures", "portal-client", "--public-url", "http://portal.example"]
+    )
+    assert wrong.exit_code == 1 and "redirect_uris" in wrong.output
 
 
 def test_the_portal_knows_the_providers_published_levels() -> None:
