@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     portal_issuer_url: str = "http://127.0.0.1:8000"
     portal_session_cookie: str = "portal_session"
     portal_login_seconds: int = 600  # how long a started sign-in may take to come back
+    portal_logins_per_minute: int = 30  # sign-ins started per client address and minute
     portal_http_timeout_seconds: float = 10.0
 
     # Set by ``oncegov serve``: tune the long-running server process (garbage-collector

@@ -136,6 +136,16 @@ def test_login_sends_the_browser_to_the_provider_with_pkce_state_nonce_and_acr(
     assert params["state"] not in cookie  # the binding is its own secret, not the state
 
 
+def test_sign_ins_started_are_limited_per_address(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "portal_logins_per_minute", 2)
+    for _ in range(2):
+        assert client.get("/portal/login", follow_redirects=False).status_code == 303
+    refused = client.get("/portal/login", follow_redirects=False)
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+
+
 def test_level_one_is_asked_by_default(client: TestClient) -> None:
     location = client.get("/portal/login", follow_redirects=False).headers["location"]
     assert query_of(location)["acr_values"] == ["urn:vn:eid:level:1"]

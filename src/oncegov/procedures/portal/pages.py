@@ -19,6 +19,7 @@ from oncegov.procedures.portal import rp, service
 from oncegov.procedures.portal.dependencies import CurrentPortalCitizen
 from oncegov.procedures.portal.schemas import PortalCitizen
 from oncegov.translatable import N_
+from oncegov.web.client import client_ip
 from oncegov.web.forms import PostedForm
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -51,7 +52,7 @@ def login(
     citizen = _live_citizen(request, db)
     if citizen is not None and citizen.acr >= wanted:
         return RedirectResponse(next_path, status_code=303)
-    started = service.start_sign_in(db, next_path=next_path, level=wanted)
+    started = service.start_sign_in(db, next_path=next_path, level=wanted, ip=client_ip(request))
     response = RedirectResponse(started.authorization_url, status_code=303)
     response.set_cookie(
         LOGIN_COOKIE,

@@ -18,6 +18,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
+from oncegov.auth import service as auth
 from oncegov.config import settings
 from oncegov.errors import PortalNotAuthenticated, StepUpRequired
 from oncegov.identity.oidc import service as oidc
@@ -90,9 +91,14 @@ def level_of(value: str | None) -> int:
     return 2 if value == "2" else 1
 
 
-def start_sign_in(session: Session, *, next_path: str | None, level: int) -> LoginStart:
+def start_sign_in(
+    session: Session, *, next_path: str | None, level: int, ip: str | None = None
+) -> LoginStart:
     """A new authorization request: state, nonce and PKCE verifier kept server-side (state
-    and browser binding as keyed hashes), the browser sent to the provider."""
+    and browser binding as keyed hashes), the browser sent to the provider. Each start
+    stores a row, so starts are counted per client address (TooManyRequests past the budget)."""
+    if ip is not None:
+        auth.hit_rate_limit(session, f"portal-login-ip:{ip}", settings.portal_logins_per_minute)
     if level not in LEVELS:
         level = 1
     state, nonce, verifier, binding = new_token(24), new_token(24), new_token(48), new_token(24)
