@@ -173,6 +173,7 @@ def test_production_names_every_development_setting(monkeypatch: pytest.MonkeyPa
     assert defaults.production_problems() == [
         "ONCEGOV_SECRET_KEY",
         "ONCEGOV_FIELD_ENCRYPTION_KEY",
+        "ONCEGOV_PORTAL_CLIENT_SECRET",
         "ONCEGOV_AUDIT_HMAC_KEY",
         "ONCEGOV_AUDIT_CHECKPOINT_KEY",
         "ONCEGOV_COOKIE_SECURE",
@@ -183,6 +184,7 @@ def test_production_names_every_development_setting(monkeypatch: pytest.MonkeyPa
         field_encryption_key="dev-only-copied-from-the-code-into-the-secret-store",
         audit_hmac_key=TEST_SECRET[::-1],
         audit_checkpoint_key_file="/etc/oncegov/audit-checkpoint.pem",
+        portal_client_secret=TEST_SECRET + "-portal",
         cookie_secure=True,
     )
     assert fixed.production_problems() == ["ONCEGOV_FIELD_ENCRYPTION_KEY"]
@@ -199,6 +201,7 @@ def test_the_check_covers_any_secret_setting_with_a_default() -> None:
         field_encryption_key=TEST_SECRET,
         audit_hmac_key=TEST_SECRET[::-1],
         audit_checkpoint_key="a PEM from the secret store",
+        portal_client_secret=TEST_SECRET + "-portal",
     )
     assert settings_.production_problems() == [
         "ONCEGOV_EXCHANGE_SIGNING_KEY",
@@ -211,6 +214,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "environment", Environment.PRODUCTION)
     monkeypatch.setattr(settings, "secret_key", SecretStr(TEST_SECRET))
     monkeypatch.setattr(settings, "audit_hmac_key", SecretStr(TEST_SECRET[::-1]))
+    monkeypatch.setattr(settings, "portal_client_secret", SecretStr(TEST_SECRET + "-portal"))
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

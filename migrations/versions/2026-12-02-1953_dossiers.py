@@ -2,7 +2,7 @@
 indexes on citizens' parents (a form about a child reads the registry's links).
 
 Revision ID: 7d1e4b2a9c60
-Revises: 5a7c2e91d310
+Revises: 7d4e1f0a9b21
 Create Date: 2026-12-02 19:53:21.295479
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "7d1e4b2a9c60"
-down_revision: str | Sequence[str] | None = "5a7c2e91d310"
+down_revision: str | Sequence[str] | None = "7d4e1f0a9b21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -130,6 +130,17 @@ class Settings(BaseSettings):
     # only it) is refused, so a guesser of secrets cannot lock the real relying party out.
     oidc_token_failures_per_minute: int = 30
 
+    # The public-service portal (procedures.portal), a confidential relying party of the
+    # provider above: client ``oncegov-portal``, its secret (client_secret_basic), and the
+    # provider's address for server-to-server calls (token, JWKS, userinfo). The browser is
+    # sent to ``oidc_issuer`` (the public address); behind a proxy the two differ.
+    portal_client_secret: SecretStr = SecretStr("dev-only-portal-client-secret-change-me-0000")
+    portal_issuer_url: str = "http://127.0.0.1:8000"
+    portal_session_cookie: str = "portal_session"
+    portal_login_seconds: int = 600  # how long a started sign-in may take to come back
+    portal_logins_per_minute: int = 30  # sign-ins started per client address and minute
+    portal_http_timeout_seconds: float = 10.0
+
     # Set by ``oncegov serve``: tune the long-running server process (garbage-collector
     # thresholds, frozen start-up objects, SQLite checkpoints in a background thread).
     server_tuning: bool = False

@@ -71,11 +71,37 @@ class NotAuthenticated(OnceGovError):
     code = "not_authenticated"
     login_path = "/login"  # where a page sends the visitor to sign in
 
+    @property
+    def login_params(self) -> dict[str, str]:
+        """Query parameters the sign-in redirect carries besides ``next``."""
+        return {}
+
 
 class CitizenNotAuthenticated(NotAuthenticated):
     """A citizen page without a citizen session: sign in with the eID, not the officer form."""
 
     login_path = "/eid/login"
+
+
+class PortalNotAuthenticated(NotAuthenticated):
+    """A portal page without a portal session: sign in through the portal's relying party."""
+
+    login_path = "/portal/login"
+
+
+class StepUpRequired(PortalNotAuthenticated):
+    """The portal session's eID level is below what the procedure requires: sign in again
+    at ``level`` (the portal asks the provider for it with ``acr_values``)."""
+
+    code = "step_up_required"
+
+    def __init__(self, message: str, *, level: int, **kwargs: Any) -> None:
+        super().__init__(message, level=level, **kwargs)
+        self.level = level
+
+    @property
+    def login_params(self) -> dict[str, str]:
+        return {"level": str(self.level)}
 
 
 class PermissionDenied(OnceGovError):

@@ -12,6 +12,7 @@ from oncegov.linkage import models as linkage_models
 from oncegov.procedures.calendar import models as calendar_models
 from oncegov.procedures.catalogue import models as procedure_models
 from oncegov.procedures.dossiers import models as dossier_models
+from oncegov.procedures.portal import models as portal_models
 from oncegov.ratelimit import models as ratelimit_models
 from oncegov.registry import models as registry_models
 from oncegov.registry.bulk import models as bulk_models
@@ -35,6 +36,7 @@ __all__ = [
     "linkage_models",
     "metadata",
     "oidc_models",
+    "portal_models",
     "procedure_models",
     "quality_models",
     "ratelimit_models",

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from oncegov.app import create_app
 from oncegov.auth.dependencies import current_citizen, current_principal
 from oncegov.auth.roles import ROLES
+from oncegov.procedures.portal.dependencies import current_portal_citizen
 from tests.fixtures import (
     CAO_BANG,
     OfficerLogin,
@@ -89,7 +90,15 @@ PUBLIC_PROCEDURES: set[tuple[str, str]] = {
     ("GET", "/api/v1/procedures"),
     ("GET", "/api/v1/procedures/{code}"),
 }
-PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC | PUBLIC_PROCEDURES
+# The portal's sign-in as a relying party of the provider (the callback is checked by its state,
+# the browser-binding cookie and the token exchange), and its sign-out (ends the caller's own
+# portal session, if any; checks its CSRF token).
+PUBLIC_PORTAL: set[tuple[str, str]] = {
+    ("GET", "/portal/login"),
+    ("GET", "/portal/callback"),
+    ("POST", "/portal/logout"),
+}
+PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC | PUBLIC_PROCEDURES | PUBLIC_PORTAL
 SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1", "code": "01273"}
 
 
@@ -119,7 +128,12 @@ def route_auth(route: Endpoint) -> tuple[bool, str | None]:
 
 
 def is_citizen(route: Endpoint) -> bool:
-    return current_citizen in _walk(route.dependant)
+    calls = list(_walk(route.dependant))
+    return current_citizen in calls or current_portal_citizen in calls
+
+
+def is_portal(route: Endpoint) -> bool:
+    return current_portal_citizen in _walk(route.dependant)
 
 
 def endpoints(app: FastAPI) -> list[Endpoint]:
@@ -165,7 +179,9 @@ def test_anonymous_caller_is_refused(client: TestClient, method: str, route: End
         assert response.json()["error"]["code"] == "not_authenticated"
     else:
         assert response.status_code == 303
-        sign_in = "/eid/login" if is_citizen(route) else "/login"
+        sign_in = (
+            "/portal/login" if is_portal(route) else "/eid/login" if is_citizen(route) else "/login"
+        )
         assert response.headers["location"].startswith(sign_in + "?")
 
 

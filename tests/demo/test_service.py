@@ -14,6 +14,7 @@ from oncegov.demo import service
 from oncegov.demo.accounts import derive_password, derive_totp_secret
 from oncegov.demo.service import DemoOutcome
 from oncegov.errors import Conflict, NotAuthenticated, PermissionDenied
+from oncegov.identity.oidc.models import OidcClient
 from oncegov.kit.actor import Actor
 from oncegov.kit.text import fold, name_key
 from oncegov.registry.models import Citizen, Household, RegistryChange
@@ -106,6 +107,8 @@ def test_if_empty_does_nothing_on_a_registry_with_citizens(demo_db: Session) -> 
     assert again.counts is None
     assert again.existing_citizens == first.counts.citizens
     assert _count(demo_db, Citizen) == first.counts.citizens
+    # Both runs made sure the portal is a relying party of the provider, once.
+    assert _count(demo_db, OidcClient, OidcClient.client_id == "oncegov-portal") == 1
 
 
 def test_a_second_load_is_refused_without_replace(demo_db: Session) -> None:

@@ -1,4 +1,5 @@
-"""``oncegov procedures``: load the procedure catalogue's files, list what is in force."""
+"""``oncegov procedures``: load the procedure catalogue's files, list what is in force, register
+the portal as the OpenID Connect provider's relying party."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from oncegov.cli.common import console, err_console, transaction
+from oncegov.cli.common import cli_actor, console, err_console, fail, transaction
+from oncegov.errors import OnceGovError
 from oncegov.procedures.catalogue import service
 from oncegov.procedures.catalogue.service import LoadReport
+from oncegov.procedures.portal import service as portal
 
 app = typer.Typer(help="The procedure catalogue.", no_args_is_help=True)
 
@@ -66,3 +69,28 @@ def list_procedures() -> None:
         )
     console.print(table)
     console.print(f"{len(found)} procedures in force")
+
+
+@app.command("portal-client")
+def portal_client(
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        help="The portal's public address (its redirect URI is <it>/portal/callback); "
+        "ONCEGOV_OIDC_ISSUER by default.",
+    ),
+) -> None:
+    """Register the portal as relying party `oncegov-portal` with the secret
+    ONCEGOV_PORTAL_CLIENT_SECRET, or bring it back to that; running it again changes nothing."""
+    try:
+        with transaction() as session:
+            client, changed = portal.ensure_portal_client(
+                session, cli_actor(), public_url=public_url
+            )
+    except OnceGovError as exc:
+        raise fail(exc) from exc
+    state = "registered or updated" if changed else "already up to date"
+    console.print(
+        f"{client.client_id}: {state}; redirect URI {' '.join(client.redirect_uris)}",
+        highlight=False,
+    )

@@ -61,6 +61,7 @@ from oncegov.kit.actor import Actor
 from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.catalogue.service import LoadReport
 from oncegov.procedures.dossiers import demo as dossier_demo
+from oncegov.procedures.portal import service as portal
 from oncegov.registry import service as registry
 from oncegov.units import service as units
 
@@ -304,6 +305,7 @@ def run_demo(
     existing = registry.count_citizens(session)
     outcome = DemoOutcome(skipped=False, existing_citizens=existing, province=province)
     outcome.procedures = catalogue.load_catalogue(session)
+    portal.ensure_portal_client(session, actor)  # the portal signs citizens in through OIDC
     if existing and mode == "if_empty":
         outcome.skipped = True
         return outcome

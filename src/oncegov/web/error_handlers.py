@@ -79,7 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": exc.as_dict()}, status_code=exc.status, headers=headers)
         if isinstance(exc, NotAuthenticated):
             target = quote(request.url.path, safe="/")
-            return RedirectResponse(f"{exc.login_path}?next={target}", status_code=303)
+            extra = "".join(f"&{k}={quote(v, safe='')}" for k, v in exc.login_params.items())
+            return RedirectResponse(f"{exc.login_path}?next={target}{extra}", status_code=303)
         page = render(request, "error.html", {"error": exc}, status_code=exc.status)
         page.headers.update(headers)
         return page

@@ -189,6 +189,62 @@ def register_client(session: Session, form: ClientForm, actor: Actor) -> NewClie
     return NewClient(client=ClientView.of(client), secret=secret)
 
 
+def ensure_client(
+    session: Session, client_id: str, form: ClientForm, secret: str, actor: Actor
+) -> tuple[ClientView, bool]:
+    """A relying party of OnceGov's own with a fixed ``client_id`` and a secret from settings
+    (the portal): registered when missing, brought back to ``form`` and ``secret`` (and
+    enabled) when it drifted; (the client, whether anything changed). Idempotent."""
+    form = _checked(form.model_copy(update={"auth_method": "client_secret_basic"}))
+    repo = OidcRepository(session)
+    client = repo.client(client_id)
+    created = client is None
+    if client is None:
+        client = OidcClient(
+            client_id=client_id,
+            auth_method="client_secret_basic",
+            jwks=None,
+            enabled=True,
+            created_at=clock.now(),
+        )
+        _apply(client, form)
+        client.secret_hash = hash_token(secret)
+        repo.add(client)
+    else:
+        before, updated_at = _client_state(client), client.updated_at
+        _apply(client, form)
+        client.auth_method = "client_secret_basic"
+        client.enabled = True
+        if not secret_matches(client, secret):
+            client.secret_hash = hash_token(secret)
+        if _client_state(client) == before:
+            client.updated_at = updated_at
+            return ClientView.of(client), False
+    audit.record(
+        session,
+        actor,
+        "oidc.client_registered" if created else "oidc.client_updated",
+        purpose="relying-party management",
+        detail={"client_id": client_id, "name": client.name},
+    )
+    return ClientView.of(client), True
+
+
+def _client_state(client: OidcClient) -> tuple[object, ...]:
+    return (
+        client.name,
+        client.agency,
+        client.redirect_uris,
+        client.post_logout_redirect_uris,
+        client.scopes,
+        client.max_level,
+        client.require_nonce,
+        client.auth_method,
+        client.enabled,
+        client.secret_hash,
+    )
+
+
 def update_client(session: Session, client_id: str, form: ClientForm, actor: Actor) -> ClientView:
     client = _client_or_404(session, client_id)
     form = _checked(form.model_copy(update={"auth_method": client.auth_method}))

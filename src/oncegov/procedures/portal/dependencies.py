@@ -1,0 +1,86 @@
+"""Typed dependencies of the portal's pages: ``CurrentPortalCitizen`` and the level check.
+
+A page without a portal session answers 303 to ``/portal/login?next=<its path>``; a session
+below the procedure's eID level answers 303 to ``/portal/login?next=<its path>&level=2``
+(both through ``errors.PortalNotAuthenticated`` and the shared error handler). Unsafe methods
+need the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``), as the
+officers' and eID pages do. The session lookup is a plain function (thread pool); only the
+CSRF check, which may read the posted form, is a coroutine, and it touches no database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from oncegov.config import settings
+from oncegov.db import DbSession
+from oncegov.errors import PermissionDenied, PortalNotAuthenticated
+from oncegov.procedures.portal import service
+from oncegov.procedures.portal.schemas import PortalCitizen
+from oncegov.translatable import N_
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+async def csrf_token_sent(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # Starlette caches it; the route reads the same form
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = await csrf_token_sent(request)
+    if not sent or not secrets.compare_digest(sent, expected):
+        raise PermissionDenied(N_("Form expired or forged; reload the page"), code="csrf_failed")
+
+
+def _portal_citizen_of_session(request: Request, db: DbSession) -> PortalCitizen:
+    token = request.cookies.get(settings.portal_session_cookie)
+    if not token:
+        raise PortalNotAuthenticated(N_("Please sign in with your electronic identity"))
+    return service.citizen_of_session(db, token)
+
+
+async def current_portal_citizen(
+    request: Request,
+    citizen: Annotated[PortalCitizen, Depends(_portal_citizen_of_session)],
+) -> PortalCitizen:
+    """The citizen behind the portal cookie; unsafe methods need the session's CSRF token."""
+    await check_csrf(request, citizen.csrf_token)
+    request.state.portal_citizen = citizen
+    return citizen
+
+
+CurrentPortalCitizen = Annotated[PortalCitizen, Depends(current_portal_citizen)]
+
+
+def require_level(citizen: PortalCitizen, level: int, request: Request | None = None) -> None:
+    """Refuse a session below ``level`` with a step-up (StepUpRequired → 303 to
+    ``/portal/login?next=<request path>&level=<level>``); ``request`` is accepted for
+    callers that have one at hand (the redirect's ``next`` is taken from the request the
+    error handler answers)."""
+    service.require_level(citizen, level)
+
+
+def portal_citizen_at(level: int) -> Callable[..., Awaitable[PortalCitizen]]:
+    """Dependency factory: ``Annotated[PortalCitizen, Depends(portal_citizen_at(2))]``."""
+
+    async def dependency(citizen: CurrentPortalCitizen) -> PortalCitizen:
+        return service.require_level(citizen, level)
+
+    dependency.__name__ = f"portal_citizen_at_level_{level}"
+    return dependency
