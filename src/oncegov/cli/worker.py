@@ -35,3 +35,7 @@ def worker(
     drain_outbox()
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
+
+
+if __name__ == "__main__":  # ``python -m oncegov.cli.worker``: the command alone, quick to start
+    typer.run(worker)

@@ -208,3 +208,9 @@ def outbox_counts(session: Session) -> dict[str, int]:
 def pending_due(session: Session) -> int:
     """Pending messages due now."""
     return OutboxRepository(session).pending_due(clock.now())
+
+
+def next_attempt(session: Session) -> dt.datetime | None:
+    """When the earliest pending message is next due (None: nothing pending)."""
+    moment = OutboxRepository(session).next_attempt()
+    return clock.aware(moment) if moment is not None else None

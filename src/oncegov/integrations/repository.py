@@ -68,9 +68,12 @@ class OutboxRepository(Repository):
     ) -> Sequence[OutboxMessage]:
         """Claim up to ``limit`` pending messages due by ``now``, oldest first: their next
         attempt moves to ``until`` (no other worker takes them before) and the claim counts as
-        an attempt, all in one ``UPDATE``. Concurrent claimers never share a message: the
-        update re-checks that it is still due under the row lock (PostgreSQL, which also skips
-        rows another claimer holds) or the write lock (SQLite)."""
+        an attempt. Concurrent claimers never share a message: on PostgreSQL the candidates are
+        locked first (``FOR UPDATE SKIP LOCKED``: another claimer takes other rows); on both
+        databases the ``UPDATE`` claims only rows still due, under the row lock or SQLite's
+        write lock. (The candidates are read in a statement of their own: as a subquery of
+        the ``UPDATE``, PostgreSQL may run a ``LIMIT … SKIP LOCKED`` more than once and claim
+        more than ``limit``.)"""
         due = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)
         candidates = (
             select(OutboxMessage.id)
@@ -80,9 +83,12 @@ class OutboxRepository(Repository):
         )
         if self.session.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
+        ids = list(self.session.scalars(candidates).all())
+        if not ids:
+            return []
         claimed = self.session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+            .where(OutboxMessage.id.in_(ids), due)
             .values(next_attempt_at=until, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
@@ -125,4 +131,10 @@ class OutboxRepository(Repository):
                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
             )
             or 0
+        )
+
+    def next_attempt(self) -> dt.datetime | None:
+        """The earliest next attempt of a pending message (due, claimed or backing off)."""
+        return self.session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
         )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from oncegov import jobs
-from oncegov.integrations.outbox import DRAIN_TASK, DeliveryReport, deliver_pending
+from oncegov.integrations.outbox import DRAIN_TASK, DeliveryReport, deliver_pending, next_attempt
+from oncegov.kit import clock
 
 # A drain handles this many batches, then enqueues itself again if the last one was full, so
 # one long backlog never holds a worker thread for ever and other jobs get their turn.
 BATCHES_PER_RUN = 20
+# The periodic run comes every minute; a message due sooner (a retry, a crashed worker's
+# claim running out) gets a drain scheduled for its moment.
+PERIOD_SECONDS = 60
 
 
 @jobs.periodic_task(jobs.crontab(minute="*"), name=DRAIN_TASK, own_transactions=True)
@@ -26,6 +30,14 @@ def drain_outbox(session_factory: sessionmaker[Session]) -> DeliveryReport:
             failed=total.failed + report.failed,
         )
         if report.claimed == 0:
-            return total
-    drain_outbox()  # the backlog goes on: another run, queued behind the jobs waiting now
+            break
+    else:
+        drain_outbox()  # the backlog goes on: another run, queued behind the jobs waiting now
+        return total
+    with session_factory() as session:
+        upcoming = next_attempt(session)
+    if upcoming is not None:
+        wait = (upcoming - clock.now()).total_seconds()
+        if wait < PERIOD_SECONDS:
+            drain_outbox.schedule(delay=max(wait, 0.0) + 0.1)
     return total
