@@ -13,6 +13,9 @@ def worker(
     workers: int = typer.Option(
         settings.jobs_workers, min=1, max=64, help="Worker threads running jobs at once."
     ),
+    periodic: bool = typer.Option(
+        True, help="Enqueue the periodic jobs (leave on in exactly one worker process)."
+    ),
 ) -> None:
     """Run the background jobs (Huey): notifications, deadline scans, reminders, documents."""
     from oncegov import jobs, tasks
@@ -33,7 +36,7 @@ def worker(
     typer.echo(f"worker: {workers} threads, {settings.jobs_backend} queue, jobs of {names}")
     # What a worker killed earlier left in the outbox goes out now, not at the next minute.
     drain_outbox()
-    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
     consumer.run()
 
 
