@@ -36,7 +36,11 @@ def worker(
     typer.echo(f"worker: {workers} threads, {settings.jobs_backend} queue, jobs of {names}")
     # What a worker killed earlier left in the outbox goes out now, not at the next minute.
     drain_outbox()
-    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
+    # SIGTERM (systemd, ``make run``) stops gracefully: the jobs in hand finish first; SIGINT
+    # stops at once. Either way nothing is lost (docs/architecture.md, "Background jobs").
+    consumer = jobs.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=periodic, graceful_signal="TERM"
+    )
     consumer.run()
 
 
