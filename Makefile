@@ -44,14 +44,17 @@ faketime:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; \
 	fi
 
-## make run: environment, database, demo province, portal at http://127.0.0.1:8000
+## make run: environment, database, demo province, portal at http://127.0.0.1:8000, and the
+## background jobs' worker beside it (stopped when the portal stops).
 run: setup
 	$(RUN) oncegov migrate
 	$(RUN) oncegov demo --if-empty --scale $(DEMO_SCALE)
 	$(RUN) oncegov quality run
 	$(RUN) oncegov link demo --if-empty
 	@echo "Portal: http://127.0.0.1:8000 — officers: enrol the otpauth URIs above in an authenticator app, or get a code valid now with: .venv/bin/oncegov demo code USERNAME"
-	$(RUN) oncegov serve --host 127.0.0.1 --port 8000
+	@$(VENV)/bin/oncegov worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/oncegov serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite on SQLite.
 test: setup browser

@@ -11,6 +11,8 @@ from tests.dbsetup import drop_database, new_database_url, rolled_back_session
 TEST_DATABASE_URL = new_database_url("main")
 os.environ["ONCEGOV_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ.setdefault("ONCEGOV_SECRET_KEY", "test-secret-key-0123456789abcdef")
+# Jobs are enqueued in memory and nothing consumes them unless a test runs them.
+os.environ.setdefault("ONCEGOV_JOBS_BACKEND", "memory")
 
 import pytest
 from fastapi.testclient import TestClient

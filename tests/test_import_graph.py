@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"procedures", "exchange", "benefits"}),
     frozenset({"monitoring"}),
     frozenset({"me", "home"}),
-    frozenset({"app", "api_docs", "cli", "demo", "models", "__main__", ""}),
+    frozenset({"app", "api_docs", "cli", "demo", "models", "tasks", "__main__", ""}),
 )
 # Peers that must not import each other although they share a layer.
 FORBIDDEN_PEERS = {("audit", "auth")}  # audit stores what it must show; it never asks auth

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncegov import api_docs
 from oncegov import db as database
+from oncegov import tasks as _tasks  # noqa: F401 - declares every job, so requests enqueue them
 from oncegov.audit import pages as audit_pages
 from oncegov.auth import pages as auth_pages
 from oncegov.config import settings

@@ -104,6 +104,30 @@ class Settings(BaseSettings):
     sms_local_undeliverable_prefix: str = "0999"
     sms_local_delay_ms: int = 0
 
+    # E-mail: only the local outbox exists here (``integrations.email``). Addresses ending in
+    # the suffix are undeliverable in the local outbox; the delay imitates a slow provider.
+    email_backend: str = "local"
+    email_sender: str = "no-reply@oncegov.invalid"
+    email_local_undeliverable_suffix: str = "@undeliverable.invalid"
+    email_local_delay_ms: int = 0
+
+    # Background jobs (``oncegov.jobs``, Huey): "sqlite" (a file of its own, no server; the
+    # default), "redis" (at ``redis_url``; production with more than one host), "memory"
+    # (in-process, nothing consumes it: tests) or "immediate" (tasks run when enqueued).
+    jobs_backend: Literal["sqlite", "redis", "memory", "immediate"] = "sqlite"
+    jobs_sqlite_path: Path = PROJECT_ROOT / "var" / "jobs.db"
+    jobs_workers: int = Field(default=2, ge=1, le=64)
+
+    # Notification outbox (``integrations.outbox``): messages claimed per batch, how long a
+    # claim holds before another worker may take the message again (a crashed worker's claims
+    # run out), retries with exponential backoff from ``outbox_retry_base_seconds`` up to
+    # ``outbox_retry_max_seconds``, and failed for good after ``outbox_max_attempts``.
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    outbox_lease_seconds: int = Field(default=120, ge=1)
+    outbox_retry_base_seconds: int = Field(default=30, ge=1)
+    outbox_retry_max_seconds: int = Field(default=3600, ge=1)
+    outbox_max_attempts: int = Field(default=6, ge=1, le=100)
+
     # Argon2id for officers' passwords and citizens' eID passcodes (kit.passwords). Defaults:
     # the first configuration of the OWASP Password Storage Cheat Sheet ("a minimum
     # configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of

@@ -53,3 +53,20 @@ def test_an_undeliverable_number_fails_and_is_recorded_as_such(db: Session) -> N
     assert caught.value.status == 502
     (message,) = LocalSmsGateway(db).messages_to("0999123456")
     assert message.status == "undeliverable"
+
+
+def test_a_message_sent_again_with_its_key_is_not_delivered_twice(db: Session) -> None:
+    gateway = LocalSmsGateway(db)
+    first = gateway.send("0912345678", "status", purpose="notification", key="k:sms:1")
+    again = gateway.send("0912345678", "status", purpose="notification", key="k:sms:1")
+    other = gateway.send("0912345678", "status", purpose="notification", key="k:sms:2")
+    assert again == first and other.message_id != first.message_id
+    assert [m.idempotency_key for m in gateway.messages_to("0912345678")] == ["k:sms:2", "k:sms:1"]
+
+
+def test_a_refused_message_keeps_no_key_so_it_can_be_sent_again(db: Session) -> None:
+    gateway = LocalSmsGateway(db)
+    for _ in range(2):
+        with pytest.raises(SmsNotDelivered):
+            gateway.send("0999123456", "status", purpose="notification", key="k:sms:refused")
+    assert [m.idempotency_key for m in gateway.messages_to("0999123456")] == [None, None]

@@ -17,6 +17,7 @@ from oncegov.cli import (
     procedures,
     quality,
     users,
+    worker,
 )
 from oncegov.config import settings
 
@@ -39,6 +40,7 @@ app.add_typer(health.app, name="health")
 app.add_typer(link.app, name="link")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(procedures.app, name="procedures")
+app.command(name="worker")(worker.worker)
 
 
 @app.command()

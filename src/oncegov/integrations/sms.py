@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from oncegov.config import settings
 from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.integrations.models import SmsOutboxMessage
+from oncegov.integrations.repository import DeliveryRepository
 from oncegov.kit import clock
 from oncegov.translatable import N_
 
@@ -40,8 +41,13 @@ class SmsReceipt:
 
 
 class SmsGateway(Protocol):
-    def send(self, phone: str, text: str, *, purpose: str) -> SmsReceipt:
-        """Deliver ``text`` to ``phone``; raises SmsNotDelivered if the operator refuses it."""
+    def send(self, phone: str, text: str, *, purpose: str, key: str | None = None) -> SmsReceipt:
+        """Deliver ``text`` to ``phone``; raises SmsNotDelivered if the operator refuses it.
+        ``key`` is the sender's idempotency key: a message sent again with the key of one
+        already delivered is not delivered twice, and its first receipt is returned.
+        # assumption: the province's SMS operator accepts such a key (as e-mail and payment
+        # providers' HTTP APIs do); the notification outbox relies on it for exactly-once.
+        """
         ...
 
 
@@ -62,8 +68,10 @@ class LocalSmsGateway:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def send(self, phone: str, text: str, *, purpose: str) -> SmsReceipt:
+    def send(self, phone: str, text: str, *, purpose: str, key: str | None = None) -> SmsReceipt:
         number = normalise_phone(phone)
+        if key is not None and (earlier := self._delivered(key)) is not None:
+            return SmsReceipt(message_id=f"local-{earlier.id}", phone=earlier.phone)
         if settings.sms_local_delay_ms:
             time.sleep(settings.sms_local_delay_ms / 1000)
         undeliverable = bool(settings.sms_local_undeliverable_prefix) and number.startswith(
@@ -76,14 +84,23 @@ class LocalSmsGateway:
             purpose=purpose,
             status="undeliverable" if undeliverable else "delivered",
             created_at=clock.now(),
+            # A refusal keeps no key: sending again is a new attempt, as with an operator.
+            idempotency_key=None if undeliverable else key,
         )
-        self.session.add(message)
-        self.session.flush()
+        if message.idempotency_key is None:
+            DeliveryRepository(self.session).add(message)
+        else:
+            winner = DeliveryRepository(self.session).add_once(message, self._delivered)
+            if winner is not message:  # another sender delivered this key meanwhile
+                return SmsReceipt(message_id=f"local-{winner.id}", phone=winner.phone)
         if undeliverable:
             raise SmsNotDelivered(
                 N_("The text message could not be delivered; try again later"), field="phone"
             )
         return SmsReceipt(message_id=f"local-{message.id}", phone=number)
+
+    def _delivered(self, key: str) -> SmsOutboxMessage | None:
+        return DeliveryRepository(self.session).sms_with_key(key)
 
     def messages_to(self, phone: str, limit: int = 20) -> Sequence[SmsOutboxMessage]:
         """Newest first (the demo page and tests read codes from here)."""

@@ -1,0 +1,8 @@
+"""Imports every domain's jobs so they are declared (the worker runs them; the app enqueues
+them). The one list: a domain with a ``tasks.py`` adds it here."""
+
+from oncegov.integrations import tasks as integration_tasks
+
+TASK_MODULES = [integration_tasks]
+
+__all__ = ["TASK_MODULES", "integration_tasks"]
