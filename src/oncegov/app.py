@@ -44,6 +44,7 @@ from oncegov.procedures.calendar import pages as calendar_pages
 from oncegov.procedures.catalogue import api as procedures_api
 from oncegov.procedures.catalogue import pages as procedures_pages
 from oncegov.procedures.dossiers import pages as dossier_pages
+from oncegov.procedures.dossiers import portal_pages as dossier_portal_pages
 from oncegov.procedures.portal import pages as portal_pages
 from oncegov.registry import api as registry_api
 from oncegov.registry import pages as registry_pages
@@ -180,6 +181,7 @@ _PAGES = (
     calendar_pages,
     procedures_pages,
     dossier_pages,
+    dossier_portal_pages,
     portal_pages,
 )
 

@@ -2,7 +2,8 @@
 them). The one list: a domain with a ``tasks.py`` adds it here."""
 
 from oncegov.integrations import tasks as integration_tasks
+from oncegov.procedures.dossiers import tasks as dossier_tasks
 
-TASK_MODULES = [integration_tasks]
+TASK_MODULES = [integration_tasks, dossier_tasks]
 
-__all__ = ["TASK_MODULES", "integration_tasks"]
+__all__ = ["TASK_MODULES", "dossier_tasks", "integration_tasks"]

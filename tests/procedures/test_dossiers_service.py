@@ -335,3 +335,38 @@ def test_a_late_dossier_gets_an_apology_letter_with_a_new_appointment(
         service.officer_move(db, officer("o"), dossier.code, state, roles=roles)
     service.officer_move(db, officer("o"), dossier.code, "result_ready", roles=roles)
     assert dossier.outcome == "late"  # within the new appointment, still counted late
+
+
+def test_moves_queue_their_notifications_in_the_same_transaction(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oncegov.integrations.models import OutboxMessage
+    from oncegov.kit.crypto import decrypt_field
+
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)
+    citizen, actor, dossier = _submitted(db, monkeypatch)
+    roles = roles_in()
+    for state in ("accepted", "assigned", "processing"):
+        service.officer_move(db, officer("o"), dossier.code, state, roles=roles)
+    service.officer_move(
+        db, officer("o"), dossier.code, "additions_requested", roles=roles, reason="Thiếu giấy tờ"
+    )
+    messages = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    # Received (event 1) and additions requested (event 5); the other states send nothing.
+    assert [m.key for m in messages] == [
+        f"dossier:{dossier.id}:event:1:sms",
+        f"dossier:{dossier.id}:event:5:sms",
+    ]
+    assert decrypt_field(messages[0].recipient_encrypted) == "0912345678"
+    assert dossier.code in messages[0].body and "Hẹn trả kết quả" in messages[0].body
+    assert "Thiếu giấy tờ" in messages[1].body
+    assert citizen.personal_id not in messages[0].body
+    contact_reads = _audits(db, "registry.read_contact", citizen.personal_id)
+    assert len(contact_reads) == 2
+
+
+def test_the_deadline_scan_is_a_declared_periodic_job() -> None:
+    from oncegov import jobs, tasks
+
+    assert tasks.dossier_tasks.scan_deadlines.name in jobs.queue.declared()

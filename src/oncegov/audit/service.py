@@ -372,6 +372,7 @@ ACCESS_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "registry.status_check",
             "registry.export",
             "registry.read_relative",
+            "registry.read_contact",
         ),
         (),
     ),

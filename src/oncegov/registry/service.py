@@ -296,6 +296,21 @@ def household_of(
     )
 
 
+def contact_of(
+    session: Session, actor: Actor, personal_id: str, *, purpose: str
+) -> tuple[str | None, str | None]:
+    """A citizen's phone and e-mail as the registry holds them, to notify them (a dossier's
+    status). Audited (``registry.read_contact``); (None, None) for an unknown person."""
+    purpose = _require_purpose(purpose)
+    citizen = RegistryRepository(session).citizen(personal_id, EVERYWHERE)
+    if citizen is None:
+        return None, None
+    audit.record(
+        session, actor, "registry.read_contact", purpose=purpose, subject_personal_id=personal_id
+    )
+    return citizen.phone, citizen.email
+
+
 # The relations a public-service form may be about (``about`` in the procedure catalogue).
 RELATIONS = ("father", "mother", "spouse", "child")
 

@@ -82,6 +82,7 @@ ACTION_LABELS = {
     "registry.read_relative": N_(
         "Your record, read for a relative's public-service form (a parent, spouse or child)"
     ),
+    "registry.read_contact": N_("Your phone and e-mail, to tell you about a dossier"),
     "dossier.submit": N_("A public-service dossier about you: submitted"),
     "dossier.move": N_("A public-service dossier about you: handled (a step of its workflow)"),
     "registry.export": N_("An export of registry records"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -355,3 +355,17 @@ def apology(
     if isinstance(outcome, OnceGovError):
         return _dossier_page(request, db, officer, code, error=outcome, status=outcome.status)
     return RedirectResponse(f"/dossiers/{code}", status_code=303)
+
+
+@router.get("/dossiers/documents/{document_id}", response_model=None)
+def document(db: DbSession, officer: Officer, document_id: IdPath) -> Response:
+    """A submitted dossier's file, for the officers handling dossiers in its commune."""
+    found = service.officer_document(db, officer.roles, document_id)
+    return Response(
+        found.data,
+        media_type=found.document.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.document.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

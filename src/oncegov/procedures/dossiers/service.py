@@ -16,12 +16,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
+from oncegov.config import settings
 from oncegov.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from oncegov.kit import calendar as legal
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
+from oncegov.kit.filestore import file_store
 from oncegov.kit.repository import Page, Paged
 from oncegov.kit.text import require_text
+from oncegov.kit.uploads import check_upload
 from oncegov.kit.workflow import TransitionRefused, Workflow
 from oncegov.procedures.calendar.service import working_calendar
 from oncegov.procedures.catalogue import service as catalogue
@@ -33,9 +36,11 @@ from oncegov.procedures.dossiers.models import (
     KEY_MAX,
     REASON_MAX,
     Dossier,
+    DossierDocument,
     DossierDraft,
     DossierEvent,
 )
+from oncegov.procedures.dossiers.notifications import notify
 from oncegov.procedures.dossiers.repository import DossierRepository
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
@@ -301,6 +306,95 @@ def drafts_of(session: Session, owner: str) -> list[DossierDraft]:
     return list(DossierRepository(session).drafts_of(owner))
 
 
+# --- documents -------------------------------------------------------------------------------
+
+FILENAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    document: DossierDocument
+    data: bytes
+
+
+def add_document(
+    session: Session,
+    actor: Actor,
+    owner: str,
+    draft_id: int,
+    *,
+    document: int,
+    filename: str,
+    data: bytes,
+) -> DossierDocument:
+    """Attach an uploaded file to a draft: PDF, JPEG or PNG recognised by its content, at most
+    ``settings.max_document_bytes``, kept in the file store under its SHA-256. (A file stored
+    for a request that then fails stays in the store unreferenced: content-addressed, so a
+    retry reuses it; assumption: a sweep of unreferenced files is an operations task.)"""
+    found = draft(session, owner, draft_id)
+    stored = catalogue.procedure_version(session, found.procedure_code, found.procedure_version)
+    if not 0 <= document < len(stored.definition.documents):
+        raise ValidationFailed(N_("Choose which document this file is"), field="document")
+    checked = check_upload(data, filename, settings.max_document_bytes)
+    kept = file_store().put(data)
+    name = (filename or "").strip()[-FILENAME_MAX:] or f"document.{checked.extension}"
+    row = DossierDocument(
+        draft_id=found.id,
+        document=document,
+        filename=require_text(name, field="file"),
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        store_key=kept.key,
+        uploaded_by=actor.label,
+    )
+    DossierRepository(session).add(row)
+    found.updated_at = clock.now()
+    return row
+
+
+def draft_documents(session: Session, owner: str, draft_id: int) -> list[DossierDocument]:
+    draft(session, owner, draft_id)
+    return list(DossierRepository(session).documents_of_draft(draft_id))
+
+
+def dossier_documents(session: Session, dossier: Dossier) -> list[DossierDocument]:
+    return list(DossierRepository(session).documents_of(dossier.id))
+
+
+def _read(row: DossierDocument) -> DocumentFile:
+    return DocumentFile(row, file_store().open(row.store_key))
+
+
+def citizen_document(session: Session, personal_id: str, document_id: int) -> DocumentFile:
+    """A file for its owner: the draft's owner, or the dossier's applicant or the person it
+    concerns; for anyone else it does not exist."""
+    repo = DossierRepository(session)
+    row = repo.get(DossierDocument, document_id)
+    if row is not None and row.draft_id is not None and repo.draft(row.draft_id, personal_id):
+        return _read(row)
+    if row is not None and row.dossier_id is not None:
+        dossier = repo.get(Dossier, row.dossier_id)
+        if dossier is not None and personal_id in (
+            dossier.applicant_personal_id,
+            dossier.subject_personal_id,
+        ):
+            return _read(row)
+    raise NotFound(N_("No such document"), field="document")
+
+
+def officer_document(
+    session: Session, roles: dict[str, UnitScope], document_id: int
+) -> DocumentFile:
+    """A submitted dossier's file for the officers who handle dossiers in its commune."""
+    repo = DossierRepository(session)
+    row = repo.get(DossierDocument, document_id)
+    dossier = repo.get(Dossier, row.dossier_id) if row and row.dossier_id else None
+    if row is None or dossier is None or not any(_in_scope(dossier, s) for s in roles.values()):
+        raise NotFound(N_("No such document"), field="document")
+    return _read(row)
+
+
 # --- submission ------------------------------------------------------------------------------
 
 
@@ -424,6 +518,7 @@ def submit(
         )
     )
     _audit_move(session, actor, dossier, procedure, None, state, None)
+    notify(session, dossier, procedure, event_seq=1, kind=state)
     repo.delete_draft(found)
     return dossier
 
@@ -582,6 +677,7 @@ def move(
         )
     )
     _audit_move(session, actor, dossier, procedure, from_state, to_state, reason)
+    notify(session, dossier, procedure, event_seq=dossier.events, kind=to_state, reason=reason)
     return dossier
 
 
@@ -760,6 +856,9 @@ def apologise(
     )
     stored = catalogue.procedure_version(session, dossier.procedure_code, dossier.procedure_version)
     _audit_move(session, actor, dossier, stored.definition, dossier.state, dossier.state, text)
+    notify(
+        session, dossier, stored.definition, event_seq=dossier.events, kind="apology", reason=text
+    )
     return dossier
 
 
