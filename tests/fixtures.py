@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import random
 import re
@@ -214,3 +215,28 @@ def run_cli_in(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         "oncegov.cli.common.get_sessionmaker", lambda: lambda: contextlib.nullcontext(db)
     )
+
+
+def portal_sign_in(client: TestClient, db: Session, personal_id: str, *, acr: int = 2) -> str:
+    """A portal session cookie for ``client``, as after a sign-in through the provider (the
+    sign-in itself is tested in tests/procedures/test_portal_*); returns its CSRF token."""
+    from oncegov.kit.crypto import hash_token, new_token
+    from oncegov.procedures.portal.models import PortalSession
+
+    token, moment = new_token(), clock.now()
+    row = PortalSession(
+        token_hash=hash_token(token),
+        personal_id=personal_id,
+        full_name="",
+        sub="sub-" + new_token(8),
+        acr=acr,
+        auth_time=moment,
+        csrf_token=new_token(24),
+        created_at=moment,
+        last_seen_at=moment,
+        expires_at=moment + dt.timedelta(hours=settings.session_absolute_hours),
+    )
+    db.add(row)
+    db.commit()  # a savepoint release: kept when a refused request rolls back
+    client.cookies.set(settings.portal_session_cookie, token)
+    return row.csrf_token

@@ -4,7 +4,6 @@ additions asked for, withdrawal, and nobody else's dossiers."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -13,34 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncegov.config import settings
-from oncegov.kit import clock
-from oncegov.kit.crypto import hash_token, new_token
 from oncegov.procedures.dossiers import service
 from oncegov.procedures.dossiers.models import Dossier
-from oncegov.procedures.portal.models import PortalSession
-from tests.fixtures import COMMUNE_A, make_citizen
+from tests.fixtures import COMMUNE_A, make_citizen, portal_sign_in
 from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, load, officer, roles_in
 
-
-def sign_in(client: TestClient, db: Session, personal_id: str, *, acr: int = 2) -> str:
-    """A portal session cookie for ``client`` as after a sign-in; returns its CSRF token."""
-    token, moment = new_token(), clock.now()
-    row = PortalSession(
-        token_hash=hash_token(token),
-        personal_id=personal_id,
-        full_name="",
-        sub="sub-" + new_token(8),
-        acr=acr,
-        auth_time=moment,
-        csrf_token=new_token(24),
-        created_at=moment,
-        last_seen_at=moment,
-        expires_at=moment + dt.timedelta(hours=settings.session_absolute_hours),
-    )
-    db.add(row)
-    db.commit()  # a savepoint release: kept when a refused request rolls back
-    client.cookies.set(settings.portal_session_cookie, token)
-    return row.csrf_token
+sign_in = portal_sign_in
 
 
 def _start(client: TestClient, csrf: str) -> str:

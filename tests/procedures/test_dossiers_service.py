@@ -345,7 +345,7 @@ def test_moves_queue_their_notifications_in_the_same_transaction(
 
     load(db)
     at(monkeypatch, 2026, 12, 7, 9, 0)
-    citizen, actor, dossier = _submitted(db, monkeypatch)
+    citizen, _actor, dossier = _submitted(db, monkeypatch)
     roles = roles_in()
     for state in ("accepted", "assigned", "processing"):
         service.officer_move(db, officer("o"), dossier.code, state, roles=roles)

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from oncegov.auth.roles import ROLES
 from oncegov.web.params import MAX_ID
-from tests.auth.test_route_permissions import ROUTES, SAMPLE_PATH_VALUES, Endpoint, is_citizen
+from tests.auth.test_route_permissions import (
+    ROUTES,
+    SAMPLE_PATH_VALUES,
+    Endpoint,
+    is_citizen,
+    is_portal,
+)
 from tests.fixtures import (
     CAO_BANG,
     citizen_session,
@@ -25,6 +31,7 @@ from tests.fixtures import (
     make_citizen,
     make_eid_account,
     make_officer,
+    portal_sign_in,
 )
 from tests.health.factories import HOSPITAL, make_facility
 
@@ -96,9 +103,11 @@ def signed_in(client: TestClient, db: Session) -> dict[str, str]:
     roles = [(role, "province", CAO_BANG) for role in ROLES if role != "facility_receptionist"]
     officer = make_officer(db, "tatca.quyen", *roles, ("facility_receptionist", "agency", HOSPITAL))
     officer_csrf = login(client, officer)
-    citizen_csrf = citizen_session(client, db, make_eid_account(db, make_citizen(db)))
+    citizen = make_citizen(db)
+    citizen_csrf = citizen_session(client, db, make_eid_account(db, citizen))
+    portal_csrf = portal_sign_in(client, db, citizen.personal_id)
     db.commit()  # a refused request rolls its transaction back: the sessions must outlive it
-    return {"officer": officer_csrf, "citizen": citizen_csrf}
+    return {"officer": officer_csrf, "citizen": citizen_csrf, "portal": portal_csrf}
 
 
 @pytest.mark.parametrize(
@@ -107,7 +116,8 @@ def signed_in(client: TestClient, db: Session) -> dict[str, str]:
 def test_out_of_range_integers_are_refused_not_a_server_error(
     client: TestClient, signed_in: dict[str, str], param: IntParam
 ) -> None:
-    csrf = signed_in["citizen" if is_citizen(param.route) else "officer"]
+    kind = "portal" if is_portal(param.route) else "citizen" if is_citizen(param.route) else None
+    csrf = signed_in[kind or "officer"]
     for value in OUT_OF_RANGE:
         path, query = _url(param, value)
         response = client.request(
