@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("state_hash"),
     )
-    op.create_index(
-        "ix_portal_login_requests_expires_at", "portal_login_requests", ["expires_at"]
-    )
+    op.create_index("ix_portal_login_requests_expires_at", "portal_login_requests", ["expires_at"])
     op.create_table(
         "portal_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
