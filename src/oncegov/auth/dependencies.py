@@ -28,7 +28,8 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
-async def _csrf_token_from(request: Request) -> str | None:
+async def csrf_token_sent(request: Request) -> str | None:
+    """The CSRF token a request carries: the header, or the posted form's field."""
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
@@ -40,10 +41,12 @@ async def _csrf_token_from(request: Request) -> str | None:
     return None
 
 
-async def _check_csrf(request: Request, expected: str | None) -> None:
+async def check_csrf(request: Request, expected: str | None) -> None:
+    """Refuse an unsafe request whose token is not the session's (every session kind: the
+    officers', the eID citizens' and the portal's)."""
     if request.method in SAFE_METHODS:
         return
-    sent = await _csrf_token_from(request)
+    sent = await csrf_token_sent(request)
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise PermissionDenied(N_("Form expired or forged; reload the page"), code="csrf_failed")
 
@@ -75,7 +78,7 @@ async def current_principal(
     """The officer behind the session cookie, or the service client behind a bearer token."""
     principal = resolved.principal
     if resolved.by_cookie:
-        await _check_csrf(request, principal.csrf_token)
+        await check_csrf(request, principal.csrf_token)
         request.state.principal = principal
     return principal
 
@@ -122,7 +125,7 @@ async def principal_outside_request_session(request: Request) -> Principal:
     if not token:
         raise NotAuthenticated(N_("Please sign in"))
     principal = await run_in_threadpool(_load_principal, request, None, token)
-    await _check_csrf(request, principal.csrf_token)
+    await check_csrf(request, principal.csrf_token)
     return principal
 
 
@@ -139,7 +142,7 @@ async def current_citizen(
     """The citizen behind the eID session cookie; unsafe methods need the session's CSRF token.
 
     Pages answer an anonymous visitor with a redirect to ``/eid/login``, the API with 401."""
-    await _check_csrf(request, citizen.csrf_token)
+    await check_csrf(request, citizen.csrf_token)
     request.state.citizen = citizen
     return citizen
 

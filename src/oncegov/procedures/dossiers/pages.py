@@ -357,10 +357,9 @@ def apology(
     return RedirectResponse(f"/dossiers/{code}", status_code=303)
 
 
-@router.get("/dossiers/documents/{document_id}", response_model=None)
-def document(db: DbSession, officer: Officer, document_id: IdPath) -> Response:
-    """A submitted dossier's file, for the officers handling dossiers in its commune."""
-    found = service.officer_document(db, officer.roles, document_id)
+def file_response(found: service.DocumentFile) -> Response:
+    """A dossier's file with its stored type, as an attachment, never sniffed into another
+    type (the officers' and the citizen's downloads alike)."""
     return Response(
         found.data,
         media_type=found.document.content_type,
@@ -369,3 +368,9 @@ def document(db: DbSession, officer: Officer, document_id: IdPath) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.get("/dossiers/documents/{document_id}", response_model=None)
+def document(db: DbSession, officer: Officer, document_id: IdPath) -> Response:
+    """A submitted dossier's file, for the officers handling dossiers in its commune."""
+    return file_response(service.officer_document(db, officer.roles, document_id))

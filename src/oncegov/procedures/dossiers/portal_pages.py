@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,7 +28,7 @@ from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.dossiers import receipts, service
 from oncegov.procedures.dossiers.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATE_LABELS, label
 from oncegov.procedures.dossiers.models import CODE_MAX, Dossier
-from oncegov.procedures.dossiers.pages import ProcedureNames, locale_of
+from oncegov.procedures.dossiers.pages import ProcedureNames, file_response, locale_of
 from oncegov.procedures.portal.dependencies import CurrentPortalCitizen, require_level
 from oncegov.procedures.portal.schemas import PortalCitizen
 from oncegov.units import service as units
@@ -246,19 +245,6 @@ def _store_upload(
     if isinstance(outcome, OnceGovError):
         return _draft_page(request, db, citizen, draft_id, error=outcome, status=outcome.status)
     return RedirectResponse(f"/portal/drafts/{draft_id}", status_code=303)
-
-
-def file_response(found: service.DocumentFile) -> Response:
-    """The file with its stored type, as an attachment, never sniffed into something else."""
-    name = quote(found.document.filename)
-    return Response(
-        found.data,
-        media_type=found.document.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @router.get("/portal/documents/{document_id}", response_model=None)

@@ -594,6 +594,43 @@ def _reason(reason: str | None) -> str | None:
     return text
 
 
+def _record_move(
+    session: Session,
+    actor: Actor,
+    dossier: Dossier,
+    procedure: Procedure,
+    values: dict[str, Any],
+    *,
+    to_state: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    form: str | None = None,
+) -> None:
+    """Write one move: the compare-and-set on the state the dossier was read in (``values``
+    carry the new state, if it changes: a withdrawal or an apology leaves it), its event with
+    the due date after it, and its audit entry."""
+    from_state = dossier.state
+    repo = DossierRepository(session)
+    if not repo.move(dossier.id, from_state, values):
+        raise Conflict(N_("Someone else moved this dossier first; reload it"), field="state")
+    repo.refresh(dossier)
+    repo.add_event(
+        DossierEvent(
+            dossier_id=dossier.id,
+            seq=dossier.events,
+            at=at,
+            actor=actor.label,
+            actor_kind=actor.kind,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            form=form,
+            due_at=clock.aware(dossier.due_at),
+        )
+    )
+    _audit_move(session, actor, dossier, procedure, from_state, to_state, reason)
+
+
 def move(
     session: Session,
     actor: Actor,
@@ -658,25 +695,17 @@ def move(
     )
     if step.key != dossier.step:
         values["assigned_to"] = None  # a new step is someone else's work
-    repo = DossierRepository(session)
-    if not repo.move(dossier.id, from_state, values):
-        raise Conflict(N_("Someone else moved this dossier first; reload it"), field="state")
-    repo.refresh(dossier)
-    repo.add_event(
-        DossierEvent(
-            dossier_id=dossier.id,
-            seq=dossier.events,
-            at=now,
-            actor=actor.label,
-            actor_kind=actor.kind,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            form=transition.form,
-            due_at=clock.aware(dossier.due_at),
-        )
+    _record_move(
+        session,
+        actor,
+        dossier,
+        procedure,
+        values,
+        to_state=to_state,
+        reason=reason,
+        form=transition.form,
+        at=now,
     )
-    _audit_move(session, actor, dossier, procedure, from_state, to_state, reason)
     notify(session, dossier, procedure, event_seq=dossier.events, kind=to_state, reason=reason)
     return dossier
 
@@ -743,27 +772,15 @@ def withdraw(session: Session, actor: Actor, personal_id: str, code: str) -> Dos
         raise PermissionDenied(N_("Only the applicant may withdraw a dossier"), field="code")
     stored = catalogue.procedure_version(session, dossier.procedure_code, dossier.procedure_version)
     now = clock.now()
-    repo = DossierRepository(session)
-    if not repo.move(
-        dossier.id,
-        dossier.state,
+    _record_move(
+        session,
+        actor,
+        dossier,
+        stored.definition,
         {"ended_at": now, "events": dossier.events + 1, "role": "none", "paused_since": None},
-    ):
-        raise Conflict(N_("Someone else moved this dossier first; reload it"), field="state")
-    repo.refresh(dossier)
-    repo.add_event(
-        DossierEvent(
-            dossier_id=dossier.id,
-            seq=dossier.events,
-            at=now,
-            actor=actor.label,
-            actor_kind=actor.kind,
-            from_state=dossier.state,
-            to_state="withdrawn",
-            due_at=clock.aware(dossier.due_at),
-        )
+        to_state="withdrawn",
+        at=now,
     )
-    _audit_move(session, actor, dossier, stored.definition, dossier.state, "withdrawn", None)
     return dossier
 
 
@@ -830,32 +847,24 @@ def apologise(
     new_due = dt.datetime.combine(
         new_day, calendar.office_hours.closes, tzinfo=clock.zone()
     ).astimezone(dt.UTC)
-    repo = DossierRepository(session)
     values = {
         "due_at": new_due,
         "due_day": new_day,
         "events": dossier.events + 1,
         "warned_at": None,
     }
-    if not repo.move(dossier.id, dossier.state, values):
-        raise Conflict(N_("Someone else moved this dossier first; reload it"), field="state")
-    repo.refresh(dossier)
-    repo.add_event(
-        DossierEvent(
-            dossier_id=dossier.id,
-            seq=dossier.events,
-            at=clock.now(),
-            actor=actor.label,
-            actor_kind=actor.kind,
-            from_state=dossier.state,
-            to_state=dossier.state,
-            reason=text,
-            form=APOLOGY_FORM,
-            due_at=new_due,
-        )
-    )
     stored = catalogue.procedure_version(session, dossier.procedure_code, dossier.procedure_version)
-    _audit_move(session, actor, dossier, stored.definition, dossier.state, dossier.state, text)
+    _record_move(
+        session,
+        actor,
+        dossier,
+        stored.definition,
+        values,
+        to_state=dossier.state,
+        reason=text,
+        form=APOLOGY_FORM,
+        at=clock.now(),
+    )
     notify(
         session, dossier, stored.definition, event_seq=dossier.events, kind="apology", reason=text
     )

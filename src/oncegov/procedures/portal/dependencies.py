@@ -10,42 +10,18 @@ CSRF check, which may read the posted form, is a coroutine, and it touches no da
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from oncegov.auth.dependencies import check_csrf
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import PermissionDenied, PortalNotAuthenticated
+from oncegov.errors import PortalNotAuthenticated
 from oncegov.procedures.portal import service
 from oncegov.procedures.portal.schemas import PortalCitizen
 from oncegov.translatable import N_
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_HEADER = "x-csrf-token"
-CSRF_FIELD = "csrf_token"
-
-
-async def csrf_token_sent(request: Request) -> str | None:
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()  # Starlette caches it; the route reads the same form
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
-
-
-async def check_csrf(request: Request, expected: str) -> None:
-    if request.method in SAFE_METHODS:
-        return
-    sent = await csrf_token_sent(request)
-    if not sent or not secrets.compare_digest(sent, expected):
-        raise PermissionDenied(N_("Form expired or forged; reload the page"), code="csrf_failed")
 
 
 def _portal_citizen_of_session(request: Request, db: DbSession) -> PortalCitizen:
