@@ -166,3 +166,10 @@ def test_a_provincial_approver_sees_the_provinces_dossiers(
     login(client, head)
     page = client.get(location)
     assert page.status_code == 200 and "data-move" not in page.text  # not their step
+
+
+def test_procedure_names_follow_the_page_language(client: TestClient, db: Session, clerk_a) -> None:
+    load(db)
+    login(client, clerk_a)
+    assert "Temporary residence registration" in client.get("/dossiers/counter?lang=en").text
+    assert "Đăng ký tạm trú" in client.get("/dossiers/counter?lang=vi").text

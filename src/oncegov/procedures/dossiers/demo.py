@@ -161,7 +161,6 @@ class _Builder:
         # The moves with their moments, on the happy path or one of its side roads.
         moves: list[tuple[str, dt.datetime, str | None, str | None]] = []
         moment = received
-        pauses: list[list[str]] = []
         additions = 0
         if rng.random() < REFUSED_TO_ACCEPT:
             moves.append(
@@ -191,7 +190,6 @@ class _Builder:
                         )
                         additions += 1
                         back = self._after(moment, 8 * rng.randint(1, 5))
-                        pauses.append([moment.isoformat(), back.isoformat()])
                         moves.append(("processing", back, "Đã bổ sung", None))
                         moment = self._after(back, 1)
                 reason = "Không đủ điều kiện theo quy định" if state == "refused" else None

@@ -35,7 +35,7 @@ from oncegov.procedures.dossiers.models import CODE_MAX, Dossier
 from oncegov.translatable import N_
 from oncegov.units.service import CommuneNames
 from oncegov.web.forms import TextFields, attempt
-from oncegov.web.i18n import _
+from oncegov.web.i18n import _, get_locale
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -58,10 +58,6 @@ class ProcedureNames:
             stored = catalogue.procedure_version(self.db, *key)
             self.cache[key] = stored.definition.name.get(locale)
         return self.cache[key]
-
-
-def locale_of(request: Request) -> str:
-    return getattr(request.state, "locale", "vi")
 
 
 def applicant_name(dossier: Dossier) -> str:
@@ -106,7 +102,7 @@ def queue_page(
         view=view,
         procedure=procedure or None,
     )
-    names, communes, locale = ProcedureNames(db), CommuneNames(db), locale_of(request)
+    names, communes, locale = ProcedureNames(db), CommuneNames(db), get_locale()
     return render(
         request,
         "dossiers/queue.html",
@@ -136,7 +132,7 @@ def _dossier_page(
     dossier = service.officer_dossier(db, code, officer.roles)
     role = dossier.role if dossier.role in officer.roles else None
     line = service.timeline(db, dossier, role)
-    locale = locale_of(request)
+    locale = get_locale()
     reason_needed = {
         t.to
         for t in line.procedure.workflow.transitions
@@ -181,7 +177,7 @@ def _counter_page(
     error: OnceGovError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    locale = locale_of(request)
+    locale = get_locale()
     procedures = [
         (p.code, p.definition.name.get(locale))
         for p in catalogue.catalogue(db)
@@ -253,7 +249,7 @@ def _counter_form(
         {
             "draft": found,
             "view": view,
-            "locale": locale_of(request),
+            "locale": get_locale(),
             "typed": typed or {},
             "error": error,
             "key": secrets.token_urlsafe(16),

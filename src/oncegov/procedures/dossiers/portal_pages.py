@@ -28,13 +28,13 @@ from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.dossiers import receipts, service
 from oncegov.procedures.dossiers.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATE_LABELS, label
 from oncegov.procedures.dossiers.models import CODE_MAX, Dossier
-from oncegov.procedures.dossiers.pages import ProcedureNames, file_response, locale_of
+from oncegov.procedures.dossiers.pages import ProcedureNames, file_response
 from oncegov.procedures.portal.dependencies import CurrentPortalCitizen, require_level
 from oncegov.procedures.portal.schemas import PortalCitizen
 from oncegov.units import service as units
 from oncegov.units.service import CommuneNames
 from oncegov.web.forms import TextFields, attempt
-from oncegov.web.i18n import _
+from oncegov.web.i18n import _, get_locale
 from oncegov.web.params import IdPath, PageQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import render
@@ -68,7 +68,7 @@ def _start_page(
     view = service.open_form(
         db, actor_of(citizen), citizen.personal_id, stored.definition, stored.version
     )
-    locale = locale_of(request)
+    locale = get_locale()
     home = view.applicant.current_commune_code or view.applicant.permanent_commune_code
     return render(
         request,
@@ -143,7 +143,7 @@ def _draft_page(
         {
             "draft": found,
             "view": view,
-            "locale": locale_of(request),
+            "locale": get_locale(),
             "commune": communes.label(found.commune_code) if found.commune_code else "",
             "typed": typed or {},
             "error": error,
@@ -261,7 +261,7 @@ def my_dossiers(
 ) -> HTMLResponse:
     page = max(page, 1)
     result = service.dossiers_of(db, citizen.personal_id, Page.numbered(page, PAGE_SIZE))
-    names, locale = ProcedureNames(db), locale_of(request)
+    names, locale = ProcedureNames(db), get_locale()
     drafts = service.drafts_of(db, citizen.personal_id)
     return render(
         request,
@@ -301,7 +301,7 @@ def _dossier_context(
 ) -> dict[str, Any]:
     dossier = service.citizen_dossier(db, citizen.personal_id, code)
     line = service.timeline(db, dossier)
-    locale = locale_of(request)
+    locale = get_locale()
     return {
         "dossier": dossier,
         "line": line,

@@ -90,13 +90,6 @@ def statutory_time(procedure: Procedure) -> tuple[legal.StatutoryTime, dt.time |
     return legal.StatutoryTime.days(amount), cutoff
 
 
-def _pauses(dossier: Dossier) -> list[legal.Pause]:
-    return [
-        (dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
-        for start, end in dossier.pauses or []
-    ]
-
-
 def due_of(
     session: Session, procedure: Procedure, received: dt.datetime, pauses: list[legal.Pause]
 ) -> legal.Due:
