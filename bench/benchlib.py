@@ -5,11 +5,14 @@ building it once."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,3 +93,60 @@ def wait_until_listening(port: int, log_name: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"the server did not start; see {log_name}")
+
+
+@contextmanager
+def served(
+    env: Mapping[str, str], port: int, workers: int = 1, *, log_name: str = "bench_server.log"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``oncegov serve`` (uvicorn, as deployed) on loopback ``port``, stopped on the way out."""
+    log = (Path(tempfile.gettempdir()) / log_name).open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "oncegov.cli.main", "serve"),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
+        env=dict(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_listening(port, log.name)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
+    """One wrk run (one thread, ``connections`` connections, ``seconds``) with a Lua script
+    whose ``done`` prints ``P50US``/``P95US``/``P99US`` and ``STATUS <code> <count>`` lines;
+    requests/s, the percentiles in ms and ``status_<code>`` counts."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    figures: dict[str, float] = {"rps": requests}
+    for key, value in re.findall(r"^(P50US|P95US|P99US) (\d+)$", out, re.MULTILINE):
+        figures[key] = int(value) / 1000
+    for status, count in re.findall(r"^STATUS (\d+) (\d+)$", out, re.MULTILINE):
+        figures[f"status_{status}"] = int(count)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if errors:
+        print("  wrk socket errors:", errors.group(1))
+    return figures

@@ -23,14 +23,10 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from benchlib import (
     ROOT,
@@ -39,11 +35,9 @@ from benchlib import (
     citizen_count,
     database_url,
     free_port,
-    wait_until_listening,
+    served,
+    wrk,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 PG_DATABASE = "oncegov_bench_checkin"
 TARGET_RATIO = 0.4
@@ -166,57 +160,6 @@ def prepare(url: str, workdir: Path, seed: int) -> tuple[int, Path, Path]:
     return len(known), ids_file, tokens_file
 
 
-@contextmanager
-def served(url: str, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
-    log = (Path(tempfile.gettempdir()) / "checkin_bench_server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "oncegov.cli.main", "serve"),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        env=_env(url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_listening(port, log.name)
-        yield server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    figures: dict[str, float] = {"rps": requests}
-    for key, value in re.findall(r"^(P50US|P99US) (\d+)$", out, re.MULTILINE):
-        figures[key] = int(value) / 1000
-    for status, count in re.findall(r"^STATUS (\d+) (\d+)$", out, re.MULTILINE):
-        figures[f"status_{status}"] = int(count)
-    errors = re.search(r"Socket errors: (.*)", out)
-    if errors:
-        print("  wrk socket errors:", errors.group(1))
-    return figures
-
-
 def warm(base: str, tokens_file: Path, ids_file: Path) -> None:
     """A few requests so both endpoints are past first-use costs (imports, caches, keys)."""
     import httpx
@@ -263,7 +206,7 @@ def main() -> None:
             f"-d{args.seconds}s per endpoint; 95% known / 5% unknown personal IDs; "
             f"{args.workers} server worker(s)"
         )
-        with served(url, port, args.workers):
+        with served(_env(url), port, args.workers, log_name="checkin_bench_server.log"):
             warm(base, tokens_file, ids_file)
             baseline = wrk(f"{base}/healthz", baseline_script, args.connections, args.seconds)
             checkin = wrk(base, script, args.connections, args.seconds)

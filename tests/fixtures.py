@@ -13,6 +13,7 @@ from typing import Any
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.auth import service as auth
@@ -240,3 +241,37 @@ def portal_sign_in(client: TestClient, db: Session, personal_id: str, *, acr: in
     db.commit()  # a savepoint release: kept when a refused request rolls back
     client.cookies.set(settings.portal_session_cookie, token)
     return row.csrf_token
+
+
+def portal_access_token(db: Session, citizen: Citizen, *, level: int = 2) -> str:
+    """An access token of OnceGov's provider for the portal client, as its token endpoint
+    issues after a sign-in at ``level`` (the code flow itself is tested in
+    tests/identity/oidc/); returns the bearer token."""
+    from oncegov.identity.oidc import service as oidc
+    from oncegov.kit.crypto import new_token
+    from oncegov.procedures.portal import service as portal
+
+    portal.ensure_portal_client(db)
+    account = db.scalar(select(EidAccount).where(EidAccount.personal_id == citizen.personal_id))
+    if account is None:
+        account = make_eid_account(db, citizen, level=level, phone=citizen.phone or CITIZEN_PHONE)
+    token = new_token()
+    oidc.store_tokens(
+        db,
+        client_id=portal.CLIENT_ID,
+        access_token=token,
+        refresh_token=None,
+        scope="openid profile",
+        origin=oidc.TokenOrigin(
+            account_id=account.id,
+            personal_id=citizen.personal_id,
+            web_session_id=None,
+            acr=oidc.ACR_BY_LEVEL[level],
+            amr="pwd sms" if level == 2 else "pwd",
+            auth_time=clock.now(),
+            family=new_token(16),
+        ),
+        event="token_issued",
+    )
+    db.commit()  # a savepoint release, as in portal_sign_in
+    return token

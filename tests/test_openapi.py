@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.app import create_app
 from oncegov.kit.schema_types import Instant
-from tests.auth.test_route_permissions import PUBLIC, endpoints, route_auth
+from tests.auth.test_route_permissions import PUBLIC, endpoints, is_api_citizen, route_auth
 from tests.fixtures import OfficerLogin, login, make_citizen
 
 APP = create_app()
@@ -46,6 +46,7 @@ def test_security_schemes_are_declared_and_attached_to_each_protected_operation(
         "scheme": "bearer",
         "description": schemes["serviceToken"]["description"],
     }
+    assert schemes["citizenAccessToken"]["scheme"] == "bearer"
     assert schemes["officerSession"]["in"] == "cookie"
     assert schemes["officerSession"]["name"] == "oncegov_session"
     assert schemes["csrfToken"] == {**schemes["csrfToken"], "in": "header", "name": "x-csrf-token"}
@@ -60,7 +61,9 @@ def test_security_schemes_are_declared_and_attached_to_each_protected_operation(
             continue
         assert needs_auth, route.path
         names = [set(requirement) for requirement in operation["security"]]
-        if route.method == "GET":
+        if is_api_citizen(route):  # a bearer token carries no cookie: no CSRF token either
+            assert names == [{"citizenAccessToken"}], route.path
+        elif route.method == "GET":
             assert names == [{"serviceToken"}, {"officerSession"}], route.path
         else:
             assert names == [{"serviceToken"}, {"officerSession", "csrfToken"}], route.path

@@ -2,10 +2,11 @@
 
 FastAPI writes the operations; this module adds what it cannot see in our dependencies: the
 security schemes (a service client's bearer token, the officer's session cookie with its CSRF
-header on writes, the citizen's eID session cookie) attached to each operation whose
-dependencies need them. The docs page is Swagger UI served from ``/static`` (vendored from the
-``swagger-ui-dist`` package, see its LICENSE there), started by a script file of ours: the
-Content-Security-Policy allows no inline script and no other origin.
+header on writes, the citizen's eID session cookie, a citizen's access token of the provider)
+attached to each operation whose dependencies need them. The docs page is Swagger UI served
+from ``/static`` (vendored from the ``swagger-ui-dist`` package, see its LICENSE there),
+started by a script file of ours: the Content-Security-Policy allows no inline script and no
+other origin.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from oncegov.auth import dependencies as auth
 from oncegov.config import settings
+from oncegov.procedures.portal import dependencies as portal
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
@@ -32,6 +34,7 @@ BEARER = "serviceToken"
 OFFICER = "officerSession"
 CSRF = "csrfToken"
 CITIZEN = "citizenSession"
+CITIZEN_TOKEN = "citizenAccessToken"  # noqa: S105 - a scheme's name, not a secret
 
 
 def security_schemes() -> dict[str, dict[str, Any]]:
@@ -59,6 +62,14 @@ def security_schemes() -> dict[str, dict[str, Any]]:
             "name": settings.citizen_session_cookie,
             "description": "A citizen's eID session, from signing in at /eid/login.",
         },
+        CITIZEN_TOKEN: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An access token of OnceGov's OpenID Connect provider, from the citizen's "
+                "sign-in through an app registered as its client; its `acr` is the eID level."
+            ),
+        },
     }
 
 
@@ -71,6 +82,8 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
 def _requirements(dependant: Dependant, method: str) -> list[dict[str, list[str]]] | None:
     """Alternatives (OpenAPI: any one of the listed objects) for the route's auth dependency."""
     calls = list(_calls(dependant))
+    if portal.current_api_citizen in calls:
+        return [{CITIZEN_TOKEN: []}]
     if auth.current_citizen in calls:
         return [{CITIZEN: []}] if method in SAFE_METHODS else [{CITIZEN: [], CSRF: []}]
     officer_or_service = any(

@@ -43,6 +43,7 @@ from oncegov.monitoring.auditlog import pages as auditlog_pages
 from oncegov.procedures.calendar import pages as calendar_pages
 from oncegov.procedures.catalogue import api as procedures_api
 from oncegov.procedures.catalogue import pages as procedures_pages
+from oncegov.procedures.dossiers import api as dossiers_api
 from oncegov.procedures.dossiers import pages as dossier_pages
 from oncegov.procedures.dossiers import portal_pages as dossier_portal_pages
 from oncegov.procedures.portal import pages as portal_pages
@@ -158,6 +159,7 @@ _API = (
     oidc_api,
     health_fhir,
     procedures_api,
+    dossiers_api,
 )
 # HTML pages and the OpenID Connect protocol endpoints: never part of the API document.
 _PAGES = (

@@ -104,6 +104,44 @@ class StepUpRequired(PortalNotAuthenticated):
         return {"level": str(self.level)}
 
 
+class BearerTokenMissing(NotAuthenticated):
+    """An API call that needs a citizen's access token and sent none (RFC 6750 §3: the
+    challenge then carries no error code)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class BearerTokenInvalid(NotAuthenticated):
+    """An access token that is not a live one of OnceGov's provider (RFC 6750 §3.1)."""
+
+    code = "invalid_token"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class InsufficientUserAuthentication(NotAuthenticated):
+    """The access token's sign-in is below the eID level the call needs: the client signs the
+    citizen in again asking for ``acr`` (OAuth 2.0 step-up, RFC 9470)."""
+
+    code = "insufficient_user_authentication"
+
+    def __init__(self, message: str, *, acr: str, **kwargs: Any) -> None:
+        super().__init__(message, acr_values=acr, **kwargs)
+        self.acr = acr
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": (
+                f'Bearer error="insufficient_user_authentication", acr_values="{self.acr}"'
+            )
+        }
+
+
 class PermissionDenied(OnceGovError):
     status = 403
     code = "permission_denied"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from oncegov.app import create_app
 from oncegov.auth.dependencies import current_citizen, current_principal
 from oncegov.auth.roles import ROLES
-from oncegov.procedures.portal.dependencies import current_portal_citizen
+from oncegov.procedures.portal.dependencies import current_api_citizen, current_portal_citizen
 from tests.fixtures import (
     CAO_BANG,
     OfficerLogin,
@@ -129,7 +129,12 @@ def route_auth(route: Endpoint) -> tuple[bool, str | None]:
 
 def is_citizen(route: Endpoint) -> bool:
     calls = list(_walk(route.dependant))
-    return current_citizen in calls or current_portal_citizen in calls
+    return current_citizen in calls or current_portal_citizen in calls or is_api_citizen(route)
+
+
+def is_api_citizen(route: Endpoint) -> bool:
+    """The portal API's routes: a citizen's bearer access token of the provider."""
+    return current_api_citizen in _walk(route.dependant)
 
 
 def is_portal(route: Endpoint) -> bool:

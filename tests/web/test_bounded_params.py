@@ -21,6 +21,7 @@ from tests.auth.test_route_permissions import (
     ROUTES,
     SAMPLE_PATH_VALUES,
     Endpoint,
+    is_api_citizen,
     is_citizen,
     is_portal,
 )
@@ -31,6 +32,7 @@ from tests.fixtures import (
     make_citizen,
     make_eid_account,
     make_officer,
+    portal_access_token,
     portal_sign_in,
 )
 from tests.health.factories import HOSPITAL, make_facility
@@ -106,8 +108,14 @@ def signed_in(client: TestClient, db: Session) -> dict[str, str]:
     citizen = make_citizen(db)
     citizen_csrf = citizen_session(client, db, make_eid_account(db, citizen))
     portal_csrf = portal_sign_in(client, db, citizen.personal_id)
+    bearer = portal_access_token(db, citizen)
     db.commit()  # a refused request rolls its transaction back: the sessions must outlive it
-    return {"officer": officer_csrf, "citizen": citizen_csrf, "portal": portal_csrf}
+    return {
+        "officer": officer_csrf,
+        "citizen": citizen_csrf,
+        "portal": portal_csrf,
+        "bearer": f"Bearer {bearer}",
+    }
 
 
 @pytest.mark.parametrize(
@@ -120,8 +128,11 @@ def test_out_of_range_integers_are_refused_not_a_server_error(
     csrf = signed_in[kind or "officer"]
     for value in OUT_OF_RANGE:
         path, query = _url(param, value)
+        headers = {"X-CSRF-Token": csrf}
+        if is_api_citizen(param.route):
+            headers["Authorization"] = signed_in["bearer"]
         response = client.request(
-            param.method, path, params=query, headers={"X-CSRF-Token": csrf}, follow_redirects=False
+            param.method, path, params=query, headers=headers, follow_redirects=False
         )
         assert response.status_code in (404, 422), (
             f"{value}: {response.status_code} {response.text[:200]}"

@@ -691,8 +691,8 @@ def release_claims(
     return claims
 
 
-def userinfo(session: Session, access_token: str) -> dict[str, Any] | None:
-    """Claims for a live access token of a usable account; None means 401 invalid_token."""
+def _live_token(session: Session, access_token: str) -> tuple[OidcToken, OidcClient] | None:
+    """The row of a live access token of an enabled client and a usable account."""
     row = OidcRepository(session).token_by_access_hash(hash_token(access_token))
     moment = clock.now()
     if row is None or row.revoked_at is not None or clock.aware(row.access_expires_at) <= moment:
@@ -700,7 +700,43 @@ def userinfo(session: Session, access_token: str) -> dict[str, Any] | None:
     client = enabled_client(session, row.client_id)
     if client is None or not account_usable(session, row.account_id):
         return None
+    return row, client
+
+
+def userinfo(session: Session, access_token: str) -> dict[str, Any] | None:
+    """Claims for a live access token of a usable account; None means 401 invalid_token."""
+    live = _live_token(session, access_token)
+    if live is None:
+        return None
+    row, client = live
     return release_claims(session, client, row, at="userinfo")
+
+
+@dataclass(frozen=True)
+class BearerHolder:
+    """Whom an access token speaks for, to a resource server of this deployment."""
+
+    personal_id: str
+    level: int  # the eID level of the sign-in behind the token
+    client_id: str
+    scopes: tuple[str, ...]
+
+
+def bearer_holder(session: Session, access_token: str) -> BearerHolder | None:
+    """The citizen behind a live access token, or None (401 invalid_token).
+
+    OnceGov's own APIs sit beside the provider and check its tokens here, answering what token
+    introspection (RFC 7662) would: active, subject, acr, client, scope."""
+    live = _live_token(session, access_token)
+    if live is None:
+        return None
+    row, _client = live
+    return BearerHolder(
+        personal_id=row.personal_id,
+        level=LEVEL_BY_ACR.get(row.acr, 1),
+        client_id=row.client_id,
+        scopes=tuple(scope_list(row.scope)),
+    )
 
 
 # --- ID tokens ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ with the rows of ``calendar_days``, which win where both name a date."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -59,9 +60,18 @@ def _adjustment(row: CalendarDay) -> Adjustment:
 
 
 def working_calendar(session: Session) -> WorkingCalendar:
-    """The calendar the deadlines use: shipped schedules, then the administrators' entries."""
+    """The calendar the deadlines use: shipped schedules, then the administrators' entries.
+
+    The entries are read every time (an administrator's change applies at once, in every
+    process); the calendar built from them is kept while they stay the same, since working
+    out a year's days is the costly part of a due date."""
     rows = CalendarRepository(session).all()
-    return WorkingCalendar.vietnam([_adjustment(row) for row in rows])
+    return _calendar_of(tuple(_adjustment(row) for row in rows))
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar_of(adjustments: tuple[Adjustment, ...]) -> WorkingCalendar:
+    return WorkingCalendar.vietnam(list(adjustments))
 
 
 def check_year(year: int, field: str = "year") -> int:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
@@ -45,6 +46,7 @@ from oncegov.procedures.dossiers.repository import DossierRepository
 from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.translatable import N_
+from oncegov.units import service as units
 from oncegov.units.schemas import EVERYWHERE, UnitScope
 
 QUEUE_VIEWS = ("all", "new", "mine", "due_soon", "overdue", "waiting")
@@ -219,7 +221,34 @@ def start_draft(
     commune_code: str | None = None,
 ) -> DossierDraft:
     """A new server-side draft of the procedure in force today for the applicant."""
+    return _start_draft(
+        session,
+        actor,
+        applicant_personal_id,
+        code,
+        channel=channel,
+        subject_personal_id=subject_personal_id,
+        commune_code=commune_code,
+    )[0]
+
+
+def _check_commune(session: Session, commune_code: str | None) -> None:
+    if commune_code is not None and units.commune(session, commune_code) is None:
+        raise ValidationFailed(N_("Unknown commune"), field="commune")
+
+
+def _start_draft(
+    session: Session,
+    actor: Actor,
+    applicant_personal_id: str,
+    code: str,
+    *,
+    channel: str,
+    subject_personal_id: str | None,
+    commune_code: str | None,
+) -> tuple[DossierDraft, FormView]:
     stored = catalogue.procedure(session, code)
+    _check_commune(session, commune_code)
     _check_channel(stored.definition, _require_channel(channel))
     view = open_form(
         session,
@@ -245,7 +274,7 @@ def start_draft(
         updated_at=now,
     )
     DossierRepository(session).add(draft)
-    return draft
+    return draft, view
 
 
 def draft(session: Session, owner: str, draft_id: int) -> DossierDraft:
@@ -443,25 +472,123 @@ def submit(
     Idempotent: the same actor with the same key gets the dossier the first call made (also
     after the draft is gone)."""
     key = _check_key(idempotency_key)
-    repo = DossierRepository(session)
-    earlier = repo.by_submission(actor.label, key)
+    earlier = DossierRepository(session).by_submission(actor.label, key)
     if earlier is not None:
         return earlier
     found = draft(session, owner, draft_id)
     stored = catalogue.procedure_version(session, found.procedure_code, found.procedure_version)
-    procedure = stored.definition
     typed = forms.check_typed(
-        procedure, {**(found.values or {}), **(submitted or {})}, complete=True
+        stored.definition, {**(found.values or {}), **(submitted or {})}, complete=True
     )
     view = open_form(
         session,
         actor,
         owner,
-        procedure,
+        stored.definition,
         stored.version,
         subject_personal_id=found.subject_personal_id,
         typed=typed,
     )
+    return _submit_once(session, actor, owner, found, view, typed, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with a submission: which of the procedure's documents it is, and its bytes."""
+
+    document: int
+    filename: str
+    data: bytes
+
+
+def submit_at_once(
+    session: Session,
+    actor: Actor,
+    owner: str,
+    code: str,
+    idempotency_key: str,
+    *,
+    values: dict[str, Any],
+    uploads: tuple[Upload, ...] = (),
+    subject_personal_id: str | None = None,
+    commune_code: str | None = None,
+) -> tuple[Dossier, bool]:
+    """From nothing to a dossier in one call (the portal API's submission): the procedure in
+    force today, pre-filled from the registry (each record read audited once), the typed
+    values and the files, in the caller's transaction. True when this call made the dossier;
+    a retry with the same key gets the first call's dossier and False, having read and stored
+    nothing again."""
+    key = _check_key(idempotency_key)
+    earlier = DossierRepository(session).by_submission(actor.label, key)
+    if earlier is not None:
+        return earlier, False
+    found, view = _start_draft(
+        session,
+        actor,
+        owner,
+        code,
+        channel="online",
+        subject_personal_id=subject_personal_id,
+        commune_code=commune_code,
+    )
+    for upload in uploads:
+        add_document(
+            session,
+            actor,
+            owner,
+            found.id,
+            document=upload.document,
+            filename=upload.filename,
+            data=upload.data,
+        )
+    typed = forms.check_typed(view.procedure, values, complete=True)
+    # The registry's values as read above; only the typed ones change the filled form.
+    filled = forms.fill(view.procedure, view.applicant, view.subject, typed)
+    view = FormView(
+        view.procedure,
+        view.version,
+        view.applicant,
+        view.subject,
+        view.about,
+        view.candidates,
+        filled,
+        forms.missing_prefill(filled),
+    )
+    return _submit_once(session, actor, owner, found, view, typed, key), True
+
+
+def _submit_once(
+    session: Session,
+    actor: Actor,
+    owner: str,
+    found: DossierDraft,
+    view: FormView,
+    typed: dict[str, Any],
+    key: str,
+) -> Dossier:
+    """Write the dossier in a savepoint: when a concurrent call with the same key has just
+    written it (the unique submission key refuses the second), that one is the answer."""
+    try:
+        with session.begin_nested():
+            return _write_dossier(session, actor, owner, found, view, typed, key)
+    except IntegrityError:
+        earlier = DossierRepository(session).by_submission(actor.label, key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _write_dossier(
+    session: Session,
+    actor: Actor,
+    owner: str,
+    found: DossierDraft,
+    view: FormView,
+    typed: dict[str, Any],
+    key: str,
+) -> Dossier:
+    repo = DossierRepository(session)
+    procedure = view.procedure
     if view.about is not None and view.subject is None:
         raise ValidationFailed(N_("Choose the person this dossier is about"), field="subject")
     if view.missing:
@@ -477,8 +604,8 @@ def submit(
     step = step_of(procedure, state)
     dossier = Dossier(
         code=dossier_code(session, found.commune_code, received),
-        procedure_code=stored.code,
-        procedure_version=stored.version,
+        procedure_code=found.procedure_code,
+        procedure_version=view.version,
         applicant_personal_id=owner,
         subject_personal_id=found.subject_personal_id,
         channel=found.channel,

@@ -18,9 +18,15 @@ from fastapi import Depends, Request
 from oncegov.auth.dependencies import check_csrf
 from oncegov.config import settings
 from oncegov.db import DbSession
-from oncegov.errors import PortalNotAuthenticated
+from oncegov.errors import (
+    BearerTokenInvalid,
+    BearerTokenMissing,
+    InsufficientUserAuthentication,
+    PortalNotAuthenticated,
+)
+from oncegov.identity.oidc import service as oidc
 from oncegov.procedures.portal import service
-from oncegov.procedures.portal.schemas import PortalCitizen
+from oncegov.procedures.portal.schemas import ApiCitizen, PortalCitizen
 from oncegov.translatable import N_
 
 
@@ -60,3 +66,31 @@ def portal_citizen_at(level: int) -> Callable[..., Awaitable[PortalCitizen]]:
 
     dependency.__name__ = f"portal_citizen_at_level_{level}"
     return dependency
+
+
+# --- the portal's JSON API: bearer access tokens of OnceGov's provider ----------------------
+
+
+def current_api_citizen(request: Request, db: DbSession) -> ApiCitizen:
+    """The citizen behind ``Authorization: Bearer <access token>`` (an app that signed them in
+    through OnceGov's OpenID Connect provider). No cookie, so no CSRF token either."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BearerTokenMissing(N_("Sign in with your electronic identity"))
+    holder = oidc.bearer_holder(db, token.strip())
+    if holder is None:
+        raise BearerTokenInvalid(N_("Your sign-in has ended; please sign in again"))
+    return ApiCitizen(personal_id=holder.personal_id, acr=holder.level, client_id=holder.client_id)
+
+
+CurrentApiCitizen = Annotated[ApiCitizen, Depends(current_api_citizen)]
+
+
+def require_api_level(citizen: ApiCitizen, level: int) -> ApiCitizen:
+    """Refuse a token whose sign-in is below ``level`` with RFC 9470's step-up answer."""
+    if citizen.acr < level:
+        raise InsufficientUserAuthentication(
+            N_("This service needs a level-2 electronic identity sign-in"),
+            acr=oidc.ACR_BY_LEVEL[level],
+        )
+    return citizen

@@ -17,6 +17,15 @@ class PortalCitizen:
 
 
 @dataclass(frozen=True)
+class ApiCitizen:
+    """The citizen an API call's bearer access token speaks for."""
+
+    personal_id: str
+    acr: int  # the eID level of the sign-in behind the token
+    client_id: str
+
+
+@dataclass(frozen=True)
 class LoginStart:
     """Where to send the browser, and the cookie that binds the sign-in to it."""
 
