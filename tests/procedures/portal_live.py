@@ -14,11 +14,13 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import IO
 
 import httpx
 from sqlalchemy import select
@@ -132,43 +134,45 @@ def live_server(
     """uvicorn serving the app on ``port`` against the database ``url``; yields its base URL
     once /healthz answers, and stops it on leaving."""
     base = base_url(port)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "oncegov.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**server_env(url, base, clock), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_healthy(base, process)
-        yield base
-    finally:
-        process.terminate()
+    # The server's messages go to a file, not a pipe nobody reads while it runs (a full pipe
+    # would block the server); they are shown if it dies before answering.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "oncegov.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env={**server_env(url, base, clock), **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
+            wait_healthy(base, process, log)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     deadline = time.monotonic() + 180  # a busy machine can take long to import the app
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
+            log.seek(0)
+            raise RuntimeError(log.read().decode(errors="replace") or "the server died")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return
