@@ -37,7 +37,8 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-## libfaketime (Debian package) for running the suite at other hours of the day.
+## libfaketime (Debian package) for running the suite at other hours of the day, and for the
+## dossier end-to-end test, whose server's clock jumps days forward (tests/procedures/portal_live.py).
 faketime:
 	@if ! command -v faketime >/dev/null; then \
 	  echo "installing Debian faketime for the clock tests"; \
@@ -57,7 +58,7 @@ run: setup
 	  $(VENV)/bin/oncegov serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite on SQLite.
-test: setup browser
+test: setup browser faketime
 	$(RUN) pytest -q
 
 ## make test-clock: the SQLite suite at 23:30 and at 06:30 in Vietnam (06:30 there is 23:30 UTC
@@ -73,7 +74,7 @@ test-clock: setup browser faketime
 	done
 
 ## make test-pg: the same suite on PostgreSQL (each run creates and drops its own database).
-test-pg: setup browser
+test-pg: setup browser faketime
 	ONCEGOV_TEST_DATABASE_URL=$${ONCEGOV_TEST_DATABASE_URL:-$(PG_SERVER_URL)} $(RUN) pytest -q
 
 ## make test-api: schemathesis against the OpenAPI document of a running server (a few minutes).

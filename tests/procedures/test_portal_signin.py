@@ -6,12 +6,7 @@ ONCEGOV_PORTAL_ISSUER_URL), checking the ID token against the JWKS and reading u
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
@@ -24,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from oncegov.db import make_engine
 from oncegov.identity.accounts.models import EidAccount
-from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.kit import clock
 from oncegov.kit.crypto import hash_token
 from oncegov.migrate import upgrade
@@ -32,6 +26,7 @@ from oncegov.procedures.portal import service as portal
 from oncegov.procedures.portal.models import PortalLoginRequest, PortalSession
 from tests.dbsetup import drop_database, new_database_url
 from tests.fixtures import PASSCODE, make_citizen, make_eid_account
+from tests.procedures.portal_live import base_url, free_port, latest_sms_code, live_server
 
 PHONE_L1 = "0912000001"
 PHONE_L2 = "0912000002"
@@ -45,12 +40,6 @@ class Live:
     level1: str  # personal ID of a level-1 account
     level2: str  # of a level-2 account
     stepper: str  # level 1 now, level 2 after the police desk verifies them (the test does)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(url: str, base: str) -> tuple[str, str, str]:
@@ -73,57 +62,13 @@ def _seed(url: str, base: str) -> tuple[str, str, str]:
 def live() -> Iterator[Live]:
     url = new_database_url("portal")
     upgrade(url)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    level1, level2, stepper = _seed(url, base)
-    env = {
-        **os.environ,
-        "ONCEGOV_DATABASE_URL": url,
-        "ONCEGOV_OIDC_ISSUER": base,
-        "ONCEGOV_PORTAL_ISSUER_URL": base,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "oncegov.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    port = free_port()
     try:
-        _wait_healthy(base, process)
-        yield Live(base, url, level1, level2, stepper)
+        level1, level2, stepper = _seed(url, base_url(port))
+        with live_server(url, port) as base:
+            yield Live(base, url, level1, level2, stepper)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
         drop_database(url)
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180  # a busy machine can take long to import the app
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 def _hidden(page: str) -> list[tuple[str, str]]:
@@ -131,21 +76,6 @@ def _hidden(page: str) -> list[tuple[str, str]]:
         (name, unescape(value))
         for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
     ]
-
-
-def _latest_code(live: Live, phone: str) -> str:
-    engine = make_engine(live.url)
-    with Session(engine) as db:
-        body = db.scalars(
-            select(SmsOutboxMessage.body)
-            .where(SmsOutboxMessage.phone == phone)
-            .order_by(SmsOutboxMessage.id.desc())
-        ).first()
-    engine.dispose()
-    assert body is not None
-    match = re.search(r"\b(\d{6})\b", body)
-    assert match
-    return match[1]
 
 
 def _database(live: Live) -> Iterator[Session]:
@@ -191,7 +121,7 @@ def _to_callback(
             page = browser.get("/eid/login/otp")
             response = browser.post(
                 "/eid/login/otp",
-                data={**dict(_hidden(page.text)), "code": _latest_code(live, phone)},
+                data={**dict(_hidden(page.text)), "code": latest_sms_code(live.url, phone)},
             )
             assert response.status_code == 303
         response = browser.get(response.headers["location"])  # back to /oidc/authorize

@@ -12,12 +12,14 @@ from playwright.sync_api import Page, expect
 from tests.fixtures import OfficerLogin
 
 
-def sign_in(page: Page, base_url: str, officer: OfficerLogin) -> None:
-    """Password and the TOTP code of right now, then the officer's home page."""
+def sign_in(page: Page, base_url: str, officer: OfficerLogin, *, at: float | None = None) -> None:
+    """Password and the TOTP code of right now (or of the server's time ``at``, a Unix time,
+    when the server's clock was moved), then the officer's home page."""
     page.goto(base_url + "/login")
     page.fill("#username", officer.username)
     page.fill("#password", officer.password)
-    page.fill("#otp", pyotp.TOTP(officer.totp_secret).now())
+    totp = pyotp.TOTP(officer.totp_secret)
+    page.fill("#otp", totp.now() if at is None else totp.at(at))
     page.click("form[action='/login'] button[type=submit]")
     expect(page).to_have_url(base_url + "/officer")
 
