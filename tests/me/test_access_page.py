@@ -323,3 +323,20 @@ def test_a_link_from_a_sector_database_shows_as_a_use_of_my_data(
     assert len(shown) == 1
     assert shown[0].what.startswith("A record of yours in a sector database")
     assert shown[0].purpose == linkage.PURPOSE
+
+
+def test_a_read_for_a_public_service_names_the_procedure(
+    client: TestClient, db: Session, me: Citizen
+) -> None:
+    from oncegov.procedures.catalogue import service as catalogue
+
+    assert catalogue.load_catalogue(db).ok
+    portal = Actor("citizen", me.personal_id, me.personal_id)
+    registry.get_citizen(db, portal, me.personal_id, purpose="procedure 1.004194")
+    registry.get_citizen(db, portal, me.personal_id, purpose="procedure 9.999999")  # withdrawn
+    unknown, known = rows(client.get("/me/access").text)
+    assert known.purpose == "The public service: Temporary residence registration"
+    assert unknown.purpose == "The public service: 9.999999"
+    client.cookies.set("oncegov_lang", "vi")
+    vietnamese = rows(client.get("/me/access").text)
+    assert vietnamese[1].purpose == "Dịch vụ công: Đăng ký tạm trú"

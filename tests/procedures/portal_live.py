@@ -123,6 +123,31 @@ def server_env(url: str, base: str, clock: ServerClock | None = None) -> dict[st
     return env
 
 
+def start_server(
+    url: str,
+    port: int,
+    log: IO[bytes],
+    *,
+    clock: ServerClock | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """uvicorn serving the app on ``port`` against the database ``url``, returned once
+    /healthz answers. Its messages go to ``log``, not a pipe nobody reads while it runs (a full
+    pipe would block the server); they are shown if it dies before answering."""
+    base = base_url(port)
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "oncegov.app:create_app", "--factory"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        env={**server_env(url, base, clock), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    wait_healthy(base, process, log)
+    return process
+
+
 @contextmanager
 def live_server(
     url: str,
@@ -131,33 +156,11 @@ def live_server(
     clock: ServerClock | None = None,
     env: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """uvicorn serving the app on ``port`` against the database ``url``; yields its base URL
-    once /healthz answers, and stops it on leaving."""
-    base = base_url(port)
-    # The server's messages go to a file, not a pipe nobody reads while it runs (a full pipe
-    # would block the server); they are shown if it dies before answering.
+    """``start_server`` for a ``with`` block: yields its base URL and stops it on leaving."""
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "oncegov.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env={**server_env(url, base, clock), **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+        process = start_server(url, port, log, clock=clock, env=env)
         try:
-            wait_healthy(base, process, log)
-            yield base
+            yield base_url(port)
         finally:
             process.terminate()
             try:

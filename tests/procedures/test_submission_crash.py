@@ -11,11 +11,8 @@ deployed; the kill lands while dozens of submissions are in flight.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -37,6 +35,7 @@ from oncegov.procedures.dossiers.models import Dossier
 from tests.dbsetup import drop_database, new_database_url
 from tests.fixtures import make_citizen, portal_access_token
 from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, load
+from tests.procedures.portal_live import base_url, free_port, start_server
 
 SUBMISSIONS = 1_000
 CITIZENS = 50
@@ -58,12 +57,6 @@ class Outcome:
             return sum(len(v) for v in self.answers.values())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _seed(url: str) -> list[str]:
     engine = make_engine(url)
     with Session(engine) as db:
@@ -77,28 +70,8 @@ def _seed(url: str) -> list[str]:
     return tokens
 
 
-def _start(url: str, port: int, files: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ONCEGOV_DATABASE_URL": url, "ONCEGOV_FILE_STORE_DIR": str(files)}
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "oncegov.app:create_app", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180  # a busy machine can take long to import the app
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server did not start")
+def _start(url: str, port: int, files: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return start_server(url, port, log, env={"ONCEGOV_FILE_STORE_DIR": str(files)})
 
 
 @pytest.fixture
@@ -141,9 +114,10 @@ def _submit_until_answered(
 @pytest.mark.real_monotonic
 def test_a_killed_server_loses_and_doubles_no_submission(database: str, tmp_path: Path) -> None:
     tokens = _seed(database)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _start(database, port, tmp_path)
+    port = free_port()
+    base = base_url(port)
+    log = (tmp_path / "server.log").open("wb")
+    server = _start(database, port, tmp_path, log)
     outcome = Outcome()
     stop = threading.Event()
     keys = [f"crash-test-{n:04d}" for n in range(SUBMISSIONS)]
@@ -159,13 +133,14 @@ def test_a_killed_server_loses_and_doubles_no_submission(database: str, tmp_path
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=30)
             answered_before_restart = outcome.answered()
-            server = _start(database, port, tmp_path)
+            server = _start(database, port, tmp_path, log)
             for future in futures:
                 future.result(timeout=600)
     finally:
         stop.set()
         server.kill()
         server.wait(timeout=30)
+        log.close()
 
     assert KILL_AFTER <= answered_before_restart < SUBMISSIONS  # killed mid-way
     assert outcome.connection_failures > 0  # some calls were cut off by the kill

@@ -24,15 +24,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from oncegov.audit import service as audit
 from oncegov.audit.models import AuditEntry
 from oncegov.auth.dependencies import CurrentCitizen
 from oncegov.config import settings
 from oncegov.db import DbSession
+from oncegov.errors import NotFound
 from oncegov.me.service import OfficerPost, my_access_page
+from oncegov.procedures.catalogue import service as catalogue
 from oncegov.translatable import N_
-from oncegov.web.i18n import _
+from oncegov.web.i18n import _, get_locale
 from oncegov.web.params import CursorQuery
 from oncegov.web.routing import CheckedRoute
 from oncegov.web.templating import local_time, render
@@ -163,6 +166,20 @@ KNOWN_PURPOSES = (
 )
 _RELEASE_PURPOSE = re.compile(r"Data released to (?P<name>.+) with the citizen's consent")
 _HANDLING_PURPOSE = re.compile(r"Handling correction request #(?P<id>\d+)")
+# What procedures.dossiers records for its registry reads: "procedure <national code>".
+_PROCEDURE_PURPOSE = re.compile(r"procedure (?P<code>[0-9][0-9.]{0,19})")
+
+
+def _procedure_names(db: Session, entries: list[AuditEntry], locale: str) -> dict[str, str]:
+    """The names, in the page's language, of the procedures the page's entries were for."""
+    codes = {m["code"] for e in entries if (m := _PROCEDURE_PURPOSE.fullmatch(e.purpose))}
+    names: dict[str, str] = {}
+    for code in sorted(codes):
+        try:
+            names[code] = catalogue.procedure(db, code).definition.name.get(locale)
+        except NotFound:  # withdrawn from the catalogue: the code alone still says which
+            continue
+    return names
 
 
 def _day(value: str) -> dt.date | None:
@@ -227,7 +244,11 @@ def _what(entry: AuditEntry) -> str:
     return label
 
 
-def _purpose(entry: AuditEntry) -> str:
+def _purpose(entry: AuditEntry, procedures: dict[str, str]) -> str:
+    procedure = _PROCEDURE_PURPOSE.fullmatch(entry.purpose)
+    if procedure:
+        name = procedures.get(procedure["code"], procedure["code"])
+        return _("The public service: %(name)s") % {"name": name}
     release = _RELEASE_PURPOSE.match(entry.purpose)
     if release:
         return _("With your consent, to %(service)s") % {"service": release["name"]}
@@ -237,7 +258,12 @@ def _purpose(entry: AuditEntry) -> str:
     return _(entry.purpose) if entry.purpose in KNOWN_PURPOSES else entry.purpose
 
 
-def _row(entry: AuditEntry, me: str, posts: dict[str, list[OfficerPost]]) -> dict[str, Any]:
+def _row(
+    entry: AuditEntry,
+    me: str,
+    posts: dict[str, list[OfficerPost]],
+    procedures: dict[str, str],
+) -> dict[str, Any]:
     kind = "you" if entry.actor_kind == "citizen" and entry.actor_id == me else entry.actor_kind
     return {
         "ref": entry.seq,
@@ -245,7 +271,7 @@ def _row(entry: AuditEntry, me: str, posts: dict[str, list[OfficerPost]]) -> dic
         "kind": kind,
         "who": _who(entry, me, posts),
         "what": _what(entry),
-        "purpose": _purpose(entry),
+        "purpose": _purpose(entry, procedures),
     }
 
 
@@ -290,11 +316,15 @@ def my_access(
     def url(**cursor: int) -> str:
         return "/me/access?" + urlencode({**active, **cursor})
 
+    procedures = _procedure_names(db, list(page.entries), get_locale())
+
     return render(
         request,
         "me/access.html",
         {
-            "rows": [_row(e, citizen.personal_id, view.officer_posts) for e in page.entries],
+            "rows": [
+                _row(e, citizen.personal_id, view.officer_posts, procedures) for e in page.entries
+            ],
             "filters": filters,
             "filtered": bool(active),
             "actor_kinds": [(k, _(ACTOR_KIND_LABELS[k])) for k in audit.ACCESS_ACTOR_KINDS],
