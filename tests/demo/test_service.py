@@ -229,5 +229,22 @@ def test_the_demo_adds_a_year_of_dossiers_along_their_workflows(demo_db: Session
     # Every finished dossier's last event is a final state of its workflow.
     for dossier in demo_db.scalars(select(Dossier).where(Dossier.ended_at.is_not(None))):
         assert dossier.state in ("returned", "refused_to_accept")
+    # A citizen submits after the demo: the demo's own ids do not block the next dossier's
+    # (PostgreSQL's id sequence moved past them).
+    from oncegov.kit.actor import Actor
+    from oncegov.procedures.dossiers import service as dossiers
+    from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED
+
+    resident = demo_db.scalars(
+        select(Citizen)
+        .where(Citizen.status == "living", Citizen.permanent_address.is_not(None))
+        .where(Citizen.birth_year < 2000, Citizen.birth_month.is_not(None))
+        .limit(1)
+    ).one()
+    actor = Actor(kind="citizen", id=resident.personal_id, name=resident.personal_id)
+    made, new = dossiers.submit_at_once(
+        demo_db, actor, resident.personal_id, TEMPORARY_RESIDENCE, "after-demo-1", values=TYPED
+    )
+    assert new and made.id > max(demo_db.scalars(select(Dossier.id).where(Dossier.id != made.id)))
     replaced = _load(demo_db, mode="replace")
-    assert replaced.deleted_dossiers == counts.dossiers
+    assert replaced.deleted_dossiers == counts.dossiers + 1

@@ -24,17 +24,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from oncegov.db import bulk_insert
 from oncegov.kit import calendar as legal
 from oncegov.kit import clock
 from oncegov.procedures.calendar.service import working_calendar
 from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.catalogue.schemas import Procedure
 from oncegov.procedures.dossiers import service
-from oncegov.procedures.dossiers.models import Dossier, DossierEvent, DossierSequence
 from oncegov.procedures.dossiers.repository import DossierRepository
 
 YEARLY_PER_1000: dict[str, float] = {  # assumption: planning volumes, not statistics
@@ -388,12 +385,11 @@ def load_demo_dossiers(
     for day, index, resident in planned:
         stored = procedures[index][0]
         builder.add(stored.definition, stored.version, resident, day)
-    bulk_insert(session, cast(Table, Dossier.__table__), DOSSIER_COLUMNS, builder.dossiers)
-    bulk_insert(session, cast(Table, DossierEvent.__table__), EVENT_COLUMNS, builder.events)
-    bulk_insert(
-        session,
-        cast(Table, DossierSequence.__table__),
-        ("agency_code", "day", "last"),
+    DossierRepository(session).bulk_load(
+        DOSSIER_COLUMNS,
+        builder.dossiers,
+        EVENT_COLUMNS,
+        builder.events,
         [(agency, day, last) for (agency, day), last in builder.sequences.items()],
     )
     return builder.counts
