@@ -116,6 +116,9 @@ def test_the_queue_and_the_moves(
     assert code in queue.text
     page = client.get(location)
     assert 'data-move="accepted"' in page.text and 'data-move="refused_to_accept"' in page.text
+    # Each step with its agency and share of the time; the receiving step is the current one.
+    steps = re.findall(r'<tr data-step="(\w+)"( class="current")?>', page.text)
+    assert steps == [("receive", ' class="current"'), ("verify", ""), ("notify", "")]
     no_reason = client.post(
         f"{location}/move", data={"csrf_token": csrf, "to": "refused_to_accept", "reason": ""}
     )

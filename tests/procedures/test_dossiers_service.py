@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.audit.models import AuditEntry
 from oncegov.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from oncegov.kit import clock
 from oncegov.kit.repository import Page
 from oncegov.kit.workflow import TransitionRefused
 from oncegov.procedures.dossiers import service
@@ -370,3 +371,37 @@ def test_the_deadline_scan_is_a_declared_periodic_job() -> None:
     from oncegov import jobs, tasks
 
     assert tasks.dossier_tasks.scan_deadlines.name in jobs.queue.declared()
+
+
+def test_each_step_has_its_share_of_the_time_and_is_judged_against_it(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temporary residence: 3 working days shared 0.5 / 2 / 0.5 between the commune centre,
+    the commune police and the centre again, counted in office hours from the close of the
+    day of receipt (Monday 7 December 2026, 10:00)."""
+    from oncegov.procedures.catalogue import service as catalogue
+
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 10)
+    _, _, dossier = _submitted(db, monkeypatch)
+    procedure = catalogue.procedure(db, TEMPORARY_RESIDENCE).definition
+    roles = roles_in()
+    clerk = officer("motcua.test")
+    at(monkeypatch, 2026, 12, 8, 11)  # Tuesday 11:00: within the centre's half day
+    for state in ("accepted", "assigned"):
+        service.officer_move(db, clerk, dossier.code, state, roles=roles)
+    at(monkeypatch, 2026, 12, 10, 16)  # Thursday 16:00: past the police's share (Thu 12:00)
+    for state in ("processing", "submitted_for_approval", "approved", "result_ready"):
+        service.officer_move(db, clerk, dossier.code, state, roles=roles)
+    events = list(db.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)))
+    receive, verify, notify = service.step_times(db, dossier, procedure, events)
+    local = [clock.local(s.due_at).strftime("%a %d %H:%M") for s in (receive, verify, notify)]
+    assert local == [
+        "Tue 08 12:00",
+        "Thu 10 12:00",
+        "Thu 10 17:00",  # the dossier's own appointed moment
+    ]
+    assert clock.aware(dossier.due_at) == notify.due_at
+    assert (receive.ended_at is not None, receive.late) == (True, False)
+    assert (verify.ended_at is not None, verify.late) == (True, True)
+    assert notify.current and notify.ended_at is None and not notify.late

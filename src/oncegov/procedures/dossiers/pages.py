@@ -21,6 +21,7 @@ from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.kit import chip_qr, clock
 from oncegov.kit.repository import Page
 from oncegov.procedures.catalogue import service as catalogue
+from oncegov.procedures.catalogue.schemas import LEVEL_LABELS
 from oncegov.procedures.dossiers import service
 from oncegov.procedures.dossiers.dependencies import DossierOfficer, Officer, Receiver
 from oncegov.procedures.dossiers.labels import (
@@ -157,6 +158,9 @@ def _dossier_page(
             ],
             "state_label": lambda s: _(label(STATE_LABELS, s or "")),
             "outcome": _(label(OUTCOME_LABELS, dossier.outcome)) if dossier.outcome else None,
+            "steps": service.step_times(db, dossier, line.procedure, line.events),
+            "level_label": lambda level: _(LEVEL_LABELS[level]),
+            "locale": locale,
             "can_take": role is not None
             and dossier.ended_at is None
             and dossier.assigned_to != officer.actor().label,

@@ -10,6 +10,7 @@ data". Services never commit: the request or job owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,95 @@ def due_on(
     """``due_of`` on a calendar already read (bulk work: the demo's year of dossiers)."""
     time_limit, cutoff = statutory_time(procedure)
     return calendar.due(received, time_limit, cutoff=cutoff, pauses=pauses)
+
+
+HOURS_PER_WORKING_DAY = 8  # Decision 188/1999/QĐ-TTg: 40 hours in five days
+
+
+def _step_units(procedure: Procedure) -> list[float]:
+    """Each step's share in the statutory time's units (the catalogue gives fractions summing
+    to 1, or units summing to the time itself; the loader checks one of the two)."""
+    shares = [step.share for step in procedure.workflow.steps]
+    amount = procedure.statutory_time.amount or 0
+    if math.isclose(math.fsum(shares), 1.0) and not math.isclose(amount, 1.0):
+        return [share * amount for share in shares]
+    return shares
+
+
+def step_deadlines(
+    calendar: legal.WorkingCalendar,
+    procedure: Procedure,
+    received: dt.datetime,
+    pauses: list[legal.Pause],
+) -> list[dt.datetime]:
+    """When each step's share of the statutory time runs out, in the order of the steps; the
+    last is the dossier's appointed moment.
+
+    Assumption (no text divides the time between agencies to the hour): the shares count in
+    office hours from the end of the day counting starts on, 8 to a working day, the waiting
+    for additions excluded — so a step of whole days ends at the close of a working day, as
+    the dossier's own time limit does, and half a day ends at the day's midpoint."""
+    time_limit, cutoff = statutory_time(procedure)
+    final = calendar.due(received, time_limit, cutoff=cutoff, pauses=pauses).at
+    if time_limit.unit is legal.Unit.SAME_DAY:
+        return [final for _ in procedure.workflow.steps]
+    per_unit = HOURS_PER_WORKING_DAY if time_limit.unit is legal.Unit.WORKING_DAYS else 1
+    start_day = calendar.counting_starts(received, cutoff)
+    if time_limit.unit is legal.Unit.WORKING_DAYS:
+        start = dt.datetime.combine(start_day, calendar.office_hours.closes, clock.zone())
+    else:
+        start = received
+    deadlines: list[dt.datetime] = []
+    done = 0.0
+    for share in _step_units(procedure)[:-1]:
+        done += share
+        hours = round(done * per_unit)
+        at = calendar.due(start, legal.StatutoryTime.hours(hours), pauses=pauses).at
+        deadlines.append(min(at, final))
+    return [*deadlines, final]
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """One step of a dossier's handling with its share of the time: when the share runs out,
+    when the dossier moved past the step (None: not yet), and whether it is the current one."""
+
+    step: Step
+    due_at: dt.datetime
+    ended_at: dt.datetime | None
+    current: bool
+
+    @property
+    def late(self) -> bool:
+        ended = self.ended_at or clock.now()
+        return ended > self.due_at and (self.ended_at is not None or self.current)
+
+
+def step_times(
+    session: Session, dossier: Dossier, procedure: Procedure, events: list[DossierEvent]
+) -> list[StepTime]:
+    """Each step of the dossier against its share of the statutory time: the agency and
+    level handling it and whether it kept to its share (per agency on-time figures)."""
+    pauses = _pauses_of(dossier.pauses or [])
+    steps = procedure.workflow.steps
+    deadlines = step_deadlines(
+        working_calendar(session), procedure, clock.aware(dossier.received_at), pauses
+    )
+    index = {state: i for i, step in enumerate(steps) for state in step.states}
+    ended: dict[int, dt.datetime] = {}
+    reached = 0
+    for event in events:
+        position = index.get(event.to_state, reached)
+        if position > reached:
+            for passed in range(reached, position):
+                ended.setdefault(passed, clock.aware(event.at))
+            reached = position
+    if dossier.ended_at is not None:
+        ended.setdefault(reached, clock.aware(dossier.ended_at))
+    current = index.get(dossier.state, reached) if dossier.ended_at is None else -1
+    return [
+        StepTime(step, deadlines[i], ended.get(i), i == current) for i, step in enumerate(steps)
+    ]
 
 
 def outcome_of(ended: dt.datetime, due: dt.datetime) -> str:
