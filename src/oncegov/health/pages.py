@@ -35,6 +35,7 @@ from oncegov.health.dependencies import Desk
 from oncegov.health.models import CHECKIN_METHODS
 from oncegov.health.service import CheckInResult, CheckInStatistics, FacilityDesk
 from oncegov.kit import clock
+from oncegov.registry.schemas import SEX_LABELS
 from oncegov.translatable import N_
 from oncegov.web import formatting
 from oncegov.web.charts import ChartFrame
@@ -52,7 +53,6 @@ METHOD_LABELS: dict[str, str] = {
     "chip_qr": N_("Chip ID card QR"),
     "eid_qr": N_("eID QR"),
 }
-SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 # The field an error names: the form's own, then the fields of the chip ID card's QR.
 FIELD_LABELS: dict[str, str] = {
     "scan": N_("Scan or personal ID"),

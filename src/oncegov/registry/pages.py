@@ -24,7 +24,14 @@ from oncegov.errors import NotFound, ValidationFailed
 from oncegov.registry import service as registry
 from oncegov.registry.api import count_lookup
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS, STATUSES
-from oncegov.registry.schemas import EDITABLE_FIELDS, ChangeOut, CitizenOut, CitizenSummary
+from oncegov.registry.schemas import (
+    EDITABLE_FIELDS,
+    SEX_LABELS,
+    ChangeOut,
+    CitizenOut,
+    CitizenSummary,
+    display_birth,
+)
 from oncegov.translatable import N_
 from oncegov.units import service as units
 from oncegov.units.service import CommuneNames
@@ -83,7 +90,6 @@ FIELD_LABELS: dict[str, str] = {
     "legal_reference": N_("Legal document"),
     "changes": N_("Changes"),
 }
-SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 # The reference tables name relationships and religions in Vietnamese; pages show them in the
 # reader's language (message ids in English, the tables' own names as the translations).
 RELATIONSHIP_LABELS = {
@@ -178,12 +184,6 @@ ORIGINAL_PREFIX = "was_"
 
 
 # --- display helpers ------------------------------------------------------------------------
-
-
-def display_birth(text: str) -> str:
-    """ISO partial date as Vietnamese readers write it, keeping what is unknown unknown."""
-    parts = text.split("-")
-    return "/".join(reversed(parts))
 
 
 def iso_birth(text: str) -> str:

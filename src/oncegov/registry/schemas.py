@@ -10,6 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oncegov.kit.schema_types import Instant
 from oncegov.kit.text import PlainText
+from oncegov.translatable import N_
+
+SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
+
+
+def display_birth(text: str) -> str:
+    """An ISO (partial) date as Vietnamese readers write it — 1985-05-17 as 17/05/1985,
+    1985-05 as 05/1985 — keeping what is unknown unknown."""
+    return "/".join(reversed(text.split("-")))
+
 
 # Column order of exports and imports (docs/data-formats.md documents each).
 CITIZEN_COLUMNS: tuple[str, ...] = (

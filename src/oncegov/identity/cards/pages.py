@@ -25,7 +25,7 @@ from oncegov.identity.cards import service
 from oncegov.identity.cards.models import KINDS, STATUSES
 from oncegov.identity.cards.rules import CARD_PIPELINE, fee_for
 from oncegov.identity.cards.schemas import ApplicationOut, Intake
-from oncegov.registry.schemas import CitizenOut
+from oncegov.registry.schemas import SEX_LABELS, CitizenOut, display_birth
 from oncegov.translatable import N_
 from oncegov.units import service as units
 from oncegov.units.service import CommuneNames
@@ -65,7 +65,6 @@ STEP_BUTTONS: dict[str, str] = {
     "returned": N_("Card handed to the citizen"),
     "delivered": N_("Card delivered by post"),
 }
-SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 CITIZEN_STATUS_LABELS = {
     "living": N_("Living"),
     "deceased": N_("Deceased"),
@@ -88,10 +87,6 @@ INTAKE_FLAGS = ("portrait_captured", "fingerprints_captured", "register_eid_leve
 
 def _labels(mapping: dict[str, str]) -> list[tuple[str, str]]:
     return [(code, _(name)) for code, name in mapping.items()]
-
-
-def display_birth(iso: str) -> str:
-    return "/".join(reversed(iso.split("-")))
 
 
 # --- list ---------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from oncegov.linkage.quality import QUALITY_SAMPLE
 from oncegov.linkage.report.pages import SOURCE_LABELS
 from oncegov.linkage.review import service
 from oncegov.linkage.review.service import CandidateView, Contribution, ReviewItem
-from oncegov.registry.pages import display_birth
+from oncegov.registry.schemas import SEX_LABELS, display_birth
 from oncegov.translatable import N_
 from oncegov.units.service import CommuneNames
 from oncegov.web import formatting
@@ -66,7 +66,6 @@ REASON_LABELS: dict[str, str] = {
     # Worded neutrally: telling the officer the model was sure would lean them to accept.
     QUALITY_SAMPLE: N_("Quality sample: a random check of the linkage"),
 }
-SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 # The rows of the side-by-side table and the contribution fields each row shows.
 ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("full_name", N_("Full name"), ("name", "full_name", "given_name", "family_name")),

@@ -20,7 +20,7 @@ from oncegov.integrations.sms import normalise_phone
 from oncegov.kit import personal_id as pid
 from oncegov.kit.text import clean_text
 from oncegov.procedures.catalogue.schemas import FormField, LocalText, Procedure
-from oncegov.registry.schemas import CitizenOut
+from oncegov.registry.schemas import SEX_LABELS, CitizenOut, display_birth
 from oncegov.translatable import N_
 
 TEXT_MAX = 500
@@ -64,6 +64,38 @@ class FilledField:
     @property
     def source_label(self) -> str:
         return SOURCE_LABELS[self.source_kind]
+
+    @property
+    def shown(self) -> str | None:
+        """The value as people read it (``shown_value``)."""
+        return shown_value(self.type, self.source, self.value)
+
+    @property
+    def shown_is_label(self) -> bool:
+        return shown_is_label(self.source)
+
+
+# Registry fields whose stored value is a code: the form shows its label (a message id).
+CODED_REGISTRY_FIELDS: dict[str, dict[str, str]] = {"registry:sex": SEX_LABELS}
+_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def shown_value(field_type: str, source: str, value: str | None) -> str | None:
+    """A stored value as people read it: a date as dd/mm/yyyy (a partial one as mm/yyyy or
+    yyyy), a registry code as the message id of its label (``shown_is_label``: the page
+    translates it), anything else as stored."""
+    if value is None:
+        return None
+    labels = CODED_REGISTRY_FIELDS.get(source)
+    if labels is not None:
+        return labels.get(value, value)
+    if field_type == "date" and _ISO_DATE.match(value):
+        return display_birth(value)
+    return value
+
+
+def shown_is_label(source: str) -> bool:
+    return source in CODED_REGISTRY_FIELDS
 
 
 def subject_about(procedure: Procedure) -> str | None:

@@ -21,7 +21,8 @@ from oncegov.errors import OnceGovError, ValidationFailed
 from oncegov.kit import chip_qr, clock
 from oncegov.kit.repository import Page
 from oncegov.procedures.catalogue import service as catalogue
-from oncegov.procedures.catalogue.schemas import LEVEL_LABELS
+from oncegov.procedures.catalogue.schemas import LEVEL_LABELS, FormField, Procedure
+from oncegov.procedures.dossiers import form as forms
 from oncegov.procedures.dossiers import service
 from oncegov.procedures.dossiers.dependencies import DossierOfficer, Officer, Receiver
 from oncegov.procedures.dossiers.labels import (
@@ -59,6 +60,25 @@ class ProcedureNames:
             stored = catalogue.procedure_version(self.db, *key)
             self.cache[key] = stored.definition.name.get(locale)
         return self.cache[key]
+
+
+def shown(field: FormField, value: str | None) -> str | None:
+    """A stored value of the form as the page shows it (dates as dd/mm/yyyy, codes as their
+    translated labels)."""
+    text = forms.shown_value(field.type, field.source, value)
+    return _(text) if text is not None and forms.shown_is_label(field.source) else text
+
+
+def submitted_fields(
+    dossier: Dossier, procedure: Procedure, locale: str
+) -> list[tuple[str, str | None, str]]:
+    """(label, value as shown, source) of each field of the dossier's form as submitted."""
+    stored = dossier.form or {}
+    return [
+        (f.label.get(locale), shown(f, stored[f.key].get("value")), stored[f.key].get("source", ""))
+        for f in procedure.form
+        if f.key in stored
+    ]
 
 
 def applicant_name(dossier: Dossier) -> str:
@@ -139,7 +159,6 @@ def _dossier_page(
         for t in line.procedure.workflow.transitions
         if t.from_ == dossier.state and t.reason_required
     }
-    labels = {f.key: f.label.get(locale) for f in line.procedure.form}
     return render(
         request,
         "dossiers/dossier.html",
@@ -148,10 +167,7 @@ def _dossier_page(
             "line": line,
             "procedure_name": line.procedure.name.get(locale),
             "row": row(dossier, ProcedureNames(db), CommuneNames(db), locale),
-            "fields": [
-                (labels.get(key, key), item.get("value"), item.get("source", ""))
-                for key, item in (dossier.form or {}).items()
-            ],
+            "fields": submitted_fields(dossier, line.procedure, locale),
             "moves": [
                 (target, _(label(MOVE_LABELS, target)), target in reason_needed)
                 for target in line.next_moves

@@ -28,7 +28,7 @@ from oncegov.procedures.catalogue import service as catalogue
 from oncegov.procedures.dossiers import receipts, service
 from oncegov.procedures.dossiers.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATE_LABELS, label
 from oncegov.procedures.dossiers.models import CODE_MAX, Dossier
-from oncegov.procedures.dossiers.pages import ProcedureNames, file_response
+from oncegov.procedures.dossiers.pages import ProcedureNames, file_response, submitted_fields
 from oncegov.procedures.portal.dependencies import CurrentPortalCitizen, require_level
 from oncegov.procedures.portal.schemas import PortalCitizen
 from oncegov.units import service as units
@@ -316,8 +316,8 @@ def _dossier_context(
         "locale": locale,
         "documents": service.dossier_documents(db, dossier),
         "fields": [
-            (f.label.get(locale), (dossier.form or {}).get(f.key, {}).get("value"))
-            for f in line.procedure.form
+            (name, value)
+            for name, value, _source in submitted_fields(dossier, line.procedure, locale)
         ],
     }
 

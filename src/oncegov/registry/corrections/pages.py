@@ -30,14 +30,12 @@ from oncegov.registry.corrections.schemas import (
 from oncegov.registry.pages import (
     RELATIONSHIP_LABELS,
     RELIGION_LABELS,
-    SEX_LABELS,
-    display_birth,
     display_value,
     iso_birth,
     label,
 )
 from oncegov.registry.reference import ETHNIC_GROUPS, RELATIONSHIPS, RELIGIONS
-from oncegov.registry.schemas import EDITABLE_FIELDS, CitizenOut
+from oncegov.registry.schemas import EDITABLE_FIELDS, SEX_LABELS, CitizenOut, display_birth
 from oncegov.translatable import N_
 from oncegov.units.service import CommuneNames
 from oncegov.web.forms import PostedForm, form_text

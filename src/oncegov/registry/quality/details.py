@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 
 from oncegov.registry.quality.rules import FIELD_LABELS
+from oncegov.registry.schemas import SEX_LABELS
 from oncegov.translatable import N_
 from oncegov.web.i18n import _
 
-SEX_LABELS = {"M": N_("Male"), "F": N_("Female")}
 _PID = r"(?P<pid>\d{12})"
 _DATE = r"(?P<date>\d{4}(?:-\d{2}){0,2})"
 _BIRTH = r"(?P<birth>\d{4}(?:-\d{2}){0,2})"
