@@ -153,3 +153,12 @@ def test_every_bundled_workflow_builds_in_the_one_workflow_engine() -> None:
             flow.initial, f"{first.from_}->{first.to}", role=first.role, reason=reason
         )
         assert move.target == first.to
+
+
+def test_procedure_names_are_read_without_the_definitions(db: Session) -> None:
+    assert service.load_catalogue(db).ok
+    stored = service.procedure_version(db, "1.004194", 1)
+    names = service.procedure_names(db, [("1.004194", 1), ("1.004194", 9), ("nope", 1)])
+    assert names == {("1.004194", 1): stored.definition.name}
+    assert names[("1.004194", 1)].get("en") == "Temporary residence registration"
+    assert service.procedure_names(db, []) == {}

@@ -3,15 +3,20 @@ the queue scoped by commune, one dossier with the moves the officer's role allow
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from oncegov.kit.actor import Actor
 from oncegov.kit.chip_qr import ChipQr, render
+from oncegov.procedures.dossiers import service as dossiers
 from oncegov.procedures.dossiers.models import Dossier, DossierEvent
 from tests.fixtures import CAO_BANG, COMMUNE_A, COMMUNE_B, login, make_citizen, make_officer
 from tests.procedures.dossier_helpers import TEMPORARY_RESIDENCE, TYPED, load
@@ -176,3 +181,55 @@ def test_procedure_names_follow_the_page_language(client: TestClient, db: Sessio
     login(client, clerk_a)
     assert "Temporary residence registration" in client.get("/dossiers/counter?lang=en").text
     assert "Đăng ký tạm trú" in client.get("/dossiers/counter?lang=vi").text
+
+
+def _submitted_in(db: Session, commune: str, count: int, first: int = 0) -> list[str]:
+    codes = []
+    for number in range(first, first + count):
+        citizen = make_citizen(db, permanent_commune_code=commune)
+        actor = Actor(kind="citizen", id=citizen.personal_id, name=citizen.personal_id)
+        draft = dossiers.start_draft(
+            db, actor, citizen.personal_id, TEMPORARY_RESIDENCE, commune_code=commune
+        )
+        dossiers.save_draft(db, citizen.personal_id, draft.id, TYPED)
+        key = f"key-{commune}-{number:04d}"
+        codes.append(dossiers.submit(db, actor, citizen.personal_id, draft.id, key).code)
+    return codes
+
+
+@contextlib.contextmanager
+def _statements(db: Session) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+def test_the_queue_page_reads_names_once_per_page_whatever_its_rows(
+    client: TestClient, db: Session
+) -> None:
+    load(db)
+    first = _submitted_in(db, COMMUNE_A, 1)
+    provincial = make_officer(db, "so", ("service_centre_clerk", "province", CAO_BANG))
+    login(client, provincial)
+    assert client.get("/dossiers").status_code == 200  # past first-use reads
+    with _statements(db) as one_row:
+        page = client.get("/dossiers")
+    assert first[0] in page.text and "Phường Thục Phán (01273)" in page.text
+    more = _submitted_in(db, COMMUNE_A, 2, 1) + _submitted_in(db, COMMUNE_B, 2)
+    with _statements(db) as five_rows:
+        page = client.get("/dossiers")
+    assert all(code in page.text for code in first + more)
+    assert "Phường Nùng Trí Cao (01279)" in page.text and "Đăng ký tạm trú" in page.text
+    # Procedure names and commune labels: one query each for the page, not one per row.
+    assert len(five_rows) == len(one_row), five_rows
+    english = client.get("/dossiers?lang=en")
+    assert "Temporary residence registration" in english.text
+    assert "Đăng ký tạm trú" not in english.text

@@ -237,6 +237,21 @@ def test_queues_are_scoped_by_commune_and_role(
         service.queue(db, clerk, roles_in(), page, view="everything")
 
 
+def test_the_due_soon_view_holds_what_is_due_by_the_end_of_the_next_working_day(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(db)
+    at(monkeypatch, 2026, 12, 7, 9, 0)  # Monday
+    _, _, dossier = _submitted(db, monkeypatch)  # due Thursday 10th
+    page, clerk = Page(50), officer("clerk")
+    assert service.queue(db, clerk, roles_in(), page, view="due_soon").items == []
+    at(monkeypatch, 2026, 12, 9, 9, 0)  # Wednesday: due by the end of the next working day
+    soon = service.queue(db, clerk, roles_in(), page, view="due_soon").items
+    assert [d.code for d in soon] == [dossier.code]
+    at(monkeypatch, 2026, 12, 11, 9, 0)  # Friday: overdue, no longer "due soon"
+    assert service.queue(db, clerk, roles_in(), page, view="due_soon").items == []
+
+
 def test_due_soon_warns_once(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     load(db)
     at(monkeypatch, 2026, 12, 7, 9, 0)

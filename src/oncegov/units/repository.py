@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,15 @@ class UnitRepository:
 
     def commune(self, code: str) -> Commune | None:
         return self.session.get(Commune, code)
+
+    def commune_names(self, codes: Collection[str]) -> dict[str, str]:
+        """{code: name} of those of ``codes`` that exist, in one query."""
+        if not codes:
+            return {}
+        rows = self.session.execute(
+            select(Commune.code, Commune.name).where(Commune.code.in_(sorted(codes)))
+        )
+        return {row.code: row.name for row in rows}
 
     def commune_codes(self) -> frozenset[str]:
         return frozenset(self.session.scalars(select(Commune.code)))

@@ -5,7 +5,7 @@ Units are reference data, not personal data, so these reads are not audited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,15 @@ class CommuneNames:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.cache: dict[str, str | None] = {}
+
+    def preload(self, codes: Iterable[str | None]) -> None:
+        """Look up the names of all of ``codes`` not yet known in one query (a page's rows)."""
+        wanted = {code for code in codes if code and code not in self.cache}
+        if not wanted:
+            return
+        found = UnitRepository(self.session).commune_names(wanted)
+        for code in wanted:
+            self.cache[code] = found.get(code)
 
     def name(self, code: str | None) -> str | None:
         if not code:

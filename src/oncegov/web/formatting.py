@@ -6,8 +6,17 @@ names), so no page shows a number or a moment its own way."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
-from babel.dates import format_skeleton, format_time, get_datetime_format
+from babel import Locale
+from babel.dates import (
+    DateTimePattern,
+    format_skeleton,
+    get_datetime_format,
+    get_time_format,
+    match_skeleton,
+    parse_pattern,
+)
 from babel.numbers import format_decimal, format_percent
 
 from oncegov.kit import clock
@@ -15,6 +24,17 @@ from oncegov.translatable import N_
 from oncegov.web.i18n import get_locale, gettext
 
 EMPTY = "—"
+
+
+@lru_cache(maxsize=16)
+def _parsed(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+def _locale() -> Locale:
+    """The request's language as Babel's ``Locale``, parsed once per language (each Babel call
+    given the identifier parses it again: seven times per moment formatted)."""
+    return _parsed(get_locale())
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
@@ -27,9 +47,9 @@ def format_number(value: float | None, digits: int | None = None) -> str:
     if value is None:
         return EMPTY
     if digits is None:
-        return format_decimal(value, locale=get_locale())
+        return format_decimal(value, locale=_locale())
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=get_locale())
+    return format_decimal(value, format=pattern, locale=_locale())
 
 
 def format_percent_value(share: float | None, digits: int = 1) -> str:
@@ -37,7 +57,7 @@ def format_percent_value(share: float | None, digits: int = 1) -> str:
     if share is None:
         return EMPTY
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return format_percent(share, format=pattern, locale=get_locale())
+    return format_percent(share, format=pattern, locale=_locale())
 
 
 def format_date(day: dt.date | dt.datetime | None) -> str:
@@ -47,12 +67,12 @@ def format_date(day: dt.date | dt.datetime | None) -> str:
         return EMPTY
     if isinstance(day, dt.datetime):
         day = _local(day).date()
-    return format_skeleton("yMd", day, locale=get_locale())
+    return format_skeleton("yMd", day, locale=_locale())
 
 
 def format_day_month(day: dt.date) -> str:
     """A short axis label: ``2/12`` (vi) / ``12/2`` (en)."""
-    return format_skeleton("dM", day, locale=get_locale())
+    return format_skeleton("dM", day, locale=_locale())
 
 
 def format_datetime(moment: dt.datetime | None, seconds: bool = True) -> str:
@@ -60,11 +80,20 @@ def format_datetime(moment: dt.datetime | None, seconds: bool = True) -> str:
     (en), joined the way the language joins a date and a time."""
     if moment is None:
         return EMPTY
-    local = _local(moment)
-    locale = get_locale()
-    time = format_time(local, "medium" if seconds else "short", locale=locale)
-    date = format_skeleton("yMd", local.date(), locale=locale)
-    return str(get_datetime_format("medium", locale=locale)).format(time, date)
+    return _moment_pattern(get_locale(), seconds).apply(_local(moment), _locale())
+
+
+@lru_cache(maxsize=32)
+def _moment_pattern(identifier: str, seconds: bool) -> DateTimePattern:
+    """The one pattern of ``format_datetime`` in a language: its time (medium, or short without
+    seconds) and numeric day (skeleton ``yMd``) joined by its medium date-time format. Composed
+    once per language: a page of 50 moments used to look the three up 50 times."""
+    locale = _parsed(identifier)
+    time = get_time_format("medium" if seconds else "short", locale=locale).pattern
+    skeletons = locale.datetime_skeletons
+    day = skeletons["yMd"] if "yMd" in skeletons else skeletons[match_skeleton("yMd", skeletons)]
+    joined = str(get_datetime_format("medium", locale=locale))
+    return parse_pattern(joined.replace("{0}", time).replace("{1}", str(day.pattern)))
 
 
 _ACTOR_KINDS = {

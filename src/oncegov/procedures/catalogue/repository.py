@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Select, and_, func, select
 
@@ -18,6 +18,21 @@ class CatalogueRepository(Repository):
                 ProcedureVersion.code == code, ProcedureVersion.version == version
             )
         )
+
+    def names(self, codes: Collection[str]) -> Sequence[tuple[str, int, str, str]]:
+        """(code, version, Vietnamese name, English name) of every version of ``codes``, without
+        the definitions (a list page needs only the names)."""
+        if not codes:
+            return []
+        rows = self.session.execute(
+            select(
+                ProcedureVersion.code,
+                ProcedureVersion.version,
+                ProcedureVersion.name_vi,
+                ProcedureVersion.name_en,
+            ).where(ProcedureVersion.code.in_(sorted(codes)))
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def versions_of(self, code: str) -> Sequence[ProcedureVersion]:
         return self.session.scalars(

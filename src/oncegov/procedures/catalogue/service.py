@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,7 +33,7 @@ from oncegov.procedures.catalogue.loader import (
 )
 from oncegov.procedures.catalogue.models import ProcedureVersion
 from oncegov.procedures.catalogue.repository import CatalogueRepository
-from oncegov.procedures.catalogue.schemas import Procedure
+from oncegov.procedures.catalogue.schemas import LocalText, Procedure
 from oncegov.translatable import N_
 
 _WORD = re.compile(r"[^\W_]+")
@@ -171,6 +172,20 @@ def procedure_version(session: Session, code: str, version: int) -> StoredProced
     if row is None:
         raise NotFound(N_("No such procedure in the catalogue"), field="code", code_value=code)
     return _stored(row)
+
+
+def procedure_names(
+    session: Session, versions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], LocalText]:
+    """The names of published versions ``(code, version)``, in one query and without reading
+    their definitions; versions not in the catalogue are left out."""
+    wanted = set(versions)
+    rows = CatalogueRepository(session).names({code for code, _ in wanted})
+    return {
+        (code, version): LocalText(vi=vi, en=en)
+        for code, version, vi, en in rows
+        if (code, version) in wanted
+    }
 
 
 def search_words(query: str) -> list[str]:

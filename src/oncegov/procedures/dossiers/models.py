@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +35,9 @@ CODE_MAX = 40
 KEY_MAX = 64
 REASON_MAX = 2000
 ACTOR_MAX = 120
+OPEN_SQL = "ended_at IS NULL"
+ENDED_SQL = "ended_at IS NOT NULL"
+ASSIGNED_OPEN_SQL = "ended_at IS NULL AND assigned_to IS NOT NULL"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -74,11 +78,58 @@ class Dossier(Base):
         CheckConstraint(
             f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="dossier_outcome_known"
         ),
-        Index("ix_dossiers_queue", "commune_code", "role", "state", "due_at"),
         Index("ix_dossiers_applicant", "applicant_personal_id", "received_at"),
         Index("ix_dossiers_subject", "subject_personal_id"),
-        Index("ix_dossiers_assignee", "assigned_to", "state"),
-        Index("ix_dossiers_open_due", "ended_at", "due_at"),
+        # Open dossiers are a few percent of a year's: the queues and the deadline scan read
+        # partial indexes over them only. (A full index led by ``ended_at`` misleads SQLite:
+        # its statistics count ~1 row per ``ended_at`` value, NULL included, so it walked all
+        # open dossiers for every queue page; docs/procedures.md "The officers' queue at
+        # 1,000,000 dossiers".) A commune's queue: its rows by role, sorted in memory.
+        Index(
+            "ix_dossiers_open_queue",
+            "commune_code",
+            "role",
+            "id",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        # A province-wide queue: walked in the queue's order, every view's filter in the index.
+        Index(
+            "ix_dossiers_open_order",
+            "id",
+            "role",
+            "commune_code",
+            "assigned_to",
+            "paused_since",
+            "due_at",
+            "procedure_code",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        # "Mine": an officer's open dossiers in the queue's order. Only assigned rows, so the
+        # "new" view's ``assigned_to IS NULL`` cannot pick it (without statistics SQLite
+        # took the former full index for it and read every unassigned dossier of the year).
+        Index(
+            "ix_dossiers_assignee",
+            "assigned_to",
+            "id",
+            sqlite_where=text(ASSIGNED_OPEN_SQL),
+            postgresql_where=text(ASSIGNED_OPEN_SQL),
+        ),
+        # The deadline scan, the overdue and due-soon views.
+        Index(
+            "ix_dossiers_open_due",
+            "due_at",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        # The statistics of dossiers ended since a day.
+        Index(
+            "ix_dossiers_ended",
+            "ended_at",
+            sqlite_where=text(ENDED_SQL),
+            postgresql_where=text(ENDED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -48,11 +49,17 @@ CodePath = Annotated[str, Path(min_length=1, max_length=CODE_MAX)]
 
 
 class ProcedureNames:
-    """Procedure names of one page, each version read once."""
+    """Procedure names of one page, each version read once (``preload``: a page's at once,
+    names only, not the definitions)."""
 
     def __init__(self, db: Session) -> None:
         self.db = db
         self.cache: dict[tuple[str, int], str] = {}
+
+    def preload(self, dossiers: Iterable[Dossier], locale: str) -> None:
+        wanted = {(d.procedure_code, d.procedure_version) for d in dossiers} - set(self.cache)
+        for key, name in catalogue.procedure_names(self.db, wanted).items():
+            self.cache[key] = name.get(locale)
 
     def name(self, dossier: Dossier, locale: str) -> str:
         key = (dossier.procedure_code, dossier.procedure_version)
@@ -124,6 +131,8 @@ def queue_page(
         procedure=procedure or None,
     )
     names, communes, locale = ProcedureNames(db), CommuneNames(db), get_locale()
+    names.preload(result.items, locale)
+    communes.preload(d.commune_code for d in result.items)
     return render(
         request,
         "dossiers/queue.html",

@@ -160,7 +160,7 @@ class DossierRepository(Repository):
         view: str,
         officer: str,
         now: dt.datetime,
-        soon: dt.datetime,
+        soon: dt.datetime | None,
         procedure: str | None = None,
         commune: str | None = None,
     ) -> Select[Dossier]:
@@ -173,6 +173,8 @@ class DossierRepository(Repository):
         elif view == "mine":
             query = query.where(Dossier.assigned_to == officer)
         elif view == "due_soon":
+            if soon is None:
+                raise TypeError("the due-soon view needs its limit")
             query = query.where(
                 Dossier.paused_since.is_(None), Dossier.due_at >= now, Dossier.due_at <= soon
             )

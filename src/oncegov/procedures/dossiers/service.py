@@ -1133,8 +1133,12 @@ def queue(
     if not roles:
         return Paged([], False)
     now = clock.now()
-    calendar = working_calendar(session)
-    soon = legal_moment_after_one_working_day(calendar, now)
+    # The working calendar (read and built per call) only matters to the due-soon view.
+    soon = (
+        legal_moment_after_one_working_day(working_calendar(session), now)
+        if view == "due_soon"
+        else None
+    )
     repo = DossierRepository(session)
     # One query per distinct scope; an officer has few roles (usually one).
     communes = _union(list(roles.values()))
