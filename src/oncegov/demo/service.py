@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oncegov import db
 from oncegov.audit import service as audit
 from oncegov.auth import service as auth
 from oncegov.config import settings
@@ -406,6 +407,7 @@ def run_demo(
             "accounts_created": outcome.accounts_created,
         },
     )
+    db.refresh_planner_statistics(session)  # a whole province just arrived in bulk
     return outcome
 
 
