@@ -233,3 +233,25 @@ def test_the_queue_page_reads_names_once_per_page_whatever_its_rows(
     english = client.get("/dossiers?lang=en")
     assert "Temporary residence registration" in english.text
     assert "Đăng ký tạm trú" not in english.text
+
+
+def test_a_provincial_queue_filters_by_the_steps_level_and_the_receiving_commune(
+    client: TestClient, db: Session, clerk_a
+) -> None:
+    load(db)
+    citizen = make_citizen(db)
+    csrf = login(client, clerk_a)
+    code = _receive(client, csrf, _counter(client, csrf, citizen.personal_id)).rsplit("/", 1)[1]
+    assert 'id="commune"' not in client.get("/dossiers").text  # one commune: no choice
+    client.post("/logout", data={"csrf_token": csrf})
+    province = make_officer(db, "so.tuphap", ("service_centre_clerk", "province", CAO_BANG))
+    login(client, province)
+    page = client.get("/dossiers").text
+    assert code in page
+    assert f'<option value="{COMMUNE_A}">' in page and f'<option value="{COMMUNE_B}">' in page
+    assert code in client.get("/dossiers?level=commune").text  # received: a commune step
+    assert code not in client.get("/dossiers?level=province").text
+    assert code in client.get(f"/dossiers?commune={COMMUNE_A}").text
+    assert code not in client.get(f"/dossiers?commune={COMMUNE_B}").text
+    # An unknown level or a commune outside the officer's scope is simply no filter.
+    assert code in client.get("/dossiers?level=district").text

@@ -118,9 +118,14 @@ def queue_page(
     officer: Officer,
     view: str = "all",
     procedure: str = Query("", max_length=20),
+    level: str = Query("", max_length=10),
+    commune: str = Query("", max_length=5),
     page: PageQuery = 1,
 ) -> HTMLResponse:
     view = view if view in service.QUEUE_VIEWS else "all"
+    level = level if level in service.LEVELS else ""
+    choices = service.queue_communes(db, officer.roles)
+    commune = commune if commune in {c.code for c in choices} else ""
     page = max(page, 1)
     result = service.queue(
         db,
@@ -129,7 +134,10 @@ def queue_page(
         Page.numbered(page, PAGE_SIZE),
         view=view,
         procedure=procedure or None,
+        commune=commune or None,
+        level=level or None,
     )
+    filters = {"view": view, "procedure": procedure, "level": level, "commune": commune}
     names, communes, locale = ProcedureNames(db), CommuneNames(db), get_locale()
     names.preload(result.items, locale)
     communes.preload(d.commune_code for d in result.items)
@@ -141,11 +149,13 @@ def queue_page(
             "view": view,
             "views": [(key, _(text)) for key, text in VIEW_LABELS.items()],
             "procedure": procedure,
+            "level": level,
+            "levels": [(key, _(LEVEL_LABELS[key])) for key in service.LEVELS],
+            "commune": commune,
+            "communes": choices if len(choices) > 1 else [],
             "page": page,
             "has_more": result.has_more,
-            "page_link": lambda n: (
-                "/dossiers?" + urlencode({"view": view, "procedure": procedure, "page": n})
-            ),
+            "page_link": lambda n: "/dossiers?" + urlencode({**filters, "page": n}),
         },
     )
 

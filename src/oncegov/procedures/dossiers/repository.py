@@ -163,6 +163,7 @@ class DossierRepository(Repository):
         soon: dt.datetime | None,
         procedure: str | None = None,
         commune: str | None = None,
+        level: str | None = None,
     ) -> Select[Dossier]:
         """Open dossiers in the caller's communes whose current step is one of ``roles``'."""
         query = select(Dossier).where(
@@ -186,6 +187,8 @@ class DossierRepository(Repository):
             query = query.where(Dossier.procedure_code == procedure)
         if commune:
             query = query.where(Dossier.commune_code == commune)
+        if level:
+            query = query.where(Dossier.level == level)
         return query
 
     def queue(self, query: Select[Dossier], page: Page) -> Paged[Dossier]:

@@ -48,6 +48,7 @@ from oncegov.registry import service as registry
 from oncegov.registry.schemas import CitizenOut
 from oncegov.translatable import N_
 from oncegov.units import service as units
+from oncegov.units.models import Commune
 from oncegov.units.schemas import EVERYWHERE, UnitScope
 
 QUEUE_VIEWS = ("all", "new", "mine", "due_soon", "overdue", "waiting")
@@ -112,6 +113,7 @@ def due_on(
     return calendar.due(received, time_limit, cutoff=cutoff, pauses=pauses)
 
 
+LEVELS = ("commune", "province")  # the catalogue's levels of a step
 HOURS_PER_WORKING_DAY = 8  # Decision 188/1999/QĐ-TTg: 40 hours in five days
 
 
@@ -1124,12 +1126,15 @@ def queue(
     view: str = "all",
     procedure: str | None = None,
     commune: str | None = None,
+    level: str | None = None,
 ) -> Paged[Dossier]:
     """An officer's work queue: open dossiers at a step of one of their roles, in the communes
     each role covers. ``view``: all, new (unassigned, running), mine, due soon (within one
     working day), overdue, waiting for the citizen."""
     if view not in QUEUE_VIEWS:
         raise ValidationFailed(N_("Unknown queue view"), field="view")
+    if level is not None and level not in LEVELS:
+        raise ValidationFailed(N_("Unknown level"), field="level")
     if not roles:
         return Paged([], False)
     now = clock.now()
@@ -1151,8 +1156,20 @@ def queue(
         soon=soon,
         procedure=procedure,
         commune=commune,
+        level=level,
     )
     return repo.queue(query, page)
+
+
+def queue_communes(session: Session, roles: dict[str, UnitScope]) -> list[Commune]:
+    """The province's communes an officer's dossier roles cover, by name (the queue's commune
+    filter; a commune officer's one commune)."""
+    scope = _union(list(roles.values())) if roles else UnitScope(frozenset())
+    return [
+        c
+        for c in units.communes_of_province(session, settings.province_code)
+        if scope.allows(c.code)
+    ]
 
 
 def _union(scopes: list[UnitScope]) -> UnitScope:
