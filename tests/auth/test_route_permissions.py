@@ -97,6 +97,7 @@ PUBLIC_PORTAL: set[tuple[str, str]] = {
     ("GET", "/portal/login"),
     ("GET", "/portal/callback"),
     ("POST", "/portal/logout"),
+    ("GET", "/portal/signed-out"),  # where the provider sends the browser after signing out
 }
 PUBLIC = PUBLIC_CORE | PUBLIC_EID | PUBLIC_OIDC | PUBLIC_PROCEDURES | PUBLIC_PORTAL
 SAMPLE_PATH_VALUES = {"personal_id": "004085000001", "id": "1", "finding_id": "1", "code": "01273"}

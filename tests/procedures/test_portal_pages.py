@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -391,7 +391,12 @@ def test_sign_out_ends_the_portal_session(client: TestClient, db: Session) -> No
     response = client.post(
         "/portal/logout", data={"csrf_token": row.csrf_token}, follow_redirects=False
     )
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303
+    # On to the provider's RP-initiated logout, which ends the eID session too.
+    assert response.headers["location"] == (
+        f"{settings.oidc_issuer}/oidc/logout?client_id=oncegov-portal"
+        f"&post_logout_redirect_uri={quote(settings.oidc_issuer + '/portal/signed-out', safe='')}"
+    )
     db.refresh(row)
     assert row.ended_at is not None
     assert 'portal_session=""' in response.headers["set-cookie"]

@@ -183,6 +183,22 @@ def test_level_one_sign_in_then_replay_and_logout(live: Live) -> None:
             assert ended is not None and ended.ended_at is not None
         assert browser.get("/portal").headers["location"] == "/portal/login?next=/portal"
 
+        # ... and on to the provider (RP-initiated logout), which ends the eID session too
+        # once the citizen confirms (the portal keeps no ID token to hint with).
+        target = out.headers["location"]
+        assert target.startswith(f"{live.base}/oidc/logout?client_id=oncegov-portal&")
+        confirm = browser.get(target)
+        assert confirm.status_code == 200 and 'name="confirm"' in confirm.text
+        done = browser.post("/oidc/logout", data=dict(_hidden(confirm.text)))
+        assert done.status_code == 303
+        assert done.headers["location"] == f"{live.base}/portal/signed-out"
+        assert "You are signed out" in browser.get("/portal/signed-out").text
+        # The next sign-in on this device asks for the eID again.
+        start = browser.get("/portal/login?next=/portal&level=1")
+        authorize = browser.get(start.headers["location"])
+        assert authorize.status_code == 303
+        assert urlsplit(authorize.headers["location"]).path == "/eid/login"
+
 
 def test_a_replayed_code_or_a_spent_state_is_refused(live: Live) -> None:
     with _browser(live) as browser:

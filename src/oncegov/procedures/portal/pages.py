@@ -117,6 +117,14 @@ def logout(request: Request, db: DbSession, form: PostedForm) -> RedirectRespons
                 N_("Form expired or forged; reload the page"), code="csrf_failed"
             )
         service.end_session(db, token)
-    response = RedirectResponse("/", status_code=303)
+    # On to the provider, which ends the eID session too: on a shared computer at a service
+    # centre, the next person pressing "sign in" must not find the last one still signed in.
+    response = RedirectResponse(rp.end_session_url(), status_code=303)
     response.delete_cookie(settings.portal_session_cookie)
     return response
+
+
+@router.get(rp.SIGNED_OUT_PATH, response_class=HTMLResponse)
+def signed_out(request: Request) -> HTMLResponse:
+    """Where the provider sends the browser back once the citizen is signed out of both."""
+    return render(request, "portal/signed_out.html")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.httpx_client import OAuth2Client, OAuthError
@@ -73,6 +74,24 @@ class Identity:
 
 def redirect_uri(public_url: str | None = None) -> str:
     return f"{(public_url or settings.oidc_issuer).rstrip('/')}/portal/callback"
+
+
+SIGNED_OUT_PATH = "/portal/signed-out"
+
+
+def post_logout_redirect_uri(public_url: str | None = None) -> str:
+    """Where the provider sends the browser back after signing the citizen out of the eID."""
+    return f"{(public_url or settings.oidc_issuer).rstrip('/')}{SIGNED_OUT_PATH}"
+
+
+def end_session_url() -> str:
+    """The provider's RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), for the
+    browser: the provider signs the citizen out of the eID too (asking first, since the portal
+    keeps no ID token to hint with) and sends them back to ``post_logout_redirect_uri``."""
+    query = urlencode(
+        {"client_id": CLIENT_ID, "post_logout_redirect_uri": post_logout_redirect_uri()}
+    )
+    return f"{settings.oidc_issuer.rstrip('/')}/oidc/logout?{query}"
 
 
 def _internal(path: str) -> str:

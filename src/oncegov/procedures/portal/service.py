@@ -45,6 +45,7 @@ def portal_client_form(public_url: str | None = None) -> ClientForm:
         name=rp.CLIENT_NAME,
         agency="OnceGov",
         redirect_uris=[rp.redirect_uri(public_url)],
+        post_logout_redirect_uris=[rp.post_logout_redirect_uri(public_url)],
         scopes=list(rp.SCOPES),
         max_level=2,
         auth_method="client_secret_basic",
