@@ -122,8 +122,8 @@ def served(
 
 def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
     """One wrk run (one thread, ``connections`` connections, ``seconds``) with a Lua script
-    whose ``done`` prints ``P50US``/``P95US``/``P99US`` and ``STATUS <code> <count>`` lines;
-    requests/s, the percentiles in ms and ``status_<code>`` counts."""
+    whose ``done`` prints ``P<n>US``/``MAXUS`` and ``STATUS <code> <count>`` lines;
+    requests/s, the percentiles in ms, ``status_<code>`` counts and ``socket_errors``."""
     out = subprocess.run(
         [
             "wrk",
@@ -142,11 +142,12 @@ def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, flo
     ).stdout
     requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     figures: dict[str, float] = {"rps": requests}
-    for key, value in re.findall(r"^(P50US|P95US|P99US) (\d+)$", out, re.MULTILINE):
+    for key, value in re.findall(r"^(P\d+US|MAXUS) (\d+)$", out, re.MULTILINE):
         figures[key] = int(value) / 1000
     for status, count in re.findall(r"^STATUS (\d+) (\d+)$", out, re.MULTILINE):
         figures[f"status_{status}"] = int(count)
     errors = re.search(r"Socket errors: (.*)", out)
     if errors:
         print("  wrk socket errors:", errors.group(1))
+        figures["socket_errors"] = 1
     return figures

@@ -50,11 +50,9 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +65,8 @@ from benchlib import (
     database_url,
     free_port,
     oncegov,
-    wait_until_listening,
+    served,
+    wrk,
 )
 
 if TYPE_CHECKING:
@@ -460,8 +459,8 @@ def load_dossiers(url: str, total: int, seed: int) -> None:
         # What autovacuum does after a load this size: statistics and the visibility map.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE dossiers")
-    # SQLite: no ANALYZE, as in a deployment (nothing runs it), so the plans measured are the
-    # ones the portal gets.
+    # SQLite: the statistics are what the worker's nightly job leaves (``main`` refreshes
+    # them before serving, as db.refresh_planner_statistics does).
     engine.dispose()
     print(f"dossiers: loaded in {time.perf_counter() - started:.0f} s; by state:")
     for state, n in sorted(generator.counts.items(), key=lambda item: -item[1]):
@@ -582,56 +581,18 @@ def request_lines(
     return lines, second_pages
 
 
-@contextmanager
-def served(url: str, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
-    log = (Path(tempfile.gettempdir()) / "queue_bench_server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "oncegov.cli.main", "serve"),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        env=_env(url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_listening(port, log.name)
-        yield server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+def refresh_statistics(url: str) -> None:
+    """The planner's statistics as the worker's nightly job leaves them."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
 
+    from oncegov import db
 
-def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    figures: dict[str, float] = {"rps": requests}
-    for key, value in re.findall(r"^(P\d+US|MAXUS) (\d+)$", out, re.MULTILINE):
-        figures[key] = int(value) / 1000
-    for status, count in re.findall(r"^STATUS (\d+) (\d+)$", out, re.MULTILINE):
-        figures[f"status_{status}"] = int(count)
-    errors = re.search(r"Socket errors: (.*)", out)
-    if errors:
-        print("  wrk socket errors:", errors.group(1))
-        figures["socket_errors"] = 1
-    return figures
+    engine = create_engine(url)
+    with Session(engine) as session:
+        db.refresh_planner_statistics(session)
+        session.commit()
+    engine.dispose()
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -712,6 +673,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--explain", action="store_true", help="print the query plans only")
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="keep the planner's statistics as they are (the nightly refresh not yet run)",
+    )
     args = parser.parse_args()
     if args.workers > 1 and not args.pg:
         raise SystemExit("--workers above 1 needs --pg (SQLite is served by one process)")
@@ -721,6 +687,8 @@ def main() -> None:
     url = database_url(args.pg, pg_database=PG_DATABASE, sqlite_name=SQLITE_NAME)
     build(url, args.rebuild, args.pg, args.dossiers, args.seed)
     officers, procedures = prepare(url)
+    if not args.no_analyze:
+        refresh_statistics(url)
     if args.explain:
         explain(url, officers)
         return
@@ -728,7 +696,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with served(url, port, args.workers) as server:
+        with served(_env(url), port, args.workers, log_name="queue_bench_server.log") as server:
             from oncegov.config import settings
 
             lines, second = request_lines(base, officers, procedures, args.seed)

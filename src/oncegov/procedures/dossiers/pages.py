@@ -125,7 +125,7 @@ def queue_page(
     view = view if view in service.QUEUE_VIEWS else "all"
     level = level if level in service.LEVELS else ""
     choices = service.queue_communes(db, officer.roles)
-    commune = commune if commune in {c.code for c in choices} else ""
+    commune = commune if commune in {c.code for c in choices} else ""  # one's own: no filter
     page = max(page, 1)
     result = service.queue(
         db,
@@ -152,7 +152,7 @@ def queue_page(
             "level": level,
             "levels": [(key, _(LEVEL_LABELS[key])) for key in service.LEVELS],
             "commune": commune,
-            "communes": choices if len(choices) > 1 else [],
+            "communes": choices,
             "page": page,
             "has_more": result.has_more,
             "page_link": lambda n: "/dossiers?" + urlencode({**filters, "page": n}),

@@ -1162,9 +1162,11 @@ def queue(
 
 
 def queue_communes(session: Session, roles: dict[str, UnitScope]) -> list[Commune]:
-    """The province's communes an officer's dossier roles cover, by name (the queue's commune
-    filter; a commune officer's one commune)."""
+    """The province's communes an officer's dossier roles cover, by name, when there are
+    several (the queue's commune filter); none for an officer of one commune."""
     scope = _union(list(roles.values())) if roles else UnitScope(frozenset())
+    if scope.communes is not None and len(scope.communes) <= 1:
+        return []  # nothing to choose between: no query (most officers, every page)
     return [
         c
         for c in units.communes_of_province(session, settings.province_code)
