@@ -46,15 +46,19 @@ faketime:
 	fi
 
 ## make run: environment, database, demo province, portal at http://127.0.0.1:8000, and the
-## background jobs' worker beside it (stopped when the portal stops).
+## background jobs' worker beside it (stopped when the portal stops). The sector-linkage demo
+## (a minute and a half of model training on this machine) runs beside the portal as it
+## starts, its output in var/log/link-demo.log: the linkage pages fill in when it ends.
 run: setup
 	$(RUN) oncegov migrate
 	$(RUN) oncegov demo --if-empty --scale $(DEMO_SCALE)
 	$(RUN) oncegov quality run
-	$(RUN) oncegov link demo --if-empty
 	@echo "Portal: http://127.0.0.1:8000 — officers: enrol the otpauth URIs above in an authenticator app, or get a code valid now with: .venv/bin/oncegov demo code USERNAME"
-	@$(VENV)/bin/oncegov worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "Sector linkage demo: running beside the portal (var/log/link-demo.log)"
+	@mkdir -p var/log; \
+	  $(VENV)/bin/oncegov link demo --if-empty > var/log/link-demo.log 2>&1 & linker=$$!; \
+	  $(VENV)/bin/oncegov worker & worker=$$!; \
+	  trap 'kill $$worker $$linker 2>/dev/null; wait $$worker $$linker 2>/dev/null' EXIT INT TERM; \
 	  $(VENV)/bin/oncegov serve --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite on SQLite.

@@ -120,6 +120,43 @@ def served(
         log.close()
 
 
+# The end of every wrk script here: answers counted by status on each thread, then the status
+# counts, p50/p95/p99 and the maximum latency in microseconds, in the lines ``wrk`` reads.
+WRK_REPORT = """
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  codes = {}
+end
+
+function response(status, headers, body)
+  codes[status] = (codes[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    local c = thread:get("codes")
+    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
+  end
+  for status, n in pairs(total) do io.write(string.format("STATUS %d %d\\n", status, n)) end
+  for _, p in ipairs({50, 95, 99}) do
+    io.write(string.format("P%dUS %d\\n", p, latency:percentile(p)))
+  end
+  io.write(string.format("MAXUS %d\\n", latency.max))
+end
+"""
+
+
+def wrk_script(request_part: str) -> str:
+    """A wrk script: ``request_part`` (what to send) and the shared ``WRK_REPORT``."""
+    return request_part + WRK_REPORT
+
+
 def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
     """One wrk run (one thread, ``connections`` connections, ``seconds``) with a Lua script
     whose ``done`` prints ``P<n>US``/``MAXUS`` and ``STATUS <code> <count>`` lines;

@@ -37,6 +37,7 @@ from benchlib import (
     free_port,
     served,
     wrk,
+    wrk_script,
 )
 
 PG_DATABASE = "oncegov_bench_checkin"
@@ -50,17 +51,7 @@ local ids = {}
 local tokens = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
 for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
-local counts = {}
-local threads = {}
 math.randomseed(%(seed)d)
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  codes = {}
-end
 
 function request()
   local id = ids[math.random(#ids)]
@@ -69,27 +60,6 @@ function request()
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token,
   }, '{"method":"personal_id","value":"' .. id .. '"}')
-end
-
-function response(status, headers, body)
-  codes[status] = (codes[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local c = thread:get("codes")
-    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
-  end
-  for status, n in pairs(total) do io.write(string.format("STATUS %%d %%d\\n", status, n)) end
-  io.write(string.format("P50US %%d\\n", latency:percentile(50)))
-  io.write(string.format("P99US %%d\\n", latency:percentile(99)))
-end
-"""
-
-BASELINE_SCRIPT = """
-function done(summary, latency, requests)
-  io.write(string.format("P50US %d\\nP99US %d\\n", latency:percentile(50), latency:percentile(99)))
 end
 """
 
@@ -195,9 +165,11 @@ def main() -> None:
         workdir = Path(tmp)
         citizens, ids_file, tokens_file = prepare(url, workdir, args.seed)
         script = workdir / "checkin.lua"
-        script.write_text(WRK_SCRIPT % {"ids": ids_file, "tokens": tokens_file, "seed": args.seed})
+        script.write_text(
+            wrk_script(WRK_SCRIPT % {"ids": ids_file, "tokens": tokens_file, "seed": args.seed})
+        )
         baseline_script = workdir / "baseline.lua"
-        baseline_script.write_text(BASELINE_SCRIPT)
+        baseline_script.write_text(wrk_script(""))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         database = "PostgreSQL" if args.pg else "SQLite"

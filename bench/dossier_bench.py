@@ -46,8 +46,10 @@ from benchlib import (
     citizen_count,
     database_url,
     free_port,
+    oncegov,
     served,
     wrk,
+    wrk_script,
 )
 
 PG_DATABASE = "oncegov_bench_dossiers"
@@ -68,16 +70,7 @@ for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
 local file = io.open("%(body)s", "rb")
 local body = file:read("*a")
 file:close()
-local threads = {}
 local sent = 0
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  codes = {}
-end
 
 function request()
   sent = sent + 1
@@ -86,27 +79,6 @@ function request()
     ["Authorization"] = "Bearer " .. tokens[(sent %% #tokens) + 1],
     ["Idempotency-Key"] = string.format("%(run)s-%%d", sent),
   }, body)
-end
-
-function response(status, headers, body)
-  codes[status] = (codes[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local c = thread:get("codes")
-    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
-  end
-  for status, n in pairs(total) do io.write(string.format("STATUS %%d %%d\\n", status, n)) end
-  io.write(string.format("P50US %%d\\n", latency:percentile(50)))
-  io.write(string.format("P99US %%d\\n", latency:percentile(99)))
-end
-"""
-
-BASELINE_SCRIPT = """
-function done(summary, latency, requests)
-  io.write(string.format("P50US %d\\nP99US %d\\n", latency:percentile(50), latency:percentile(99)))
 end
 """
 
@@ -118,6 +90,7 @@ def _env(url: str) -> dict[str, str]:
 def build(url: str, scale: float, rebuild: bool, pg: bool) -> None:
     if not rebuild and citizen_count(url) > 0:
         print(f"registry: reusing {url}")
+        oncegov(_env(url), "migrate")  # a database built by an earlier release
         return
     build_demo(url, _env(url), scale=scale, pg=pg)
 
@@ -323,7 +296,7 @@ def main() -> None:
             ),
         }
         baseline_script = workdir / "baseline.lua"
-        baseline_script.write_text(BASELINE_SCRIPT)
+        baseline_script.write_text(wrk_script(""))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         database = "PostgreSQL" if args.pg else "SQLite"
@@ -346,8 +319,15 @@ def main() -> None:
                 body_file.write_bytes(body)
                 script = workdir / f"{run}.lua"
                 script.write_text(
-                    SUBMIT_SCRIPT
-                    % {"tokens": tokens_file, "body": body_file, "boundary": boundary, "run": run}
+                    wrk_script(
+                        SUBMIT_SCRIPT
+                        % {
+                            "tokens": tokens_file,
+                            "body": body_file,
+                            "boundary": boundary,
+                            "run": run,
+                        }
+                    )
                 )
                 notes_before = written(url, run)[1]
                 results[f"POST dossier {name}"] = wrk(base, script, args.connections, args.seconds)

@@ -67,6 +67,7 @@ from benchlib import (
     oncegov,
     served,
     wrk,
+    wrk_script,
 )
 
 if TYPE_CHECKING:
@@ -101,16 +102,7 @@ ASSIGNED_TO_BENCH = 0.5  # of the handler steps: the bench officer of the commun
 WRK_SCRIPT = """
 local lines = {}
 for line in io.lines("%(requests)s") do lines[#lines + 1] = line end
-local threads = {}
 math.randomseed(%(seed)d)
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  codes = {}
-end
 
 function request()
   local line = lines[math.random(#lines)]
@@ -118,23 +110,6 @@ function request()
   return wrk.format("GET", string.sub(line, tab + 1), {
     ["Cookie"] = "%(cookie)s=" .. string.sub(line, 1, tab - 1),
   })
-end
-
-function response(status, headers, body)
-  codes[status] = (codes[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local c = thread:get("codes")
-    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
-  end
-  for status, n in pairs(total) do io.write(string.format("STATUS %%d %%d\\n", status, n)) end
-  for _, p in ipairs({50, 95, 99}) do
-    io.write(string.format("P%%dUS %%d\\n", p, latency:percentile(p)))
-  end
-  io.write(string.format("MAXUS %%d\\n", latency.max))
 end
 """
 
@@ -704,8 +679,14 @@ def main() -> None:
             requests_file.write_text("\n".join(lines) + "\n")
             script = Path(tmp) / "queue.lua"
             script.write_text(
-                WRK_SCRIPT
-                % {"requests": requests_file, "seed": args.seed, "cookie": settings.session_cookie}
+                wrk_script(
+                    WRK_SCRIPT
+                    % {
+                        "requests": requests_file,
+                        "seed": args.seed,
+                        "cookie": settings.session_cookie,
+                    }
+                )
             )
             print(
                 f"{database}: {dossier_count(url):,} dossiers; {len(officers)} officers "
