@@ -50,12 +50,14 @@ def test_without_a_portal_session_the_citizen_is_sent_to_sign_in(client: TestCli
 
 def test_fill_save_submit_receipt_and_follow_a_dossier(client: TestClient, db: Session) -> None:
     load(db)
-    citizen = make_citizen(db, full_name="Nguyễn Thị Hằng", phone="0912345678")
+    citizen = make_citizen(db, full_name="Nguyễn Thị Hằng", sex="F", phone="0912345678")
     csrf = sign_in(client, db, citizen.personal_id)
     form_url = _start(client, csrf)
     page = client.get(form_url)
     assert page.status_code == 200
     assert 'value="Nguyễn Thị Hằng" readonly' in page.text
+    # Shown as people read them: the date as dd/mm/yyyy, the sex by its label, not its code.
+    assert 'value="17/05/1985" readonly' in page.text and 'value="Nữ" readonly' in page.text
     assert "Lấy từ Cơ sở dữ liệu quốc gia về dân cư" in page.text
     assert "Không phải nộp" in page.text  # documents the state already holds
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)

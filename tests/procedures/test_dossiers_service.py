@@ -420,3 +420,24 @@ def test_each_step_has_its_share_of_the_time_and_is_judged_against_it(
     assert (receive.ended_at is not None, receive.late) == (True, False)
     assert (verify.ended_at is not None, verify.late) == (True, True)
     assert notify.current and notify.ended_at is None and not notify.late
+
+
+@pytest.mark.parametrize(
+    ("field_type", "source", "stored", "shown", "is_label"),
+    [
+        ("date", "registry:date_of_birth", "1985-05-17", "17/05/1985", False),
+        ("date", "registry:date_of_birth", "1985-05", "05/1985", False),
+        ("date", "registry:date_of_birth", "1985", "1985", False),
+        ("date", "applicant", "2027-06-30", "30/06/2027", False),
+        ("text", "registry:sex", "F", "Female", True),
+        ("text", "registry:full_name", "Nông Thị Ánh", "Nông Thị Ánh", False),
+        ("text", "applicant", None, None, False),
+    ],
+)
+def test_stored_values_are_shown_as_people_read_them(
+    field_type: str, source: str, stored: str | None, shown: str | None, is_label: bool
+) -> None:
+    from oncegov.procedures.dossiers import form as forms
+
+    assert forms.shown_value(field_type, source, stored) == shown
+    assert forms.shown_is_label(source) is is_label
