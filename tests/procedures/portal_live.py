@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from oncegov.db import make_engine
 from oncegov.integrations.models import SmsOutboxMessage
+from oncegov.kit import clock
 
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 _OFFSET = re.compile(r"^([+-]?\d+(?:\.\d+)?)([smhdy]?)$")
@@ -96,8 +97,8 @@ class ServerClock:
         raise RuntimeError("the server's clock did not move")
 
     def time(self) -> float:
-        """The server's ``time.time()``, read here (for a TOTP code at the server's time)."""
-        return time.time() + self.extra
+        """The server's POSIX time, read here (for a TOTP code at the server's time)."""
+        return clock.now().timestamp() + self.extra
 
     def env(self) -> dict[str, str]:
         return {
