@@ -143,7 +143,6 @@ def prepare(url: str, workdir: Path, citizens: int, seed: int) -> tuple[Path, in
     from oncegov.identity.accounts.models import EidAccount
     from oncegov.identity.oidc import service as oidc
     from oncegov.kit import clock
-    from oncegov.kit.crypto import new_token
     from oncegov.procedures.portal import service as portal
     from oncegov.registry.models import Citizen
 
@@ -194,23 +193,12 @@ def prepare(url: str, workdir: Path, citizens: int, seed: int) -> tuple[Path, in
                 )
                 session.add(account)
                 session.flush()
-            token = new_token()
-            oidc.store_tokens(
+            token = oidc.issue_access_token(
                 session,
                 client_id=client.client_id,
-                access_token=token,
-                refresh_token=None,
-                scope="openid profile",
-                origin=oidc.TokenOrigin(
-                    account_id=account.id,
-                    personal_id=citizen.personal_id,
-                    web_session_id=None,
-                    acr=oidc.ACR_BY_LEVEL[2],
-                    amr="pwd sms",
-                    auth_time=moment,
-                    family=new_token(16),
-                ),
-                event="token_issued",
+                account_id=account.id,
+                personal_id=citizen.personal_id,
+                level=2,
             )
             tokens.append(token)
         session.commit()

@@ -71,6 +71,35 @@ def _seed(env: dict[str, str]) -> tuple[str, str]:
     return _token_in(out), _token_in(system)
 
 
+def _citizen_token() -> str:
+    """A level-2 demo citizen's access token for the portal client, as the provider issues
+    one after a sign-in (the portal API's operations take no service token)."""
+    from sqlalchemy import select
+
+    from oncegov.db import get_sessionmaker
+    from oncegov.identity.accounts.models import EidAccount
+    from oncegov.identity.oidc import service as oidc
+    from oncegov.procedures.portal import service as portal
+
+    with get_sessionmaker()() as session:
+        account = session.scalars(
+            select(EidAccount)
+            .where(EidAccount.level == 2, EidAccount.status == "active")
+            .order_by(EidAccount.id)
+            .limit(1)
+        ).one()
+        client, _ = portal.ensure_portal_client(session)
+        token = oidc.issue_access_token(
+            session,
+            client_id=client.client_id,
+            account_id=account.id,
+            personal_id=account.personal_id,
+            level=2,
+        )
+        session.commit()
+    return token
+
+
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     for _ in range(600):  # up to two minutes: start-up on a loaded machine is slow
         if server.poll() is not None:
@@ -98,10 +127,13 @@ def main() -> int:
         # of them would leave the operations behind them untested.
         env["ONCEGOV_LOOKUP_LIMIT_PER_MINUTE"] = "1000000"
         env["ONCEGOV_HEALTH_CHECKIN_LIMIT_PER_MINUTE"] = "1000000"
+        # The citizen's access token must outlast the run (the provider's are for 10 minutes).
+        env["ONCEGOV_OIDC_ACCESS_TOKEN_SECONDS"] = "3600"
         os.environ.update(env)  # for the permission list imported in _seed
         token, facility_token = _seed(env)
         env["ONCEGOV_CONFORMANCE_TOKEN"] = token
         env["ONCEGOV_CONFORMANCE_FACILITY_TOKEN"] = facility_token
+        env["ONCEGOV_CONFORMANCE_CITIZEN_TOKEN"] = _citizen_token()
         env["SCHEMATHESIS_HOOKS"] = "api_conformance_hooks"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
         port = _free_port()

@@ -248,30 +248,18 @@ def portal_access_token(db: Session, citizen: Citizen, *, level: int = 2) -> str
     issues after a sign-in at ``level`` (the code flow itself is tested in
     tests/identity/oidc/); returns the bearer token."""
     from oncegov.identity.oidc import service as oidc
-    from oncegov.kit.crypto import new_token
     from oncegov.procedures.portal import service as portal
 
     portal.ensure_portal_client(db)
     account = db.scalar(select(EidAccount).where(EidAccount.personal_id == citizen.personal_id))
     if account is None:
         account = make_eid_account(db, citizen, level=level, phone=citizen.phone or CITIZEN_PHONE)
-    token = new_token()
-    oidc.store_tokens(
+    token = oidc.issue_access_token(
         db,
         client_id=portal.CLIENT_ID,
-        access_token=token,
-        refresh_token=None,
-        scope="openid profile",
-        origin=oidc.TokenOrigin(
-            account_id=account.id,
-            personal_id=citizen.personal_id,
-            web_session_id=None,
-            acr=oidc.ACR_BY_LEVEL[level],
-            amr="pwd sms" if level == 2 else "pwd",
-            auth_time=clock.now(),
-            family=new_token(16),
-        ),
-        event="token_issued",
+        account_id=account.id,
+        personal_id=citizen.personal_id,
+        level=level,
     )
     db.commit()  # a savepoint release, as in portal_sign_in
     return token

@@ -534,6 +534,40 @@ def store_tokens(
     return row
 
 
+def issue_access_token(
+    session: Session,
+    *,
+    client_id: str,
+    account_id: int,
+    personal_id: str,
+    level: int,
+    scope: str = "openid profile",
+) -> str:
+    """An access token for ``client_id`` as the token endpoint issues one after a sign-in at
+    ``level`` (no refresh token). For local tooling that stands in for a sign-in it does not
+    test — the test suite, the benchmarks, the API conformance run — never reachable by a
+    request."""
+    token = new_token()
+    store_tokens(
+        session,
+        client_id=client_id,
+        access_token=token,
+        refresh_token=None,
+        scope=scope,
+        origin=TokenOrigin(
+            account_id=account_id,
+            personal_id=personal_id,
+            web_session_id=None,
+            acr=ACR_BY_LEVEL[level],
+            amr="pwd sms" if level == 2 else "pwd",
+            auth_time=clock.now(),
+            family=new_token(16),
+        ),
+        event="token_issued",
+    )
+    return token
+
+
 def account_usable(session: Session, account_id: int) -> bool:
     try:
         return accounts.is_usable(accounts.get_account(session, account_id))
