@@ -13,7 +13,7 @@ from oncegov.kit import clock
 from oncegov.ratelimit import RateLimiter, rate_limiter
 from oncegov.ratelimit.database import DatabaseRateLimiter
 from oncegov.ratelimit.redis_backend import RateLimiterUnavailable, RedisRateLimiter
-from tests.identity.oidc.test_live_client import _free_port
+from tests.procedures.portal_live import free_port
 from tests.ratelimit.conftest import REDIS_URL
 
 
@@ -106,7 +106,7 @@ def test_redis_counter_expires_with_its_window(redis_limiter: RedisRateLimiter) 
 
 
 def test_an_unreachable_redis_refuses_with_503_and_retry_after() -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     limiter = RedisRateLimiter(redis.Redis(port=port, socket_connect_timeout=1), "t:")
     with pytest.raises(RateLimiterUnavailable) as refused:
         limiter.hit("t:down", limit=1, window_seconds=60)

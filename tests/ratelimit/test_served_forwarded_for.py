@@ -7,19 +7,20 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.identity.oidc.test_live_client import _free_port, _wait_healthy
+from tests.procedures.portal_live import free_port, wait_healthy
 
 LIMIT = 3
 
 
 @pytest.fixture(scope="module")
 def served(cli_database: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ONCEGOV_DATABASE_URL": cli_database,
@@ -27,17 +28,18 @@ def served(cli_database: str) -> Iterator[str]:
     }
     env.pop("ONCEGOV_TRUSTED_PROXIES", None)
     command = [sys.executable, "-m", "oncegov.cli.main", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process)
-        yield base
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:  # not a pipe nobody reads: a full one blocks it
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_healthy(base, process, log)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _attempts(base: str, usernames: list[str]) -> list[int]:

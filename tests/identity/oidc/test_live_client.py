@@ -6,13 +6,8 @@ Once with client_secret_basic, once with private_key_jwt."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
@@ -26,18 +21,17 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncegov.db import make_engine
 from oncegov.identity.oidc import service
 from oncegov.identity.oidc.schemas import ClientForm
-from oncegov.integrations.models import SmsOutboxMessage
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
 from oncegov.migrate import upgrade
 from tests.dbsetup import drop_database, new_database_url
 from tests.fixtures import CITIZEN_PHONE, PASSCODE, make_citizen, make_eid_account
+from tests.procedures.portal_live import free_port, latest_sms_code, live_server
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never fetched: the walk stops at the redirect
 SCOPE = "openid profile birthdate personal_id"
@@ -52,12 +46,6 @@ class Live:
     secret_client: tuple[str, str]
     jwt_client: str
     jwt_key: RSAKey
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(url: str) -> tuple[str, str, tuple[str, str], str, RSAKey]:
@@ -101,52 +89,11 @@ def live() -> Iterator[Live]:
     url = new_database_url("oidc")
     upgrade(url)
     personal_id, name, secret_client, jwt_client, key = _seed(url)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ONCEGOV_DATABASE_URL": url, "ONCEGOV_OIDC_ISSUER": base}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "oncegov.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     try:
-        _wait_healthy(base, process)
-        yield Live(base, url, personal_id, name, secret_client, jwt_client, key)
+        with live_server(url, free_port()) as base:
+            yield Live(base, url, personal_id, name, secret_client, jwt_client, key)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
         drop_database(url)
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    # Generous: a busy machine can take half a minute just to import the app (nothing is timed).
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 def _hidden(page: str) -> list[tuple[str, str]]:
@@ -154,21 +101,6 @@ def _hidden(page: str) -> list[tuple[str, str]]:
         (name, unescape(value))
         for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
     ]
-
-
-def _latest_code(url: str) -> str:
-    engine = make_engine(url)
-    with Session(engine) as db:
-        body = db.scalars(
-            select(SmsOutboxMessage.body)
-            .where(SmsOutboxMessage.phone == CITIZEN_PHONE)
-            .order_by(SmsOutboxMessage.id.desc())
-        ).first()
-    engine.dispose()
-    assert body is not None
-    match = re.search(r"\b(\d{6})\b", body)
-    assert match
-    return match[1]
 
 
 def _walk(live: Live, browser: httpx.Client, authorization_url: str, *, post: bool = False) -> str:
@@ -197,7 +129,7 @@ def _walk(live: Live, browser: httpx.Client, authorization_url: str, *, post: bo
     page = browser.get("/eid/login/otp")
     response = browser.post(
         "/eid/login/otp",
-        data={**dict(_hidden(page.text)), "code": _latest_code(live.url)},
+        data={**dict(_hidden(page.text)), "code": latest_sms_code(live.url, CITIZEN_PHONE)},
     )
     assert response.status_code == 303
     response = browser.get(response.headers["location"])  # back to /oidc/authorize

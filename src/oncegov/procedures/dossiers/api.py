@@ -177,9 +177,6 @@ def submit(
     files' records, the audit entries and the notifications."""
     stored = catalogue.procedure(db, procedure)
     require_api_level(citizen, stored.definition.eid_level)
-    for number in document or []:
-        if not 0 <= number < len(stored.definition.documents):
-            raise ValidationFailed(N_("Choose which document this file is"), field="document")
     dossier, made = service.submit_at_once(
         db,
         _actor(citizen),

@@ -9,6 +9,7 @@ data". Services never commit: the request or job owns the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -636,16 +637,7 @@ def submit_at_once(
     typed = forms.check_typed(view.procedure, values, complete=True)
     # The registry's values as read above; only the typed ones change the filled form.
     filled = forms.fill(view.procedure, view.applicant, view.subject, typed)
-    view = FormView(
-        view.procedure,
-        view.version,
-        view.applicant,
-        view.subject,
-        view.about,
-        view.candidates,
-        filled,
-        forms.missing_prefill(filled),
-    )
+    view = dataclasses.replace(view, fields=filled, missing=forms.missing_prefill(filled))
     return _submit_once(session, actor, owner, found, view, typed, key), True
 
 
