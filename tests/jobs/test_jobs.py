@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey
+from huey.storage import SqliteStorage
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,8 +25,11 @@ from oncegov.migrate import SchemaNotReady
 def test_the_default_queue_is_a_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "var" / "jobs.db"
     queue = jobs.make_huey(Settings(jobs_backend="sqlite", jobs_sqlite_path=path))
-    assert isinstance(queue, SqliteHuey) and not queue.immediate
+    assert isinstance(queue.storage, SqliteStorage) and not queue.immediate
     assert path.exists()
+    # WAL with synchronous=NORMAL (1), as the main database: no disk sync per enqueue.
+    assert queue.storage.conn.execute("PRAGMA synchronous").fetchone() == (1,)
+    assert queue.storage.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_production_queues_are_on_redis_at_the_configured_url() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, case, false, func, insert, or_, select, update
 
 from oncegov.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from oncegov.kit.chain import GENESIS
@@ -28,12 +28,14 @@ class ClaimedSeqs:
     checkpoint_at: dt.datetime | None
 
 
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD_STATE = (
-    AuditHead.last_seq,
-    AuditHead.last_hash,
-    AuditHead.checkpoint_number,
-    AuditHead.checkpoint_seq,
-    AuditHead.checkpoint_at,
+    _HEAD.c.last_seq,
+    _HEAD.c.last_hash,
+    _HEAD.c.checkpoint_number,
+    _HEAD.c.checkpoint_seq,
+    _HEAD.c.checkpoint_at,
 )
 
 
@@ -43,11 +45,13 @@ class AuditRepository(Repository):
 
         The UPDATE comes first so the row (PostgreSQL) or the database (SQLite) is write-locked
         before we read the tip: two concurrent appends can never chain onto the same entry.
+        Core statements on the tables, not ORM ones: this runs on every committing transaction
+        that read a citizen's data, and the ORM's bulk-update bookkeeping cost more than the SQL.
         """
         row = self.session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(last_seq=AuditHead.last_seq + count)
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(last_seq=_HEAD.c.last_seq + count)
             .returning(*_HEAD_STATE)
         ).one_or_none()
         if row is None:
@@ -75,9 +79,9 @@ class AuditRepository(Repository):
         """Lock the head without advancing it (to number a checkpoint); None if no entry yet.
         ``first_seq`` is then the current last seq."""
         row = self.session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(last_seq=AuditHead.last_seq)
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(last_seq=_HEAD.c.last_seq)
             .returning(*_HEAD_STATE)
         ).one_or_none()
         if row is None:
@@ -89,17 +93,10 @@ class AuditRepository(Repository):
 
     def append_rows(self, rows: list[dict[str, Any]]) -> None:
         """Insert prepared entries in one statement and move the head's hash to the last."""
-        self.session.execute(insert(AuditEntry), rows)
+        self.session.execute(insert(_ENTRIES), rows)
         self.session.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(last_hash=rows[-1]["hash"])
+            update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=rows[-1]["hash"])
         )
-
-    def append(self, entry: AuditEntry) -> None:
-        self.session.add(entry)
-        self.session.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash)
-        )
-        self.session.flush()
 
     def add_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Store a checkpoint and record it on the head (the caller holds the head's lock)."""

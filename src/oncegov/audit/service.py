@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import TextClause, event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from oncegov.audit.models import AuditCheckpoint, AuditEntry
 from oncegov.audit.repository import AuditRepository, ClaimedSeqs
@@ -97,33 +98,17 @@ def record(
     purpose: str,
     subject_personal_id: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry. Runs in the caller's transaction: if the work rolls back, so does this."""
-    repo = AuditRepository(session)
-    chain = keys()
-    claimed = repo.claim_seqs(1)
-    moment = clock.now()
-    entry = AuditEntry(
-        seq=claimed.first_seq,
-        # Microsecond precision survives both databases, so the hash recomputes exactly.
-        at=moment,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        actor_agency=actor.agency,
-        action=action,
-        subject_personal_id=subject_personal_id,
-        purpose=purpose,
-        channel=actor.channel,
-        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else "",
-        prev_hash=claimed.prev_hash,
-        hash="",
-        key_id=chain.current_id,
-    )
-    entry.hash = chain.link(claimed.prev_hash, _canonical(_fields(entry)))
-    repo.append(entry)
-    _checkpoint_if_due(repo, claimed, entry.seq, entry.hash, moment)
-    return entry
+) -> None:
+    """Append one entry in the caller's transaction: if the work rolls back (or the savepoint
+    the entry was recorded in), so does this.
+
+    The entry is written with the transaction's other entries as one batch when it commits,
+    or before anything in it reads or changes the log (``_write_deferred``). The head of the
+    chain is the one row every auditing transaction writes, so claiming it once, at the end,
+    keeps its lock (PostgreSQL's row lock, SQLite's write lock) as short as it can be."""
+    pending = PendingEntry(actor, action, purpose, subject_personal_id, detail)
+    deferred = session.info.setdefault(_DEFERRED, [])
+    deferred.append((pending, session.get_nested_transaction() or session.get_transaction()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +123,17 @@ class PendingEntry:
 
 
 def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
-    """Append a batch of entries with one head update and one insert; returns their seqs.
+    """Append a batch of entries now, with one head update and one insert; returns their seqs.
 
     Same chain, same hashes as ``record`` called once per entry (verification cannot tell the
-    difference); used where many reads are audited in one transaction (group-committed
-    check-ins)."""
+    difference); used where the caller needs the seqs (group-committed check-ins). Entries
+    ``record`` deferred in this transaction go first, in the same batch."""
+    earlier = _take_deferred(session)
+    seqs = _append(session, [*earlier, *entries])
+    return seqs[len(earlier) :]
+
+
+def _append(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
     if not entries:
         return []
     repo = AuditRepository(session)
@@ -152,7 +143,7 @@ def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
     moment = clock.now()
     rows: list[dict[str, Any]] = []
     for offset, pending in enumerate(entries):
-        # Plain rows, not ORM objects: this is the check-in hot path.
+        # Plain rows, not ORM objects: this runs in every transaction that audits.
         row: dict[str, Any] = {
             "seq": claimed.first_seq + offset,
             "at": moment,
@@ -177,6 +168,107 @@ def record_many(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
     repo.append_rows(rows)
     _checkpoint_if_due(repo, claimed, rows[-1]["seq"], prev_hash, moment)
     return [row["seq"] for row in rows]
+
+
+# --- deferred entries ------------------------------------------------------------------------
+# ``record`` keeps its entries in ``session.info`` with the (innermost) transaction they were
+# recorded in. They are written just before that session commits (a savepoint's release
+# included), and before any statement of the session that reads or changes the audit tables
+# (so a transaction always sees its own entries, as it would had they been written at once).
+# A rollback drops the entries of the transaction rolled back and of the savepoints inside it;
+# entries of an enclosing transaction that a rolled-back savepoint had written are deferred
+# again (the savepoint's rollback undid their rows and the head's advance alike).
+
+_DEFERRED = "oncegov.audit.deferred"
+_WRITTEN = "oncegov.audit.written"  # batches written before the commit, with where
+_WRITING = "oncegov.audit.writing"
+_LOG_TABLES = frozenset({"audit_entries", "audit_head", "audit_checkpoints"})
+
+_Deferred = tuple[PendingEntry, "SessionTransaction | None"]
+
+
+def _take_deferred(session: Session) -> list[PendingEntry]:
+    deferred: list[_Deferred] | None = session.info.pop(_DEFERRED, None)
+    if not deferred:
+        return []
+    if session.in_nested_transaction():
+        written = session.info.setdefault(_WRITTEN, [])
+        written.append((deferred, session.get_nested_transaction()))
+    return [pending for pending, _ in deferred]
+
+
+def write_deferred(session: Session) -> None:
+    """Write the entries ``record`` deferred in this session now (each batch is one head claim
+    and, when one is due, one checkpoint)."""
+    _write_deferred(session)
+
+
+def _write_deferred(session: Session) -> None:
+    if not session.info.get(_DEFERRED) or session.info.get(_WRITING):
+        return
+    session.info[_WRITING] = True
+    try:
+        _append(session, _take_deferred(session))
+    finally:
+        session.info.pop(_WRITING, None)
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``ended`` or a savepoint inside it (None: the root's)."""
+    if transaction is None:
+        return ended.parent is None
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    _write_deferred(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    deferred: list[_Deferred] = session.info.get(_DEFERRED, [])
+    kept = [d for d in deferred if not _within(d[1], previous_transaction)]
+    batches = session.info.get(_WRITTEN, [])
+    for batch, written_in in [b for b in batches if _within(b[1], previous_transaction)]:
+        batches.remove((batch, written_in))
+        kept[:0] = [d for d in batch if not _within(d[1], previous_transaction)]
+    if kept or _DEFERRED in session.info:
+        session.info[_DEFERRED] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DEFERRED, None)
+        session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_log_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_DEFERRED) and _touches_log(state):
+        _write_deferred(state.session)
+
+
+def _touches_log(state: ORMExecuteState) -> bool:
+    """Whether the statement's main entity or table is one of the log's (a join that reads
+    the log beside another entity is not seen: read the log through its repository). Cheap
+    checks only: this runs before every statement of a transaction with deferred entries."""
+    mapper = state.bind_mapper
+    if mapper is not None:
+        return getattr(mapper.local_table, "name", None) in _LOG_TABLES
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        return any(name in statement.text for name in _LOG_TABLES)
+    table = getattr(statement, "table", None)  # a Core INSERT, UPDATE or DELETE
+    if table is not None:
+        return getattr(table, "name", None) in _LOG_TABLES
+    froms = getattr(statement, "get_final_froms", None)  # a Core SELECT
+    return froms is not None and any(getattr(f, "name", None) in _LOG_TABLES for f in froms())
 
 
 # --- checkpoints -----------------------------------------------------------------------------

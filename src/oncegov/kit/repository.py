@@ -14,7 +14,7 @@ offsets of the neighbouring pages in a ``Paged``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -133,6 +133,10 @@ class Repository:
     def add(self, row: object) -> None:
         self.session.add(row)
         self.session.flush()
+
+    def add_all(self, rows: Iterable[object]) -> None:
+        """Add rows written at the next flush (their keys are not needed before then)."""
+        self.session.add_all(rows)
 
     def get(self, model: type[Model], key: Any) -> Model | None:
         return self.session.get(model, key)

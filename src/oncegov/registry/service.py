@@ -142,8 +142,11 @@ def identities_for_linkage(
     for the bulk read (its seq is returned), not one per person, since no officer sees these
     rows; the links a run makes are audited per citizen by linkage itself."""
     purpose = _require_purpose(purpose)
-    entry = audit.record(session, actor, "registry.bulk_read", purpose=purpose, detail=detail)
-    return entry.seq, RegistryRepository(session).identities_for_linkage(scope)
+    (seq,) = audit.record_many(
+        session,
+        [audit.PendingEntry(actor, "registry.bulk_read", purpose=purpose, detail=detail)],
+    )
+    return seq, RegistryRepository(session).identities_for_linkage(scope)
 
 
 def parse_search(query: str) -> dict[str, Any]:

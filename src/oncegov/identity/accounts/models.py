@@ -19,6 +19,7 @@ from oncegov.db import Base
 from oncegov.kit import clock
 
 ACCOUNT_STATUSES = ("pending", "active", "locked", "revoked")
+ACTIVE_STATUS = "active"  # the one status whose account may sign in or hold tokens
 
 
 class EidAccount(Base):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from oncegov.auth import service as auth
 from oncegov.errors import NotAuthenticated, NotFound, OnceGovError, ValidationFailed
 from oncegov.identity.accounts import events, rules
-from oncegov.identity.accounts.models import EidAccount, LoginEvent
+from oncegov.identity.accounts.models import ACTIVE_STATUS, EidAccount, LoginEvent
 from oncegov.identity.accounts.repository import AccountRepository
 from oncegov.kit import clock
 from oncegov.kit.actor import Actor
@@ -81,7 +81,7 @@ def statuses_of(session: Session, personal_ids: Sequence[str]) -> dict[str, str]
 
 def is_usable(account: EidAccount) -> bool:
     """Whether the account may sign in or hold tokens (active; not pending, locked, revoked)."""
-    return account.status == "active"
+    return account.status == ACTIVE_STATUS
 
 
 def record_login_event(

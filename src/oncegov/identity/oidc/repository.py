@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select, update
 
+from oncegov.identity.accounts.models import ACTIVE_STATUS, EidAccount
 from oncegov.identity.oidc.models import (
     OidcAssertionJti,
     OidcAuthorizationCode,
@@ -87,6 +88,24 @@ class OidcRepository(Repository):
         return self.session.scalar(
             select(OidcToken).where(OidcToken.access_token_hash == token_hash)
         )
+
+    def live_bearer(self, token_hash: str, moment: dt.datetime) -> tuple[str, str, str, str] | None:
+        """(personal ID, acr, client ID, scope) of a live access token (not revoked, not
+        expired) of an enabled client and an active eID account, in one query: every call of
+        the portal's API asks this (the checks ``_live_token`` makes one by one)."""
+        row = self.session.execute(
+            select(OidcToken.personal_id, OidcToken.acr, OidcToken.client_id, OidcToken.scope)
+            .join(OidcClient, OidcClient.client_id == OidcToken.client_id)
+            .join(EidAccount, EidAccount.id == OidcToken.account_id)
+            .where(
+                OidcToken.access_token_hash == token_hash,
+                OidcToken.revoked_at.is_(None),
+                OidcToken.access_expires_at > moment,
+                OidcClient.enabled.is_(True),
+                EidAccount.status == ACTIVE_STATUS,
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
 
     def token_by_refresh_hash(self, token_hash: str) -> OidcToken | None:
         return self.session.scalar(

@@ -760,16 +760,17 @@ def bearer_holder(session: Session, access_token: str) -> BearerHolder | None:
     """The citizen behind a live access token, or None (401 invalid_token).
 
     OnceGov's own APIs sit beside the provider and check its tokens here, answering what token
-    introspection (RFC 7662) would: active, subject, acr, client, scope."""
-    live = _live_token(session, access_token)
+    introspection (RFC 7662) would: active, subject, acr, client, scope. The same checks as
+    ``_live_token``, in one query."""
+    live = OidcRepository(session).live_bearer(hash_token(access_token), clock.now())
     if live is None:
         return None
-    row, _client = live
+    personal_id, acr, client_id, scope = live
     return BearerHolder(
-        personal_id=row.personal_id,
-        level=LEVEL_BY_ACR.get(row.acr, 1),
-        client_id=row.client_id,
-        scopes=tuple(scope_list(row.scope)),
+        personal_id=personal_id,
+        level=LEVEL_BY_ACR.get(acr, 1),
+        client_id=client_id,
+        scopes=tuple(scope_list(scope)),
     )
 
 

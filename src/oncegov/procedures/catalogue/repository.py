@@ -4,14 +4,52 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Row, Select, and_, func, select
 
 from oncegov.kit.repository import Repository
 from oncegov.procedures.catalogue.models import ProcedureVersion
 
+# A version's columns without its definition (whose parsed form is cached by content hash).
+_HEADER = (
+    ProcedureVersion.id,
+    ProcedureVersion.code,
+    ProcedureVersion.version,
+    ProcedureVersion.effective_from,
+    ProcedureVersion.loaded_at,
+    ProcedureVersion.content_hash,
+)
+
+# id, code, version, effective_from, loaded_at, content_hash
+VersionHeader = Row[int, str, int, dt.date, dt.datetime, str]
+
 
 class CatalogueRepository(Repository):
+    def header_as_of(self, code: str, day: dt.date) -> VersionHeader | None:
+        """The version in force on ``day`` (as ``as_of``), its definition left unread."""
+        return self.session.execute(
+            select(*_HEADER)
+            .where(ProcedureVersion.code == code, ProcedureVersion.effective_from <= day)
+            .order_by(ProcedureVersion.effective_from.desc())
+            .limit(1)
+        ).first()
+
+    def header_of_version(self, code: str, version: int) -> VersionHeader | None:
+        return self.session.execute(
+            select(*_HEADER).where(
+                ProcedureVersion.code == code, ProcedureVersion.version == version
+            )
+        ).first()
+
+    def definition(self, version_id: int) -> dict[str, Any]:
+        return dict(
+            self.session.scalar(
+                select(ProcedureVersion.definition).where(ProcedureVersion.id == version_id)
+            )
+            or {}
+        )
+
     def version(self, code: str, version: int) -> ProcedureVersion | None:
         return self.session.scalar(
             select(ProcedureVersion).where(

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from oncegov.errors import NotFound
 from oncegov.kit import clock
@@ -32,7 +33,7 @@ from oncegov.procedures.catalogue.loader import (
     read_catalogue,
 )
 from oncegov.procedures.catalogue.models import ProcedureVersion
-from oncegov.procedures.catalogue.repository import CatalogueRepository
+from oncegov.procedures.catalogue.repository import CatalogueRepository, VersionHeader
 from oncegov.procedures.catalogue.schemas import LocalText, Procedure
 from oncegov.translatable import N_
 
@@ -90,6 +91,7 @@ def load_catalogue(session: Session, directory: Path | None = None) -> LoadRepor
     """Read, validate and store the catalogue's files (the bundled ``data/`` by default)."""
     catalogue = read_catalogue(directory)
     report = LoadReport(files=catalogue.files, problems=list(catalogue.problems))
+    session.info.pop(_IN_FORCE, None)  # a version added may be the one in force
     repo = CatalogueRepository(session)
     for loaded in catalogue.procedures:
         outcome = _store(repo, loaded)
@@ -152,15 +154,54 @@ def _store(
     return "added"
 
 
+# Parsed definitions by content hash. A published version is immutable (``_store`` refuses
+# other content under its number), so the hash names one definition for good; every dossier
+# submitted reads its procedure, and parsing the definition cost more than the query.
+_PARSED: dict[str, Procedure] = {}
+_IN_FORCE = "oncegov.procedures.in_force"  # session.info: (code, day) -> StoredProcedure
+_PARSED_MAX = 1024  # past this many (a catalogue holds a few hundred versions), start again
+
+
+def _stored_header(repo: CatalogueRepository, header: VersionHeader) -> StoredProcedure:
+    definition = _PARSED.get(header.content_hash)
+    if definition is None:
+        definition = Procedure.model_validate(repo.definition(header.id))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[header.content_hash] = definition
+    return StoredProcedure(
+        code=header.code,
+        version=header.version,
+        effective_from=header.effective_from,
+        loaded_at=header.loaded_at,
+        definition=definition,
+    )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_in_force(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_IN_FORCE, None)
+
+
 def procedure_as_of(session: Session, code: str, day: dt.date) -> StoredProcedure | None:
     """The version of ``code`` in force on ``day`` (None before its first version)."""
-    row = CatalogueRepository(session).as_of(code, day)
-    return None if row is None else _stored(row)
+    repo = CatalogueRepository(session)
+    header = repo.header_as_of(code, day)
+    return None if header is None else _stored_header(repo, header)
 
 
 def procedure(session: Session, code: str, day: dt.date | None = None) -> StoredProcedure:
     """The version of ``code`` in force on ``day`` (the province's today by default)."""
-    found = procedure_as_of(session, code, day or clock.today())
+    # Kept for the session's transaction: a request asks for its procedure more than once
+    # (the portal API checks its eID level, then submits under it).
+    day = day or clock.today()
+    memo: dict[tuple[str, dt.date], StoredProcedure] = session.info.setdefault(_IN_FORCE, {})
+    found = memo.get((code, day))
+    if found is None:
+        found = procedure_as_of(session, code, day)
+    if found is not None:
+        memo[(code, day)] = found
     if found is None:
         raise NotFound(N_("No such procedure in the catalogue"), field="code", code_value=code)
     return found
@@ -168,10 +209,11 @@ def procedure(session: Session, code: str, day: dt.date | None = None) -> Stored
 
 def procedure_version(session: Session, code: str, version: int) -> StoredProcedure:
     """One published version, whatever the day (the one a dossier was submitted under)."""
-    row = CatalogueRepository(session).version(code, version)
-    if row is None:
+    repo = CatalogueRepository(session)
+    header = repo.header_of_version(code, version)
+    if header is None:
         raise NotFound(N_("No such procedure in the catalogue"), field="code", code_value=code)
-    return _stored(row)
+    return _stored_header(repo, header)
 
 
 def procedure_names(

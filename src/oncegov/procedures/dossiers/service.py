@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -330,7 +331,19 @@ def _check_commune(session: Session, commune_code: str | None) -> None:
         raise ValidationFailed(N_("Unknown commune"), field="commune")
 
 
-def _start_draft(
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """What a dossier is opened from: a saved draft, or the portal API's one call (no draft
+    row: nothing is written before the dossier itself)."""
+
+    procedure_code: str
+    subject_personal_id: str | None
+    commune_code: str | None
+    channel: str
+    draft: DossierDraft | None = None
+
+
+def _open(
     session: Session,
     actor: Actor,
     applicant_personal_id: str,
@@ -339,7 +352,9 @@ def _start_draft(
     channel: str,
     subject_personal_id: str | None,
     commune_code: str | None,
-) -> tuple[DossierDraft, FormView]:
+) -> tuple[_Opening, FormView]:
+    """The procedure in force today, checked for the channel and commune, and its form
+    pre-filled from the registry (audited reads); nothing written."""
     stored = catalogue.procedure(session, code)
     _check_commune(session, commune_code)
     _check_channel(stored.definition, _require_channel(channel))
@@ -351,15 +366,43 @@ def _start_draft(
         stored.version,
         subject_personal_id=subject_personal_id,
     )
-    now = clock.now()
-    draft = DossierDraft(
-        owner_personal_id=applicant_personal_id,
-        subject_personal_id=view.subject.personal_id if view.subject else None,
+    opening = _Opening(
         procedure_code=stored.code,
-        procedure_version=stored.version,
+        subject_personal_id=view.subject.personal_id if view.subject else None,
         commune_code=commune_code
         or view.applicant.current_commune_code
         or view.applicant.permanent_commune_code,
+        channel=channel,
+    )
+    return opening, view
+
+
+def _start_draft(
+    session: Session,
+    actor: Actor,
+    applicant_personal_id: str,
+    code: str,
+    *,
+    channel: str,
+    subject_personal_id: str | None,
+    commune_code: str | None,
+) -> tuple[DossierDraft, FormView]:
+    opening, view = _open(
+        session,
+        actor,
+        applicant_personal_id,
+        code,
+        channel=channel,
+        subject_personal_id=subject_personal_id,
+        commune_code=commune_code,
+    )
+    now = clock.now()
+    draft = DossierDraft(
+        owner_personal_id=applicant_personal_id,
+        subject_personal_id=opening.subject_personal_id,
+        procedure_code=opening.procedure_code,
+        procedure_version=view.version,
+        commune_code=opening.commune_code,
         values={},
         created_by=actor.label,
         channel=channel,
@@ -448,14 +491,23 @@ def add_document(
     retry reuses it; assumption: a sweep of unreferenced files is an operations task.)"""
     found = draft(session, owner, draft_id)
     stored = catalogue.procedure_version(session, found.procedure_code, found.procedure_version)
-    if not 0 <= document < len(stored.definition.documents):
+    row = _stored_file(stored.definition, actor, Upload(document, filename, data))
+    row.draft_id = found.id
+    DossierRepository(session).add(row)
+    found.updated_at = clock.now()
+    return row
+
+
+def _stored_file(procedure: Procedure, actor: Actor, upload: Upload) -> DossierDocument:
+    """A file checked (which document, its type by content, its size) and kept in the file
+    store; its record, not yet attached to a draft or dossier nor added to the session."""
+    if not 0 <= upload.document < len(procedure.documents):
         raise ValidationFailed(N_("Choose which document this file is"), field="document")
-    checked = check_upload(data, filename, settings.max_document_bytes)
-    kept = file_store().put(data)
-    name = (filename or "").strip()[-FILENAME_MAX:] or f"document.{checked.extension}"
-    row = DossierDocument(
-        draft_id=found.id,
-        document=document,
+    checked = check_upload(upload.data, upload.filename, settings.max_document_bytes)
+    kept = file_store().put(upload.data)
+    name = (upload.filename or "").strip()[-FILENAME_MAX:] or f"document.{checked.extension}"
+    return DossierDocument(
+        document=upload.document,
         filename=require_text(name, field="file"),
         content_type=checked.content_type,
         size=checked.size,
@@ -463,9 +515,6 @@ def add_document(
         store_key=kept.key,
         uploaded_by=actor.label,
     )
-    DossierRepository(session).add(row)
-    found.updated_at = clock.now()
-    return row
 
 
 def draft_documents(session: Session, owner: str, draft_id: int) -> list[DossierDocument]:
@@ -582,7 +631,14 @@ def submit(
         subject_personal_id=found.subject_personal_id,
         typed=typed,
     )
-    return _submit_once(session, actor, owner, found, view, typed, key)
+    opening = _Opening(
+        procedure_code=found.procedure_code,
+        subject_personal_id=found.subject_personal_id,
+        commune_code=found.commune_code,
+        channel=found.channel,
+        draft=found,
+    )
+    return _submit_once(session, actor, owner, opening, view, typed, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,7 +671,7 @@ def submit_at_once(
     earlier = DossierRepository(session).by_submission(actor.label, key)
     if earlier is not None:
         return earlier, False
-    found, view = _start_draft(
+    opening, view = _open(
         session,
         actor,
         owner,
@@ -624,37 +680,29 @@ def submit_at_once(
         subject_personal_id=subject_personal_id,
         commune_code=commune_code,
     )
-    for upload in uploads:
-        add_document(
-            session,
-            actor,
-            owner,
-            found.id,
-            document=upload.document,
-            filename=upload.filename,
-            data=upload.data,
-        )
+    files = [_stored_file(view.procedure, actor, upload) for upload in uploads]
     typed = forms.check_typed(view.procedure, values, complete=True)
     # The registry's values as read above; only the typed ones change the filled form.
     filled = forms.fill(view.procedure, view.applicant, view.subject, typed)
     view = dataclasses.replace(view, fields=filled, missing=forms.missing_prefill(filled))
-    return _submit_once(session, actor, owner, found, view, typed, key), True
+    return _submit_once(session, actor, owner, opening, view, typed, key, files), True
 
 
 def _submit_once(
     session: Session,
     actor: Actor,
     owner: str,
-    found: DossierDraft,
+    opening: _Opening,
     view: FormView,
     typed: dict[str, Any],
     key: str,
+    files: Sequence[DossierDocument] = (),
 ) -> Dossier:
     """Write the dossier in a savepoint: when a concurrent call with the same key has just
     written it (the unique submission key refuses the second), that one is the answer."""
     try:
         with session.begin_nested():
-            return _write_dossier(session, actor, owner, found, view, typed, key)
+            return _write_dossier(session, actor, owner, opening, view, typed, key, files)
     except IntegrityError:
         earlier = DossierRepository(session).by_submission(actor.label, key)
         if earlier is None:
@@ -666,10 +714,11 @@ def _write_dossier(
     session: Session,
     actor: Actor,
     owner: str,
-    found: DossierDraft,
+    opening: _Opening,
     view: FormView,
     typed: dict[str, Any],
     key: str,
+    files: Sequence[DossierDocument],
 ) -> Dossier:
     repo = DossierRepository(session)
     procedure = view.procedure
@@ -680,20 +729,20 @@ def _write_dossier(
             N_("The registry has no value for a required field: report it as an error first"),
             field=view.missing[0],
         )
-    if found.commune_code is None:
+    if opening.commune_code is None:
         raise ValidationFailed(N_("Choose the commune to submit to"), field="commune")
     received = clock.now()
     due = due_of(session, procedure, received, [])
     state = procedure.workflow.initial
     step = step_of(procedure, state)
     dossier = Dossier(
-        code=dossier_code(session, found.commune_code, received),
-        procedure_code=found.procedure_code,
+        code=dossier_code(session, opening.commune_code, received),
+        procedure_code=opening.procedure_code,
         procedure_version=view.version,
         applicant_personal_id=owner,
-        subject_personal_id=found.subject_personal_id,
-        channel=found.channel,
-        commune_code=found.commune_code,
+        subject_personal_id=opening.subject_personal_id,
+        channel=opening.channel,
+        commune_code=opening.commune_code,
         state=state,
         step=step.key,
         role=role_of(procedure, state),
@@ -708,7 +757,11 @@ def _write_dossier(
         events=1,
     )
     repo.add(dossier)
-    repo.attach_documents(found.id, dossier.id)
+    if opening.draft is not None:
+        repo.attach_documents(opening.draft.id, dossier.id)
+    for file in files:
+        file.dossier_id = dossier.id
+    repo.add_all(files)
     repo.add_event(
         DossierEvent(
             dossier_id=dossier.id,
@@ -723,7 +776,8 @@ def _write_dossier(
     )
     _audit_move(session, actor, dossier, procedure, None, state, None)
     notify(session, dossier, procedure, event_seq=1, kind=state)
-    repo.delete_draft(found)
+    if opening.draft is not None:
+        repo.delete_draft(opening.draft)
     return dossier
 
 
@@ -743,19 +797,15 @@ def _audit_move(
     if reason:
         detail["reason"] = reason
     people = {dossier.applicant_personal_id, dossier.subject_personal_id} - {None}
-    audit.record_many(
-        session,
-        [
-            audit.PendingEntry(
-                actor=actor,
-                action="dossier.submit" if from_state is None else "dossier.move",
-                purpose=purpose(procedure),
-                subject_personal_id=person,
-                detail=detail,
-            )
-            for person in sorted(p for p in people if p)
-        ],
-    )
+    for person in sorted(p for p in people if p):
+        audit.record(
+            session,
+            actor,
+            "dossier.submit" if from_state is None else "dossier.move",
+            purpose=purpose(procedure),
+            subject_personal_id=person,
+            detail=detail,
+        )
 
 
 def dossier_by_code(session: Session, code: str) -> Dossier:
