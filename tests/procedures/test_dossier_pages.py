@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -119,6 +120,8 @@ def test_the_queue_and_the_moves(
     code = location.rsplit("/", 1)[1]
     queue = client.get("/dossiers?view=new")
     assert code in queue.text
+    # The row names the applicant as the form holds it (read without loading the form).
+    assert html.escape(citizen.full_name) in queue.text
     page = client.get(location)
     assert 'data-move="accepted"' in page.text and 'data-move="refused_to_accept"' in page.text
     # Each step with its agency and share of the time; the receiving step is the current one.
